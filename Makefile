@@ -1,0 +1,56 @@
+# mcpfiber — `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+STATICCHECK_VERSION := v0.8.2
+# `make fuzz FUZZTIME=30s` fuzzes each target for that long.
+FUZZTIME ?= 10s
+ADDR ?= 127.0.0.1:8080
+
+.PHONY: help run build test vet fmt-check lint bench fuzz clean
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
+
+## run: start the server on $(ADDR) (endpoint /mcp)
+run:
+	$(GO) run . --addr $(ADDR)
+
+## build: build bin/mcpfiber
+build:
+	$(GO) build -o bin/mcpfiber .
+
+## test: everything CI runs: formatting, vet, staticcheck, go test -race, fuzz seeds, zero-alloc tests, benchmarks once
+test: fmt-check vet lint
+	$(GO) test -race -shuffle=on -count=1 ./...
+	$(GO) test -count=1 -run 'Allocs' ./...
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x ./...
+
+## vet: go vet
+vet:
+	$(GO) vet ./...
+
+## fmt-check: fail if gofmt would change a file
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## lint: staticcheck (pinned)
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## bench: the in-process benchmarks (404 fast path, sessions map)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./transport ./sessions
+
+## fuzz: fuzz every parser that sees client bytes, $(FUZZTIME) each
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./jsonrpc
+	$(GO) test -run '^$$' -fuzz '^FuzzParseEventID$$' -fuzztime $(FUZZTIME) ./sessions
+	$(GO) test -run '^$$' -fuzz '^FuzzValidID$$' -fuzztime $(FUZZTIME) ./sessions
+	$(GO) test -run '^$$' -fuzz '^FuzzParseAccept$$' -fuzztime $(FUZZTIME) ./transport
+	$(GO) test -run '^$$' -fuzz '^FuzzPOST$$' -fuzztime $(FUZZTIME) ./transport
+
+## clean: remove build outputs and installed tools
+clean:
+	rm -rf bin .tools

@@ -1,0 +1,115 @@
+package jsonrpc
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// nullID is the ID of an error response to a message whose ID could not be
+// read (JSON-RPC 2.0 §5).
+var nullID = []byte("null")
+
+// AppendResult appends a success response {"jsonrpc":"2.0","id":id,"result":result}
+// to dst and returns the extended slice. id and result are raw JSON; an
+// empty result is written as {}. It allocates only to grow dst.
+func AppendResult(dst, id, result []byte) []byte {
+	dst = append(dst, `{"jsonrpc":"2.0","id":`...)
+	dst = append(dst, id...)
+	dst = append(dst, `,"result":`...)
+	if len(result) == 0 {
+		result = []byte("{}")
+	}
+	dst = append(dst, result...)
+	return append(dst, '}')
+}
+
+// AppendError appends an error response to dst. A nil id is written as
+// null. It allocates only to grow dst.
+func AppendError(dst, id []byte, e *Error) []byte {
+	if id == nil {
+		id = nullID
+	}
+	dst = append(dst, `{"jsonrpc":"2.0","error":{"code":`...)
+	dst = strconv.AppendInt(dst, e.Code, 10)
+	dst = append(dst, `,"message":`...)
+	dst = AppendString(dst, e.Message)
+	if len(e.Data) > 0 {
+		dst = append(dst, `,"data":`...)
+		dst = append(dst, e.Data...)
+	}
+	dst = append(dst, `},"id":`...)
+	dst = append(dst, id...)
+	return append(dst, '}')
+}
+
+// AppendNotification appends {"jsonrpc":"2.0","method":method,"params":params}
+// to dst; params is raw JSON and is omitted when empty.
+func AppendNotification(dst []byte, method string, params []byte) []byte {
+	dst = append(dst, `{"jsonrpc":"2.0","method":`...)
+	dst = AppendString(dst, method)
+	if len(params) > 0 {
+		dst = append(dst, `,"params":`...)
+		dst = append(dst, params...)
+	}
+	return append(dst, '}')
+}
+
+// AppendRequest appends a request with the raw JSON id to dst; params is
+// raw JSON and is omitted when empty.
+func AppendRequest(dst, id []byte, method string, params []byte) []byte {
+	dst = append(dst, `{"jsonrpc":"2.0","id":`...)
+	dst = append(dst, id...)
+	dst = append(dst, `,"method":`...)
+	dst = AppendString(dst, method)
+	if len(params) > 0 {
+		dst = append(dst, `,"params":`...)
+		dst = append(dst, params...)
+	}
+	return append(dst, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s to dst as a JSON string literal, escaping quotes,
+// backslashes, control characters and invalid UTF-8 (as U+FFFD). It
+// allocates only to grow dst.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

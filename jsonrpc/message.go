@@ -1,0 +1,204 @@
+package jsonrpc
+
+import (
+	"errors"
+	"strconv"
+
+	json "github.com/goccy/go-json"
+)
+
+// MaxBatch is the largest batch [Decode] accepts, as in the TypeScript SDK.
+const MaxBatch = 100
+
+// A Kind says what a [Message] is.
+type Kind uint8
+
+// The kinds of JSON-RPC message (2025-11-25 basic §Messages).
+const (
+	KindRequest      Kind = iota + 1 // has a method and an ID; expects a response
+	KindNotification                 // has a method and no ID; gets no response
+	KindResponse                     // has an ID and a result or an error
+)
+
+// String returns "request", "notification" or "response".
+func (k Kind) String() string {
+	switch k {
+	case KindRequest:
+		return "request"
+	case KindNotification:
+		return "notification"
+	case KindResponse:
+		return "response"
+	}
+	return "invalid"
+}
+
+// A Message is one decoded JSON-RPC message. Its fields own their memory:
+// a Message stays valid after the body it was decoded from is reused.
+type Message struct {
+	Kind Kind
+	// ID is the raw JSON of the ID: a string or an integer for requests,
+	// possibly null for error responses, nil for notifications.
+	ID json.RawMessage
+	// Method is set for requests and notifications.
+	Method string
+	// Params is the raw params object or array, or nil.
+	Params json.RawMessage
+	// Result is the raw result of a success response.
+	Result json.RawMessage
+	// Error is the error of an error response.
+	Error *Error
+}
+
+// wireMessage is the JSON shape [Decode] reads. Pointers tell a missing
+// member from an empty one.
+type wireMessage struct {
+	JSONRPC *string         `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Method  *string         `json:"method"`
+	Params  json.RawMessage `json:"params"`
+	Result  json.RawMessage `json:"result"`
+	Error   *Error          `json:"error"`
+}
+
+// Decode decodes a POST body: one JSON-RPC message, or a JSON array of them
+// (a batch of at most [MaxBatch]). batch reports whether body was an array.
+//
+// Errors are *Error values ready to send: [CodeParseError] when body is not
+// JSON, [CodeInvalidRequest] when it is JSON but not a JSON-RPC 2.0 message
+// as MCP restricts it (2025-11-25 basic §Requests: the ID is a string or an
+// integer, never null). A batch with any invalid member is rejected whole.
+//
+// Decode copies what it keeps; body may be reused when it returns.
+func Decode(body []byte) (msgs []*Message, batch bool, err *Error) {
+	i := skipSpace(body)
+	if i == len(body) {
+		return nil, false, errEmptyBody
+	}
+	if body[i] != '[' {
+		m, err := decodeOne(body)
+		if err != nil {
+			return nil, false, err
+		}
+		return []*Message{m}, false, nil
+	}
+	var raws []json.RawMessage
+	if e := json.Unmarshal(body, &raws); e != nil {
+		return nil, true, decodeError(e)
+	}
+	switch {
+	case len(raws) == 0:
+		return nil, true, errEmptyBatch
+	case len(raws) > MaxBatch:
+		return nil, true, errBatchTooLarge
+	}
+	msgs = make([]*Message, len(raws))
+	for k, raw := range raws {
+		m, err := decodeOne(raw)
+		if err != nil {
+			return nil, true, &Error{Code: err.Code, Message: err.Message + " (batch member " + strconv.Itoa(k) + ")"}
+		}
+		msgs[k] = m
+	}
+	return msgs, true, nil
+}
+
+func decodeOne(raw []byte) (*Message, *Error) {
+	var w wireMessage
+	if e := json.Unmarshal(raw, &w); e != nil {
+		return nil, decodeError(e)
+	}
+	if w.JSONRPC == nil || *w.JSONRPC != "2.0" {
+		return nil, errVersion
+	}
+	m := &Message{Params: nullToNil(w.Params)}
+	if w.Method != nil {
+		if *w.Method == "" {
+			return nil, errNoMethod
+		}
+		if w.Result != nil || w.Error != nil {
+			return nil, errMixed
+		}
+		if m.Params != nil && m.Params[0] != '{' && m.Params[0] != '[' {
+			return nil, errParams
+		}
+		m.Method = *w.Method
+		if w.ID == nil {
+			m.Kind = KindNotification
+			return m, nil
+		}
+		if !validRequestID(w.ID) {
+			return nil, errRequestID
+		}
+		m.Kind, m.ID = KindRequest, w.ID
+		return m, nil
+	}
+	// A response: exactly one of result and error, and an ID.
+	if (w.Result == nil) == (w.Error == nil) || w.ID == nil {
+		return nil, errNotMessage
+	}
+	if w.Error == nil && !validRequestID(w.ID) {
+		return nil, errRequestID
+	}
+	if w.Error != nil && !validRequestID(w.ID) && string(w.ID) != "null" {
+		return nil, errRequestID
+	}
+	m.Kind, m.ID, m.Result, m.Error = KindResponse, w.ID, w.Result, w.Error
+	return m, nil
+}
+
+// validRequestID reports whether raw is a JSON string or a JSON integer.
+func validRequestID(raw []byte) bool {
+	if len(raw) == 0 {
+		return false
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		return true // the decoder already checked the string is well formed
+	case c == '-' || (c >= '0' && c <= '9'):
+		for _, c := range raw[1:] {
+			if c < '0' || c > '9' {
+				return false // a fraction or an exponent: not an integer
+			}
+		}
+		return raw[0] != '-' || len(raw) > 1
+	}
+	return false
+}
+
+func nullToNil(raw json.RawMessage) json.RawMessage {
+	if string(raw) == "null" {
+		return nil
+	}
+	return raw
+}
+
+func decodeError(e error) *Error {
+	var se *json.SyntaxError
+	if errors.As(e, &se) {
+		return errParse
+	}
+	return errNotMessage
+}
+
+func skipSpace(b []byte) int {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// The errors Decode returns. They are shared: callers must not modify them.
+var (
+	errParse         = NewError(CodeParseError, "Parse error: invalid JSON")
+	errEmptyBody     = NewError(CodeParseError, "Parse error: empty body")
+	errNotMessage    = NewError(CodeInvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message")
+	errVersion       = NewError(CodeInvalidRequest, `Invalid Request: "jsonrpc" must be "2.0"`)
+	errNoMethod      = NewError(CodeInvalidRequest, "Invalid Request: empty method")
+	errMixed         = NewError(CodeInvalidRequest, "Invalid Request: a message with a method has no result or error")
+	errParams        = NewError(CodeInvalidRequest, "Invalid Request: params must be an object or an array")
+	errRequestID     = NewError(CodeInvalidRequest, "Invalid Request: id must be a string or an integer")
+	errEmptyBatch    = NewError(CodeInvalidRequest, "Invalid Request: empty batch")
+	errBatchTooLarge = NewError(CodeInvalidRequest, "Invalid Request: batch has more than "+strconv.Itoa(MaxBatch)+" messages")
+)

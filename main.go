@@ -1,0 +1,124 @@
+// Command mcpfiber serves the Model Context Protocol over Streamable HTTP,
+// on Fiber v2 / fasthttp, with sessions that answer 404 at once when they
+// are gone.
+//
+// Usage:
+//
+//	mcpfiber [flags]
+//
+// Every flag can also be set from the environment: --max-sessions is
+// MCPFIBER_MAX_SESSIONS, and so on. Flags win over the environment.
+//
+//	mcpfiber --addr 127.0.0.1:8080 --path /mcp
+//	MCPFIBER_SESSION_IDLE_TIMEOUT=10m mcpfiber
+//
+// It stops on SIGINT or SIGTERM, in the order that server.Server.Shutdown
+// documents.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/peterbourgon/ff/v3"
+
+	"github.com/mcpfiber/mcpfiber/server"
+	"github.com/mcpfiber/mcpfiber/sessions"
+	"github.com/mcpfiber/mcpfiber/transport"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "mcpfiber:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("mcpfiber", flag.ContinueOnError)
+	var (
+		addr        = fs.String("addr", server.DefaultAddr, "listen address (host:port); keep it on loopback unless the server is behind auth")
+		path        = fs.String("path", transport.DefaultPath, "MCP endpoint path")
+		idle        = fs.Duration("session-idle-timeout", sessions.DefaultIdleTimeout, "end sessions idle for this long (0: default; negative: never)")
+		maxSessions = fs.Int("max-sessions", sessions.DefaultMaxSessions, "cap on live sessions; past it initialize gets 503 (negative: no cap)")
+		origins     = fs.String("allowed-origins", "", "comma-separated Origin allow-list (exact, scheme://host:* for any port, or *); empty: the localhost origins")
+		jsonResp    = fs.Bool("json-response", false, "answer every POST with application/json, never text/event-stream")
+		keepAlive   = fs.Duration("keep-alive", transport.DefaultKeepAlive, "interval of SSE keep-alive comments (negative: none)")
+		drain       = fs.Duration("drain-window", transport.DefaultDrainWindow, "at shutdown, close SSE streams spread over this window")
+		grace       = fs.Duration("grace-period", server.DefaultGracePeriod, "upper bound on the whole shutdown")
+		logLevel    = fs.String("log-level", "info", "log level: debug, info, warn or error")
+	)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprint(out, "Usage: mcpfiber [flags]\n\nServes MCP Streamable HTTP (2025-03-26, 2025-06-18, 2025-11-25) on one endpoint.\n\nFlags (each also read from MCPFIBER_<NAME>, e.g. MCPFIBER_MAX_SESSIONS):\n")
+		fs.PrintDefaults()
+		fmt.Fprint(out, "\nExample:\n  mcpfiber --addr 127.0.0.1:8080 --session-idle-timeout 10m\n")
+	}
+	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("MCPFIBER")); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger)
+
+	var allowed []string
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			allowed = append(allowed, o)
+		}
+	}
+	if host, _, err := net.SplitHostPort(*addr); err == nil {
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			logger.Warn("listening beyond loopback: put authentication in front of this server", "addr", *addr)
+		}
+	}
+
+	srv := server.New(server.Config{
+		Addr:               *addr,
+		Path:               *path,
+		SessionIdleTimeout: *idle,
+		MaxSessions:        *maxSessions,
+		AllowedOrigins:     allowed,
+		JSONResponse:       *jsonResp,
+		KeepAlive:          *keepAlive,
+		DrainWindow:        *drain,
+		GracePeriod:        *grace,
+		Logger:             logger,
+	})
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve() }() // owner: run; exit: Shutdown closes the listener
+	logger.Info("mcpfiber listening", "url", srv.URL(), "session_idle_timeout", *idle, "max_sessions", *maxSessions)
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	stop()
+	logger.Info("shutting down", "drain_window", *drain, "grace_period", *grace)
+	start := time.Now()
+	err := srv.Shutdown(context.Background())
+	<-serveErr
+	logger.Info("stopped", "took", time.Since(start).Round(time.Millisecond), "err", err)
+	return nil
+}

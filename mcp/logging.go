@@ -1,0 +1,40 @@
+package mcp
+
+// A LoggingLevel is an RFC 5424 severity as MCP names it (2025-11-25
+// server/utilities/logging §Log Levels).
+type LoggingLevel string
+
+// The levels, least severe first.
+const (
+	LevelDebug     LoggingLevel = "debug"
+	LevelInfo      LoggingLevel = "info"
+	LevelNotice    LoggingLevel = "notice"
+	LevelWarning   LoggingLevel = "warning"
+	LevelError     LoggingLevel = "error"
+	LevelCritical  LoggingLevel = "critical"
+	LevelAlert     LoggingLevel = "alert"
+	LevelEmergency LoggingLevel = "emergency"
+)
+
+// severity returns 1 (debug) … 8 (emergency), or 0 for an unknown level.
+func (l LoggingLevel) severity() int32 {
+	switch l {
+	case LevelDebug:
+		return 1
+	case LevelInfo:
+		return 2
+	case LevelNotice:
+		return 3
+	case LevelWarning:
+		return 4
+	case LevelError:
+		return 5
+	case LevelCritical:
+		return 6
+	case LevelAlert:
+		return 7
+	case LevelEmergency:
+		return 8
+	}
+	return 0
+}

@@ -1,0 +1,117 @@
+package mcp
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	json "github.com/goccy/go-json"
+)
+
+// A SessionState is what the method layer knows of one client: the
+// negotiated version, the client's declared capabilities and info, its log
+// level, and its requests in flight. The transport keeps one per session
+// (2025-11-25 basic/lifecycle) and ends it with [SessionState.Close]. It
+// is safe for concurrent use.
+type SessionState struct {
+	// ProtocolVersion is the negotiated revision.
+	ProtocolVersion string
+	// ClientInfo is the client's clientInfo, if it sent one.
+	ClientInfo *Implementation
+	// ClientCapabilities are the capabilities the client declared.
+	ClientCapabilities ClientCapabilities
+
+	ctx    context.Context // done when the session ends
+	cancel context.CancelFunc
+
+	initialized atomic.Bool  // notifications/initialized received
+	logLevel    atomic.Int32 // minimum severity sent; 0 until logging/setLevel
+
+	mu       sync.Mutex                    // guards inflight and onClose
+	inflight map[string]context.CancelFunc // by raw request ID
+	onClose  []func()
+}
+
+// NewSessionState returns the state of a new session at the negotiated
+// version. A [Backend] other than [Server] makes its sessions' states
+// with it.
+func NewSessionState(version string, info *Implementation, caps ClientCapabilities) *SessionState {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &SessionState{
+		ProtocolVersion:    version,
+		ClientInfo:         info,
+		ClientCapabilities: caps,
+		ctx:                ctx,
+		cancel:             cancel,
+	}
+}
+
+// Context returns a context that is done when the session ends.
+func (st *SessionState) Context() context.Context { return st.ctx }
+
+// Close cancels every request in flight and runs the OnClose functions;
+// the session has ended. Only the first call has an effect.
+func (st *SessionState) Close() {
+	st.cancel()
+	st.mu.Lock()
+	fns := st.onClose
+	st.onClose = nil
+	st.mu.Unlock()
+	for _, f := range fns {
+		f()
+	}
+}
+
+// OnClose registers f to run when the session ends (at once if it has).
+// A Backend uses it to release what it keeps per session.
+func (st *SessionState) OnClose(f func()) {
+	st.mu.Lock()
+	if st.ctx.Err() == nil {
+		st.onClose = append(st.onClose, f)
+		st.mu.Unlock()
+		return
+	}
+	st.mu.Unlock()
+	f()
+}
+
+// Initialized reports whether the client sent notifications/initialized.
+func (st *SessionState) Initialized() bool { return st.initialized.Load() }
+
+// begin registers an in-flight request and returns its context, cancelled
+// by notifications/cancelled for id or by the end of the session.
+func (st *SessionState) begin(id json.RawMessage) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(st.ctx)
+	st.mu.Lock()
+	if st.inflight == nil {
+		st.inflight = make(map[string]context.CancelFunc)
+	}
+	st.inflight[string(id)] = cancel
+	st.mu.Unlock()
+	return ctx, func() {
+		st.mu.Lock()
+		delete(st.inflight, string(id))
+		st.mu.Unlock()
+		cancel()
+	}
+}
+
+// cancelRequest cancels the in-flight request with the raw ID id and
+// reports whether there was one (2025-11-25 basic/utilities/cancellation:
+// unknown or finished IDs are ignored).
+func (st *SessionState) cancelRequest(id []byte) bool {
+	st.mu.Lock()
+	cancel := st.inflight[string(id)]
+	st.mu.Unlock()
+	if cancel == nil {
+		return false
+	}
+	cancel()
+	return true
+}
+
+// wants reports whether a log message at level passes the client's
+// logging/setLevel filter.
+func (st *SessionState) wants(level LoggingLevel) bool {
+	return level.severity() >= st.logLevel.Load()
+}

@@ -1,0 +1,211 @@
+package sessions
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/puzpuzpuz/xsync/v3"
+)
+
+// Errors returned by [Map.Create].
+var (
+	// ErrTooManySessions means [Options.MaxSessions] sessions are live. The
+	// transport answers 503 with Retry-After.
+	ErrTooManySessions = errors.New("sessions: too many live sessions")
+	// ErrClosed means the Map was closed (the server is shutting down).
+	ErrClosed = errors.New("sessions: map closed")
+)
+
+// Options configure a [Map]. The zero value (or a nil *Options) means
+// defaults.
+type Options struct {
+	// IdleTimeout ends a session after this long with no request in flight,
+	// no request received and no stream attached. Default: 30 min. Negative:
+	// sessions never expire.
+	IdleTimeout time.Duration
+	// MaxSessions caps live sessions; past it Create fails with
+	// ErrTooManySessions. Default: 100 000. Negative: no cap.
+	MaxSessions int
+	// MaxEventsPerStream bounds each stream's event log; the oldest events
+	// are dropped first. Default: 1024.
+	MaxEventsPerStream int
+	// MaxStreamsPerSession bounds the streams a session retains for
+	// resumption; past it the oldest finished streams are dropped first,
+	// then the oldest open ones. Default: 64.
+	MaxStreamsPerSession int
+	// OnEnd, if set, is called once for every session that ends, after it
+	// has left the map, with the reason. It must not block.
+	OnEnd func(s *Session, reason EndReason)
+}
+
+// Defaults used where [Options] fields are zero.
+const (
+	DefaultIdleTimeout          = 30 * time.Minute
+	DefaultMaxSessions          = 100_000
+	DefaultMaxEventsPerStream   = 1024
+	DefaultMaxStreamsPerSession = 64
+)
+
+func (o *Options) withDefaults() Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.IdleTimeout == 0 {
+		r.IdleTimeout = DefaultIdleTimeout
+	}
+	if r.MaxSessions == 0 {
+		r.MaxSessions = DefaultMaxSessions
+	}
+	if r.MaxEventsPerStream <= 0 {
+		r.MaxEventsPerStream = DefaultMaxEventsPerStream
+	}
+	if r.MaxStreamsPerSession <= 0 {
+		r.MaxStreamsPerSession = DefaultMaxStreamsPerSession
+	}
+	return r
+}
+
+// A Map holds the live sessions of one server. It is safe for concurrent
+// use; reads are lock-free and writes lock one bucket (xsync.MapOf).
+//
+// A Map must not be copied after first use. Its one goroutine, the idle
+// sweeper, exits on [Map.Close].
+type Map struct {
+	opts Options
+	m    *xsync.MapOf[string, *Session]
+	live atomic.Int64 // sessions created and not yet ended
+
+	closed    atomic.Bool
+	stop      chan struct{} // closed by Close: stops the sweeper
+	sweeperWG sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// New returns a Map with the given options (nil means defaults) and starts
+// its idle sweeper when IdleTimeout is positive.
+func New(opts *Options) *Map {
+	m := &Map{
+		opts: opts.withDefaults(),
+		m:    xsync.NewMapOf[string, *Session](),
+		stop: make(chan struct{}),
+	}
+	if m.opts.IdleTimeout > 0 {
+		m.sweeperWG.Add(1)
+		go m.sweep()
+	}
+	return m
+}
+
+// Options returns the options in force, defaults filled in.
+func (m *Map) Options() Options { return m.opts }
+
+// Create starts a session for the negotiated protocol version and stores
+// it. value is the owner's per-session state, returned by [Session.Value].
+//
+// It fails with ErrTooManySessions past MaxSessions and ErrClosed after
+// Close.
+func (m *Map) Create(version string, value any) (*Session, error) {
+	if m.closed.Load() {
+		return nil, ErrClosed
+	}
+	if n := m.live.Add(1); m.opts.MaxSessions > 0 && n > int64(m.opts.MaxSessions) {
+		m.live.Add(-1)
+		return nil, ErrTooManySessions
+	}
+	s := newSession(m, NewID(), version, value)
+	for _, taken := m.m.LoadOrStore(s.id, s); taken; _, taken = m.m.LoadOrStore(s.id, s) {
+		s.id = NewID() // a 128-bit collision: never seen, but never overwrite
+	}
+	if m.closed.Load() { // lost a race with Close: do not leave it behind
+		s.End(EndShutdown)
+		return nil, ErrClosed
+	}
+	return s, nil
+}
+
+// Lookup returns the live session with the given ID, or nil.
+//
+// id may alias request memory: Lookup neither retains nor copies it. An id
+// that [ValidID] rejects never reaches the map. Lookup does not allocate, on
+// a hit or a miss; TestLookupAllocs enforces it.
+func (m *Map) Lookup(id string) *Session {
+	if !ValidID(id) {
+		return nil
+	}
+	s, _ := m.m.Load(id)
+	return s
+}
+
+// Len returns the number of live sessions.
+func (m *Map) Len() int { return int(m.live.Load()) }
+
+// Range calls f for each live session until f returns false. Sessions
+// created or ended during Range may or may not be seen.
+func (m *Map) Range(f func(s *Session) bool) {
+	m.m.Range(func(_ string, s *Session) bool { return f(s) })
+}
+
+// Close stops the sweeper and ends every session with [EndShutdown]. Later
+// calls to Create fail with ErrClosed. Close is idempotent and returns when
+// the sweeper has exited.
+func (m *Map) Close() {
+	m.closeOnce.Do(func() {
+		m.closed.Store(true)
+		close(m.stop)
+		m.sweeperWG.Wait()
+		m.Range(func(s *Session) bool {
+			s.End(EndShutdown)
+			return true
+		})
+	})
+}
+
+// sweepInterval is how often the sweeper looks for idle sessions: a tenth
+// of the idle timeout, within [1s, 1min].
+func (m *Map) sweepInterval() time.Duration {
+	return min(max(m.opts.IdleTimeout/10, time.Second), time.Minute)
+}
+
+// sweep ends idle sessions until Close. Owner: the Map; exit: Close.
+func (m *Map) sweep() {
+	defer m.sweeperWG.Done()
+	t := time.NewTicker(m.sweepInterval())
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case now := <-t.C:
+			m.ExpireIdle(now)
+		}
+	}
+}
+
+// ExpireIdle ends, with [EndIdle], every session that has been idle for
+// longer than IdleTimeout at now, and returns how many it ended. The
+// sweeper calls it; it is exported for tests and for operators that drive
+// expiry themselves.
+func (m *Map) ExpireIdle(now time.Time) int {
+	if m.opts.IdleTimeout <= 0 {
+		return 0
+	}
+	deadline := now.Add(-m.opts.IdleTimeout).UnixNano()
+	n := 0
+	m.Range(func(s *Session) bool {
+		if s.holds.Load() == 0 && s.lastActive.Load() < deadline {
+			if s.End(EndIdle) {
+				n++
+			}
+		}
+		return true
+	})
+	return n
+}
+
+func (m *Map) remove(s *Session) {
+	m.m.Delete(s.id) // IDs are unique in the map (Create), so this is s's entry
+	m.live.Add(-1)
+}

@@ -1,0 +1,194 @@
+package sessions
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// An EndReason says why a session ended.
+type EndReason uint32
+
+// Why sessions end.
+const (
+	EndDelete   EndReason = iota + 1 // the client sent DELETE
+	EndIdle                          // idle for longer than Options.IdleTimeout
+	EndShutdown                      // the server shut down (Map.Close)
+	EndClosed                        // the owner called Session.End for its own reason
+)
+
+// String returns "delete", "idle", "shutdown" or "closed".
+func (r EndReason) String() string {
+	switch r {
+	case EndDelete:
+		return "delete"
+	case EndIdle:
+		return "idle"
+	case EndShutdown:
+		return "shutdown"
+	case EndClosed:
+		return "closed"
+	}
+	return "live"
+}
+
+// A Session is one MCP session of the 2025 revisions (2025-11-25
+// basic/transports §Session Management). It is safe for concurrent use.
+//
+// Lifecycle: made by [Map.Create], live until [Session.End]; End removes it
+// from the map, closes [Session.Done], detaches every stream reader and
+// drops every buffered event.
+type Session struct {
+	m       *Map
+	id      string
+	version string
+	value   any
+	created time.Time
+
+	lastActive atomic.Int64  // unix nanoseconds of the last Touch
+	holds      atomic.Int32  // requests in flight + readers attached; >0 means busy
+	reason     atomic.Uint32 // EndReason; 0 while live
+	done       chan struct{} // closed by End
+
+	mu         sync.Mutex         // guards the fields below
+	streams    map[uint64]*Stream // by stream ID; 0 is the GET stream; nil after End
+	nextStream uint64             // the last POST stream ID handed out
+}
+
+func newSession(m *Map, id, version string, value any) *Session {
+	s := &Session{
+		m:       m,
+		id:      id,
+		version: version,
+		value:   value,
+		created: time.Now(),
+		done:    make(chan struct{}),
+		streams: make(map[uint64]*Stream),
+	}
+	s.lastActive.Store(s.created.UnixNano())
+	return s
+}
+
+// ID returns the session ID, as sent in the Mcp-Session-Id header.
+func (s *Session) ID() string { return s.id }
+
+// ProtocolVersion returns the protocol version negotiated at initialize.
+func (s *Session) ProtocolVersion() string { return s.version }
+
+// Value returns the owner's per-session state given to [Map.Create].
+func (s *Session) Value() any { return s.value }
+
+// Created returns when the session started.
+func (s *Session) Created() time.Time { return s.created }
+
+// Done returns a channel closed when the session ends.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Reason returns why the session ended, or 0 while it is live.
+func (s *Session) Reason() EndReason { return EndReason(s.reason.Load()) }
+
+// Touch records activity now, postponing idle expiry. It does not allocate.
+func (s *Session) Touch() { s.lastActive.Store(time.Now().UnixNano()) }
+
+// Hold marks the session busy (a request in flight, a stream attached) so
+// that idle expiry passes it by, until the matching [Session.Release].
+func (s *Session) Hold() { s.holds.Add(1) }
+
+// Release undoes one [Session.Hold] and records activity.
+func (s *Session) Release() {
+	s.Touch()
+	s.holds.Add(-1)
+}
+
+// End ends the session for reason: it leaves the map (so its ID gets 404
+// from now on), Done is closed, readers are detached and buffered events
+// dropped. End reports whether this call ended it; later calls do nothing.
+func (s *Session) End(reason EndReason) bool {
+	if !s.reason.CompareAndSwap(0, uint32(reason)) {
+		return false
+	}
+	s.m.remove(s)
+	close(s.done)
+	s.mu.Lock()
+	streams := s.streams
+	s.streams = nil
+	s.mu.Unlock()
+	for _, st := range streams {
+		st.drop()
+	}
+	if s.m.opts.OnEnd != nil {
+		s.m.opts.OnEnd(s, reason)
+	}
+	return true
+}
+
+// NewStream returns a new stream for the response to a POST, with the next
+// stream ID (1, 2, …), or nil if the session has ended. Past
+// MaxStreamsPerSession, the oldest retained stream is dropped first.
+func (s *Session) NewStream() *Stream {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.streams == nil {
+		return nil
+	}
+	s.nextStream++
+	st := newStream(s, s.nextStream)
+	s.streams[st.id] = st
+	s.evictLocked()
+	return st
+}
+
+// Standalone returns the session's GET stream (stream 0), made on first
+// use, or nil if the session has ended. Messages appended to it before a
+// client opens the GET stream wait there, within MaxEventsPerStream.
+func (s *Session) Standalone() *Stream {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.streams == nil {
+		return nil
+	}
+	st := s.streams[0]
+	if st == nil {
+		st = newStream(s, 0)
+		s.streams[0] = st
+	}
+	return st
+}
+
+// Stream returns the retained stream with the given ID, or nil.
+func (s *Session) Stream(id uint64) *Stream {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.streams[id]
+}
+
+// evictLocked drops retained POST streams past MaxStreamsPerSession:
+// finished ones first, oldest first; then the oldest open ones, whose
+// readers keep working but which can no longer be resumed.
+func (s *Session) evictLocked() {
+	for len(s.streams) > s.m.opts.MaxStreamsPerSession {
+		var victim *Stream
+		for id, st := range s.streams {
+			if id == 0 {
+				continue
+			}
+			if victim == nil || st.isFinished() && !victim.isFinished() ||
+				st.isFinished() == victim.isFinished() && id < victim.id {
+				victim = st
+			}
+		}
+		if victim == nil {
+			return
+		}
+		delete(s.streams, victim.id)
+	}
+}
+
+// forget removes st from the session's retained streams.
+func (s *Session) forget(st *Stream) {
+	s.mu.Lock()
+	if s.streams != nil && s.streams[st.id] == st {
+		delete(s.streams, st.id)
+	}
+	s.mu.Unlock()
+}

@@ -1,0 +1,60 @@
+// Package transport serves the MCP Streamable HTTP transport on Fiber v2 /
+// fasthttp: one endpoint for POST, GET and DELETE, as defined by
+// 2025-11-25 basic/transports §Streamable HTTP (and 2025-03-26,
+// 2025-06-18).
+//
+// # Overview
+//
+//	Fiber route ─▶ Handler.ServeFastHTTP ─▶ sessions.Map.Lookup ─▶ *sessions.Session
+//	                    │                                               │
+//	                    ├─ POST ─▶ jsonrpc.Decode ─▶ mcp.Server.Handle ──┤ responses and
+//	                    │          (application/json or SSE)            │ notifications as
+//	                    ├─ GET ──▶ SSE writer ◀── sessions.Stream ◀──────┘ stream events
+//	                    └─ DELETE ─▶ Session.End
+//
+// # The 404 fast path
+//
+// A request that names an unknown or ended session with Mcp-Session-Id
+// gets 404 and the JSON-RPC body
+//
+//	{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}
+//
+// from prebuilt bytes, before the body is decoded, with no allocation in
+// this module (2025-11-25 basic/transports §Session Management: the server
+// "MUST respond to requests containing that session ID with HTTP 404 Not
+// Found"). The client then starts over with initialize. A POST is
+// classified first: a 2026-07-28 request (by MCP-Protocol-Version or its
+// _meta) never takes the session path, and an initialize carrying a stale
+// ID starts a new session rather than getting 404.
+//
+// # Responses
+//
+// A POST of only notifications and responses gets 202. A POST with
+// requests gets application/json when no request sends anything before its
+// response, and text/event-stream from the first notification a request
+// sends on (progress, logging); [Options.JSONResponse] forces JSON. Each
+// SSE event has an event ID "<stream>_<seq>"; the session keeps a bounded
+// log per stream, so GET with Last-Event-ID replays what a dropped
+// connection missed, of that stream only. GET opens the session's one
+// standalone stream (a second gets 409). Sessions at 2025-11-25 or later
+// get a priming event and a retry field first.
+//
+// # Status codes
+//
+//	403 Origin present and not allowed
+//	404 unknown or ended session (POST, GET, DELETE, GET with Last-Event-ID)
+//	400 missing Mcp-Session-Id, unsupported MCP-Protocol-Version, invalid
+//	    JSON (-32700) or JSON-RPC (-32600), batch outside 2025-03-26,
+//	    initialize in a batch, unknown Last-Event-ID
+//	405 other methods (Allow: GET, POST, DELETE); GET/DELETE at 2026-07-28
+//	406 Accept admits neither application/json nor text/event-stream
+//	    (GET: not text/event-stream)
+//	409 a second GET stream
+//	413 body over Options.MaxBodyBytes
+//	415 Content-Type not application/json
+//	503 session cap reached, or draining (with Retry-After)
+//
+// # Shutdown
+//
+// [Handler.Shutdown] is an ordered drain; see its documentation.
+package transport

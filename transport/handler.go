@@ -1,0 +1,234 @@
+package transport
+
+import (
+	"bytes"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/mcpfiber/mcpfiber/mcp"
+	"github.com/mcpfiber/mcpfiber/sessions"
+)
+
+// A Handler serves the MCP Streamable HTTP transport (POST, GET, DELETE on
+// one endpoint) for an [mcp.Backend] (usually an [*mcp.Server]), as defined by 2025-11-25
+// basic/transports §Streamable HTTP. It owns the session map. It is safe
+// for concurrent use and must not be copied.
+type Handler struct {
+	backend  mcp.Backend
+	sessions *sessions.Map
+	opts     Options
+	origins  originMatcher
+	log      *slog.Logger
+
+	// Shutdown state; see Shutdown.
+	draining atomic.Bool
+	drain    chan struct{}  // closed when draining starts
+	stop     chan struct{}  // closed when the grace period ends: every writer exits
+	drainCfg atomic.Int64   // drain window in nanoseconds, set before drain is closed
+	calls    sync.WaitGroup // POST requests being answered and tool calls running
+	writers  sync.WaitGroup // SSE writers (fasthttp stream-writer goroutines)
+	once     sync.Once      // guards Shutdown
+}
+
+// NewHandler returns a Handler serving b, with a session map made from
+// opts.Sessions. A nil opts means defaults.
+func NewHandler(b mcp.Backend, opts *Options) *Handler {
+	h := &Handler{
+		backend: b,
+		opts:    opts.withDefaults(),
+		drain:   make(chan struct{}),
+		stop:    make(chan struct{}),
+	}
+	h.origins = newOriginMatcher(h.opts.AllowedOrigins)
+	h.log = h.opts.Logger
+	so := h.opts.Sessions
+	userOnEnd := so.OnEnd
+	so.OnEnd = func(s *sessions.Session, r sessions.EndReason) {
+		if st, ok := s.Value().(*mcp.SessionState); ok {
+			st.Close()
+		}
+		if userOnEnd != nil {
+			userOnEnd(s, r)
+		}
+	}
+	h.sessions = sessions.New(&so)
+	return h
+}
+
+// Sessions returns the session map the Handler owns.
+func (h *Handler) Sessions() *sessions.Map { return h.sessions }
+
+// Options returns the options in force, defaults filled in.
+func (h *Handler) Options() Options { return h.opts }
+
+// Register mounts the Handler on r at Options.Path for every HTTP method
+// (other methods than POST, GET and DELETE get 405).
+func (h *Handler) Register(r fiber.Router) {
+	r.All(h.opts.Path, h.Serve)
+}
+
+// Serve is the Fiber handler. It always returns nil: every outcome,
+// errors included, is written to the response.
+func (h *Handler) Serve(c *fiber.Ctx) error {
+	h.ServeFastHTTP(c.Context())
+	return nil
+}
+
+// ServeFastHTTP serves one request on fasthttp directly.
+//
+// For a POST, GET or DELETE naming an unknown or ended session it writes
+// 404 with a prebuilt body and does not allocate (TestNotFoundAllocs;
+// BenchmarkNotFound). Request memory is only borrowed.
+func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
+	if !h.origins.allow(ctx.Request.Header.Peek(fasthttp.HeaderOrigin)) {
+		reply(ctx, fasthttp.StatusForbidden, bodyForbiddenOrigin)
+		return
+	}
+	m := ctx.Method()
+	switch {
+	case bytes.Equal(m, methodPOST):
+		h.post(ctx)
+	case bytes.Equal(m, methodGET):
+		h.get(ctx)
+	case bytes.Equal(m, methodDELETE):
+		h.delete(ctx)
+	default:
+		ctx.Response.Header.Set(fasthttp.HeaderAllow, allowMethods)
+		reply(ctx, fasthttp.StatusMethodNotAllowed, bodyMethodNotAllowed)
+	}
+}
+
+var (
+	methodPOST   = []byte(fasthttp.MethodPost)
+	methodGET    = []byte(fasthttp.MethodGet)
+	methodDELETE = []byte(fasthttp.MethodDelete)
+
+	headerSessionID   = "Mcp-Session-Id"
+	headerVersion     = "Mcp-Protocol-Version"
+	headerLastEventID = "Last-Event-ID"
+)
+
+// An era says which family of revisions a request belongs to.
+type era uint8
+
+const (
+	eraLegacy  era = iota // 2025-03-26, 2025-06-18, 2025-11-25: sessions
+	eraModern             // 2026-07-28 and later: stateless
+	eraInvalid            // an MCP-Protocol-Version no revision has
+)
+
+// versionEra classifies a request by its MCP-Protocol-Version header
+// (2025-11-25 basic/transports §Protocol Version Header; 2026-07-28
+// basic/versioning). No header means legacy (2025-03-26 is assumed, or the
+// session's version). It does not allocate.
+func versionEra(v []byte) era {
+	if len(v) == 0 || mcp.IsLegacyVersion(b2s(v)) {
+		return eraLegacy
+	}
+	if mcp.IsModernVersion(b2s(v)) {
+		return eraModern
+	}
+	return eraInvalid
+}
+
+// lookup returns the live session named by the Mcp-Session-Id header, and
+// whether the header was present. It does not allocate.
+func (h *Handler) lookup(ctx *fasthttp.RequestCtx) (s *sessions.Session, present bool) {
+	id := ctx.Request.Header.Peek(headerSessionID)
+	if len(id) == 0 {
+		return nil, false
+	}
+	return h.sessions.Lookup(b2s(id)), true
+}
+
+// sessionFor resolves the session of a GET or DELETE, writing the refusal
+// (400 without the header, 404 for an unknown session) and returning nil
+// when there is none. It does not allocate.
+func (h *Handler) sessionFor(ctx *fasthttp.RequestCtx) *sessions.Session {
+	s, present := h.lookup(ctx)
+	switch {
+	case !present:
+		reply(ctx, fasthttp.StatusBadRequest, bodySessionRequired)
+	case s == nil:
+		reply(ctx, fasthttp.StatusNotFound, bodySessionNotFound)
+	}
+	return s
+}
+
+// delete ends a session (2025-11-25 basic/transports §Session Management:
+// "the client SHOULD send an HTTP DELETE … to explicitly terminate the
+// session"): 204, and 404 for the ID from then on.
+func (h *Handler) delete(ctx *fasthttp.RequestCtx) {
+	switch versionEra(ctx.Request.Header.Peek(headerVersion)) {
+	case eraModern:
+		ctx.Response.Header.Set(fasthttp.HeaderAllow, fasthttp.MethodPost)
+		reply(ctx, fasthttp.StatusMethodNotAllowed, bodyModernGET)
+		return
+	case eraInvalid:
+		reply(ctx, fasthttp.StatusBadRequest, bodyBadVersion)
+		return
+	}
+	s := h.sessionFor(ctx)
+	if s == nil {
+		return
+	}
+	s.End(sessions.EndDelete)
+	ctx.Response.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+// get opens the session's GET stream, or resumes a stream with
+// Last-Event-ID (2025-11-25 basic/transports §Listening for Messages from
+// the Server, §Resumability and Redelivery).
+func (h *Handler) get(ctx *fasthttp.RequestCtx) {
+	if _, sse := parseAccept(ctx.Request.Header.Peek(fasthttp.HeaderAccept)); !sse {
+		reply(ctx, fasthttp.StatusNotAcceptable, bodyNotAcceptableSSE)
+		return
+	}
+	switch versionEra(ctx.Request.Header.Peek(headerVersion)) {
+	case eraModern:
+		ctx.Response.Header.Set(fasthttp.HeaderAllow, fasthttp.MethodPost)
+		reply(ctx, fasthttp.StatusMethodNotAllowed, bodyModernGET)
+		return
+	case eraInvalid:
+		reply(ctx, fasthttp.StatusBadRequest, bodyBadVersion)
+		return
+	}
+	s := h.sessionFor(ctx)
+	if s == nil {
+		return
+	}
+	if h.draining.Load() {
+		h.setRetryAfter(ctx)
+		reply(ctx, fasthttp.StatusServiceUnavailable, bodyDraining)
+		return
+	}
+	var r *sessions.Reader
+	if last := ctx.Request.Header.Peek(headerLastEventID); len(last) > 0 {
+		streamID, seq, ok := sessions.ParseEventID(last)
+		var st *sessions.Stream
+		if ok {
+			st = s.Stream(streamID)
+		}
+		if st == nil || seq > st.Last() {
+			reply(ctx, fasthttp.StatusBadRequest, bodyBadEventID)
+			return
+		}
+		r = st.Attach(seq)
+	} else {
+		st := s.Standalone()
+		if st == nil {
+			reply(ctx, fasthttp.StatusNotFound, bodySessionEnded)
+			return
+		}
+		var ok bool
+		if r, ok = st.TryAttach(); !ok {
+			reply(ctx, fasthttp.StatusConflict, bodyConflict)
+			return
+		}
+	}
+	h.startSSE(ctx, s, r)
+}

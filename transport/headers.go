@@ -1,0 +1,150 @@
+package transport
+
+import (
+	"bytes"
+	"strings"
+	"unsafe"
+)
+
+// b2s returns b as a string without copying. The string aliases b: it must
+// not outlive b's contents (fasthttp request memory lives until the
+// handler returns).
+func b2s(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// parseAccept reports which of the two MCP response types an Accept header
+// admits (RFC 9110 §12.5.1): application/json and text/event-stream, by
+// exact type, type/* or */*, ignoring ranges with q=0. An empty header
+// admits both. It neither retains h nor allocates.
+func parseAccept(h []byte) (json, sse bool) {
+	if len(bytes.TrimSpace(h)) == 0 {
+		return true, true
+	}
+	for len(h) > 0 {
+		var r []byte
+		if i := bytes.IndexByte(h, ','); i >= 0 {
+			r, h = h[:i], h[i+1:]
+		} else {
+			r, h = h, nil
+		}
+		mt, params := r, []byte(nil)
+		if i := bytes.IndexByte(r, ';'); i >= 0 {
+			mt, params = r[:i], r[i+1:]
+		}
+		mt = bytes.TrimSpace(mt)
+		if len(mt) == 0 || qIsZero(params) {
+			continue
+		}
+		switch {
+		case bytes.Equal(mt, []byte("*/*")):
+			json, sse = true, true
+		case bytes.EqualFold(mt, []byte("application/json")), bytes.EqualFold(mt, []byte("application/*")):
+			json = true
+		case bytes.EqualFold(mt, []byte("text/event-stream")), bytes.EqualFold(mt, []byte("text/*")):
+			sse = true
+		}
+	}
+	return json, sse
+}
+
+// qIsZero reports whether media-range parameters carry q=0 (or 0.0, 0.00,
+// 0.000): "not acceptable".
+func qIsZero(params []byte) bool {
+	for len(params) > 0 {
+		var p []byte
+		if i := bytes.IndexByte(params, ';'); i >= 0 {
+			p, params = params[:i], params[i+1:]
+		} else {
+			p, params = params, nil
+		}
+		p = bytes.TrimSpace(p)
+		if len(p) < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=' {
+			continue
+		}
+		v := p[2:]
+		if len(v) == 0 || v[0] != '0' {
+			return false
+		}
+		for _, c := range v[1:] {
+			if c != '.' && c != '0' {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// isJSONContentType reports whether a Content-Type is application/json,
+// with or without parameters such as charset. It does not allocate.
+func isJSONContentType(ct []byte) bool {
+	if i := bytes.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return bytes.EqualFold(bytes.TrimSpace(ct), []byte("application/json"))
+}
+
+// originMatcher checks Origin headers against an allow-list (see
+// Options.AllowedOrigins).
+type originMatcher struct {
+	any    bool
+	exact  []string
+	prefix []string // "scheme://host", from "scheme://host:*"
+}
+
+func newOriginMatcher(allowed []string) originMatcher {
+	var m originMatcher
+	for _, a := range allowed {
+		a = strings.TrimRight(strings.TrimSpace(a), "/")
+		switch {
+		case a == "*":
+			m.any = true
+		case strings.HasSuffix(a, ":*"):
+			m.prefix = append(m.prefix, strings.TrimSuffix(a, ":*"))
+		case a != "":
+			m.exact = append(m.exact, a)
+		}
+	}
+	return m
+}
+
+// allow reports whether an Origin header value is allowed; an empty one
+// (no Origin) always is. It neither retains origin nor allocates.
+func (m *originMatcher) allow(origin []byte) bool {
+	if len(origin) == 0 || m.any {
+		return true
+	}
+	o := b2s(origin)
+	for _, e := range m.exact {
+		if o == e {
+			return true
+		}
+	}
+	for _, p := range m.prefix {
+		if !strings.HasPrefix(o, p) {
+			continue
+		}
+		rest := o[len(p):]
+		if rest == "" {
+			return true
+		}
+		if rest[0] != ':' || len(rest) == 1 || len(rest) > 6 {
+			continue
+		}
+		ok := true
+		for i := 1; i < len(rest); i++ {
+			if rest[i] < '0' || rest[i] > '9' {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,375 @@
+package transport
+
+import (
+	"bytes"
+	"errors"
+	"sync"
+
+	json "github.com/goccy/go-json"
+	"github.com/valyala/fasthttp"
+
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
+	"github.com/mcpfiber/mcpfiber/mcp"
+	"github.com/mcpfiber/mcpfiber/sessions"
+)
+
+var (
+	// initializeToken is how an initialize request looks in a body; a body
+	// without it cannot be one, so the 404 fast path need not decode it.
+	initializeToken = []byte(`"initialize"`)
+	// metaVersionToken is how a 2026-07-28 _meta protocol version looks in a
+	// body; a body without it is not modern by its _meta.
+	metaVersionToken = []byte(`"io.modelcontextprotocol/protocolVersion"`)
+)
+
+// post serves a POST (2025-11-25 basic/transports §Sending Messages to the
+// Server). In order: Content-Type (415), Accept (406), size (413), era
+// (by MCP-Protocol-Version, then by _meta), the session (404 at once for an
+// unknown one, before the body is decoded), then decoding (400).
+func (h *Handler) post(ctx *fasthttp.RequestCtx) {
+	if !isJSONContentType(ctx.Request.Header.ContentType()) {
+		reply(ctx, fasthttp.StatusUnsupportedMediaType, bodyUnsupportedMedia)
+		return
+	}
+	acceptJSON, acceptSSE := parseAccept(ctx.Request.Header.Peek(fasthttp.HeaderAccept))
+	if !acceptJSON && !acceptSSE {
+		reply(ctx, fasthttp.StatusNotAcceptable, bodyNotAcceptable)
+		return
+	}
+	body := ctx.PostBody()
+	if len(body) > h.opts.MaxBodyBytes {
+		reply(ctx, fasthttp.StatusRequestEntityTooLarge, bodyTooLarge)
+		return
+	}
+	switch versionEra(ctx.Request.Header.Peek(headerVersion)) {
+	case eraModern:
+		h.postModern(ctx, body)
+		return
+	case eraInvalid:
+		reply(ctx, fasthttp.StatusBadRequest, bodyBadVersion)
+		return
+	}
+	if bytes.Contains(body, metaVersionToken) && hasMetaVersion(body) {
+		h.postModern(ctx, body)
+		return
+	}
+
+	// The fast path: a well-formed request for a dead session is answered
+	// before its body is decoded. Only an initialize may carry a stale ID
+	// (it is ignored: the client is starting over).
+	s, present := h.lookup(ctx)
+	if present && s == nil && !bytes.Contains(body, initializeToken) {
+		reply(ctx, fasthttp.StatusNotFound, bodySessionNotFound)
+		return
+	}
+
+	msgs, batch, derr := jsonrpc.Decode(body)
+	if derr != nil {
+		replyError(ctx, fasthttp.StatusBadRequest, nil, derr)
+		return
+	}
+	for _, m := range msgs {
+		if m.Kind == jsonrpc.KindRequest && m.Method == "initialize" {
+			if batch {
+				reply(ctx, fasthttp.StatusBadRequest, bodyBatchInit)
+				return
+			}
+			h.initialize(ctx, m, acceptJSON)
+			return
+		}
+	}
+	switch {
+	case !present:
+		reply(ctx, fasthttp.StatusBadRequest, bodySessionRequired)
+		return
+	case s == nil:
+		reply(ctx, fasthttp.StatusNotFound, bodySessionNotFound)
+		return
+	case batch && s.ProtocolVersion() != mcp.Version20250326:
+		reply(ctx, fasthttp.StatusBadRequest, bodyBatchVersion)
+		return
+	}
+	st := s.Value().(*mcp.SessionState)
+	s.Hold()
+	defer s.Release()
+
+	var requests []*jsonrpc.Message
+	for _, m := range msgs {
+		switch m.Kind {
+		case jsonrpc.KindRequest:
+			requests = append(requests, m)
+		case jsonrpc.KindNotification:
+			h.backend.Notify(st, m.Method, m.Params)
+		case jsonrpc.KindResponse:
+			h.backend.Deliver(st, m)
+		}
+	}
+	if len(requests) == 0 {
+		// Only notifications and responses: 202, no body (2025-11-25
+		// basic/transports §Sending Messages to the Server, item 4).
+		ctx.Response.SetStatusCode(fasthttp.StatusAccepted)
+		return
+	}
+	h.answer(ctx, s, st, requests, batch, acceptJSON, acceptSSE)
+}
+
+// hasMetaVersion reports whether body is a message whose params._meta
+// carries a protocol version: a 2026-07-28 request, even without the
+// header. Only called when the cheap byte test matched.
+func hasMetaVersion(body []byte) bool {
+	var m struct {
+		Params struct {
+			Meta map[string]json.RawMessage `json:"_meta"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(body, &m) != nil {
+		return false
+	}
+	_, ok := m.Params.Meta["io.modelcontextprotocol/protocolVersion"]
+	return ok
+}
+
+// postModern answers a 2026-07-28 (stateless) request. Until that revision
+// is served, it is an unsupported version (2026-07-28 basic/versioning):
+// 400 with UnsupportedProtocolVersionError, listing what is supported.
+func (h *Handler) postModern(ctx *fasthttp.RequestCtx, body []byte) {
+	var m struct {
+		ID json.RawMessage `json:"id"`
+	}
+	_ = json.Unmarshal(body, &m)
+	requested := string(ctx.Request.Header.Peek(headerVersion))
+	data, _ := json.Marshal(map[string]any{"supported": mcp.LegacyVersions, "requested": requested})
+	replyError(ctx, fasthttp.StatusBadRequest, m.ID, &jsonrpc.Error{
+		Code:    jsonrpc.CodeUnsupportedProtocolVersion,
+		Message: "Unsupported protocol version: this server serves 2025-11-25, 2025-06-18 and 2025-03-26 with sessions",
+		Data:    data,
+	})
+}
+
+// initialize starts a session (2025-11-25 basic/lifecycle §Initialization;
+// basic/transports §Session Management): the result carries the new
+// Mcp-Session-Id. Past the session cap, or while draining, it is 503 with
+// Retry-After, and existing sessions are untouched.
+func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, acceptJSON bool) {
+	if h.draining.Load() {
+		h.setRetryAfter(ctx)
+		replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jsonrpc.NewError(jsonrpc.CodeServerError, "Service Unavailable: the server is shutting down"))
+		return
+	}
+	result, st, jerr := h.backend.Initialize(m.Params)
+	if jerr != nil {
+		h.writeResponses(ctx, [][]byte{jsonrpc.AppendError(nil, m.ID, jerr)}, false, acceptJSON, nil)
+		return
+	}
+	s, err := h.sessions.Create(st.ProtocolVersion, st)
+	if err != nil {
+		st.Close()
+		msg := "Service Unavailable: too many sessions"
+		if errors.Is(err, sessions.ErrClosed) {
+			msg = "Service Unavailable: the server is shutting down"
+		}
+		h.setRetryAfter(ctx)
+		replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jsonrpc.NewError(jsonrpc.CodeServerError, msg))
+		return
+	}
+	ctx.Response.Header.Set(headerSessionID, s.ID())
+	h.writeResponses(ctx, [][]byte{jsonrpc.AppendResult(nil, m.ID, result)}, false, acceptJSON, s)
+}
+
+// writeResponses answers with complete responses: application/json when
+// the client accepts it (an array for a batch), else one SSE stream that
+// carries them (s must then be live).
+func (h *Handler) writeResponses(ctx *fasthttp.RequestCtx, resps [][]byte, batch, acceptJSON bool, s *sessions.Session) {
+	if acceptJSON || s == nil {
+		ctx.Response.SetStatusCode(fasthttp.StatusOK)
+		ctx.Response.Header.SetContentTypeBytes(ctJSON)
+		ctx.Response.SetBody(joinResponses(resps, batch))
+		return
+	}
+	st := s.NewStream()
+	if st == nil {
+		reply(ctx, fasthttp.StatusNotFound, bodySessionEnded)
+		return
+	}
+	for _, r := range resps {
+		st.Append(r)
+	}
+	st.Finish()
+	h.startSSE(ctx, s, st.Attach(0))
+}
+
+func joinResponses(resps [][]byte, batch bool) []byte {
+	if !batch {
+		return resps[0]
+	}
+	n := 2
+	for _, r := range resps {
+		n += len(r) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, r := range resps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, r...)
+	}
+	return append(b, ']')
+}
+
+// answer runs the requests of one POST and answers them: application/json
+// when no request sent anything before its response (or JSON is all the
+// client takes, or JSONResponse is set), else text/event-stream from the
+// first message sent on (2025-11-25 basic/transports §Sending Messages to
+// the Server, item 5).
+func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, st *mcp.SessionState, requests []*jsonrpc.Message, batch, acceptJSON, acceptSSE bool) {
+	ex := &exchange{
+		h:        h,
+		s:        s,
+		batch:    batch,
+		allowSSE: acceptSSE && !h.opts.JSONResponse,
+		pending:  len(requests),
+		decided:  make(chan struct{}),
+	}
+	if !acceptJSON {
+		ex.mu.Lock()
+		ex.switchToSSELocked()
+		ex.mu.Unlock()
+	}
+	for _, m := range requests {
+		c := &mcp.Call{Session: st, Method: m.Method, ID: m.ID, Params: m.Params, Out: ex}
+		if h.backend.Inline(m.Method) {
+			result, jerr := h.backend.Handle(c)
+			ex.complete(c, result, jerr)
+			continue
+		}
+		h.calls.Add(1)
+		go func() { // owner: the Handler (calls); exit: the method handler returns
+			defer h.calls.Done()
+			result, jerr := h.backend.Handle(c)
+			ex.complete(c, result, jerr)
+		}()
+	}
+	select {
+	case <-ex.decided:
+	case <-s.Done():
+		reply(ctx, fasthttp.StatusNotFound, bodySessionEnded)
+		return
+	}
+	if ex.mode == modeJSON && len(ex.buffered) == 0 || ex.mode == modeSSE && ex.stream == nil {
+		// Every request was cancelled before anything was sent: there is
+		// no response to give (2025-11-25 basic/utilities/cancellation).
+		ctx.Response.SetStatusCode(fasthttp.StatusAccepted)
+		return
+	}
+	if ex.mode == modeJSON {
+		ctx.Response.SetStatusCode(fasthttp.StatusOK)
+		ctx.Response.Header.SetContentTypeBytes(ctJSON)
+		ctx.Response.SetBody(joinResponses(ex.buffered, batch))
+		return
+	}
+	h.startSSE(ctx, s, ex.reader)
+}
+
+// Exchange modes.
+const (
+	modeUndecided uint8 = iota
+	modeJSON
+	modeSSE
+)
+
+// An exchange is one POST carrying requests: it collects their responses
+// and what they send first, and decides once how the POST is answered.
+// It implements [mcp.Outbound] for the requests' calls.
+type exchange struct {
+	h        *Handler
+	s        *sessions.Session
+	batch    bool
+	allowSSE bool
+
+	mu       sync.Mutex // guards the fields below
+	mode     uint8
+	pending  int      // requests not yet answered
+	buffered [][]byte // responses held while undecided
+	stream   *sessions.Stream
+	reader   *sessions.Reader
+	decided  chan struct{} // closed once mode is JSON or SSE
+}
+
+// Send carries a message a request sends before its response: on the
+// POST's SSE stream, or, when that cannot be (JSON-only), on the session's
+// GET stream. It never blocks.
+func (ex *exchange) Send(msg []byte) error {
+	ex.mu.Lock()
+	if ex.mode == modeUndecided && ex.allowSSE {
+		ex.switchToSSELocked()
+	}
+	st := ex.stream
+	ex.mu.Unlock()
+	if st == nil {
+		if st = ex.s.Standalone(); st == nil {
+			return errSessionEnded
+		}
+	}
+	if _, ok := st.Append(msg); !ok {
+		return errSessionEnded
+	}
+	return nil
+}
+
+var errSessionEnded = errors.New("transport: the session or stream has ended")
+
+// switchToSSELocked turns the exchange into an SSE stream and moves the
+// responses buffered so far onto it.
+func (ex *exchange) switchToSSELocked() {
+	ex.mode = modeSSE
+	ex.stream = ex.s.NewStream()
+	if ex.stream != nil {
+		ex.reader = ex.stream.Attach(0)
+		for _, r := range ex.buffered {
+			ex.stream.Append(r)
+		}
+		if ex.pending == 0 {
+			ex.stream.Finish()
+		}
+	}
+	ex.buffered = nil
+	close(ex.decided)
+}
+
+// complete records the answer to call c: its result, or its error, or
+// nothing when the client cancelled it.
+func (ex *exchange) complete(c *mcp.Call, result []byte, jerr *jsonrpc.Error) {
+	var resp []byte
+	switch {
+	case mcp.IsCancelled(jerr):
+		// no response for a cancelled request
+	case jerr != nil:
+		resp = jsonrpc.AppendError(nil, c.ID, jerr)
+	default:
+		resp = jsonrpc.AppendResult(nil, c.ID, result)
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	ex.pending--
+	switch ex.mode {
+	case modeUndecided:
+		if resp != nil {
+			ex.buffered = append(ex.buffered, resp)
+		}
+		if ex.pending == 0 {
+			ex.mode = modeJSON
+			close(ex.decided)
+		}
+	case modeSSE:
+		if ex.stream == nil {
+			return
+		}
+		if resp != nil {
+			ex.stream.Append(resp)
+		}
+		if ex.pending == 0 {
+			ex.stream.Finish()
+		}
+	}
+}
