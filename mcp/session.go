@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -27,10 +28,39 @@ type SessionState struct {
 	initialized atomic.Bool  // notifications/initialized received
 	logLevel    atomic.Int32 // minimum severity sent; 0 until logging/setLevel
 
-	mu       sync.Mutex                    // guards inflight and onClose
+	mu       sync.Mutex                    // guards inflight, onClose and out
 	inflight map[string]context.CancelFunc // by raw request ID
 	onClose  []func()
+	out      Outbound // the session's GET stream, set by the transport
 }
+
+// SetOutbound sets where [SessionState.Send] delivers: the session's GET
+// stream. The transport calls it when the session starts.
+func (st *SessionState) SetOutbound(out Outbound) {
+	st.mu.Lock()
+	st.out = out
+	st.mu.Unlock()
+}
+
+// Send sends a message that relates to no request of the client (a
+// list_changed notification, a log message, a server-to-client request not
+// made while handling a request) on the session's GET stream (2025-11-25
+// basic/transports §Listening for Messages from the Server). Messages sent
+// before the client opens the stream wait for it, within the stream's
+// bound. Send never blocks; it fails once the session has ended.
+func (st *SessionState) Send(msg []byte) error {
+	st.mu.Lock()
+	out := st.out
+	st.mu.Unlock()
+	if out == nil || st.ctx.Err() != nil {
+		return ErrSessionEnded
+	}
+	return out.Send(msg)
+}
+
+// ErrSessionEnded is returned by [SessionState.Send] after the session
+// ended (or before the transport set its outbound).
+var ErrSessionEnded = errors.New("mcp: session ended")
 
 // NewSessionState returns the state of a new session at the negotiated
 // version. A [Backend] other than [Server] makes its sessions' states

@@ -172,6 +172,7 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 		replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jsonrpc.NewError(jsonrpc.CodeServerError, msg))
 		return
 	}
+	st.SetOutbound(standaloneOutbound{s})
 	ctx.Response.Header.Set(headerSessionID, s.ID())
 	h.writeResponses(ctx, [][]byte{jsonrpc.AppendResult(nil, m.ID, result)}, false, acceptJSON, s)
 }
@@ -307,9 +308,7 @@ func (ex *exchange) Send(msg []byte) error {
 	st := ex.stream
 	ex.mu.Unlock()
 	if st == nil {
-		if st = ex.s.Standalone(); st == nil {
-			return errSessionEnded
-		}
+		return standaloneOutbound{ex.s}.Send(msg)
 	}
 	if _, ok := st.Append(msg); !ok {
 		return errSessionEnded
@@ -318,6 +317,20 @@ func (ex *exchange) Send(msg []byte) error {
 }
 
 var errSessionEnded = errors.New("transport: the session or stream has ended")
+
+// standaloneOutbound sends on a session's GET stream.
+type standaloneOutbound struct{ s *sessions.Session }
+
+func (o standaloneOutbound) Send(msg []byte) error {
+	st := o.s.Standalone()
+	if st == nil {
+		return errSessionEnded
+	}
+	if _, ok := st.Append(msg); !ok {
+		return errSessionEnded
+	}
+	return nil
+}
 
 // switchToSSELocked turns the exchange into an SSE stream and moves the
 // responses buffered so far onto it.
