@@ -245,8 +245,10 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, st *mcp.
 			continue
 		}
 		h.calls.Add(1)
+		s.Hold() // a call in flight keeps the session from idle expiry
 		go func() { // owner: the Handler (calls); exit: the method handler returns
 			defer h.calls.Done()
+			defer s.Release()
 			result, jerr := h.backend.Handle(c)
 			ex.complete(c, result, jerr)
 		}()
