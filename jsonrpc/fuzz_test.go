@@ -1,0 +1,148 @@
+package jsonrpc
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// decodeSeeds are the seed corpus of FuzzDecode: every shape the table
+// tests use, valid and not.
+var decodeSeeds = []string{
+	``,
+	` `,
+	`null`,
+	`{}`,
+	`[]`,
+	`[1]`,
+	`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`,
+	`{"jsonrpc":"2.0","id":"x","method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}`,
+	`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+	`{"jsonrpc":"2.0","id":5,"result":{}}`,
+	`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x","data":[1]}}`,
+	`[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"n"},{"jsonrpc":"2.0","id":"r","result":1}]`,
+	`{"jsonrpc":"2.0","id":1.5,"method":"ping"}`,
+	`{"jsonrpc":"2.0","id":-0,"method":"ping"}`,
+	`{"jsonrpc":"2.0","id":"\u00e9\ud83d\ude00","method":"p\u0000"}`,
+	`{"jsonrpc":"2.0","id":true,"method":"ping"}`,
+	`{"jsonrpc":"2.0","id":1,"method":"ping","params":"s"}`,
+	`{"jsonrpc":"2.0","id":1,"method":""}`,
+	`{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"m"}}`,
+	`{"jsonrpc":"1.0","id":1,"method":"ping"}`,
+	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\xffb\"}",
+	`{"jsonrpc":"2.0","id":1,"method":"a","method":"b"}`,
+	`[[]]`,
+	`{"jsonrpc":"2.0","id":1,"method":"ping"`,
+	`{"jsonrpc":"2.0","id":99999999999999999999999999,"method":"ping"}`,
+}
+
+// FuzzDecode: Decode never panics; what it accepts is JSON (by
+// encoding/json) and well-formed messages, and what it rejects gets -32700
+// or -32600.
+//
+//	go test ./jsonrpc -run='^$' -fuzz='^FuzzDecode$' -fuzztime=10s
+func FuzzDecode(f *testing.F) {
+	for _, s := range decodeSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		msgs, batch, err := Decode(body)
+		if err != nil {
+			if err.Code != CodeParseError && err.Code != CodeInvalidRequest {
+				t.Fatalf("Decode(%q): code %d, want %d or %d", body, err.Code, CodeParseError, CodeInvalidRequest)
+			}
+			if msgs != nil {
+				t.Fatalf("Decode(%q): messages with an error", body)
+			}
+			return
+		}
+		if !json.Valid(body) {
+			t.Fatalf("Decode accepted %q, which encoding/json says is not JSON", body)
+		}
+		if len(msgs) == 0 || len(msgs) > MaxBatch || (!batch && len(msgs) != 1) {
+			t.Fatalf("Decode(%q): %d messages, batch %v", body, len(msgs), batch)
+		}
+		for _, m := range msgs {
+			checkMessage(t, body, m)
+		}
+	})
+}
+
+func checkMessage(t *testing.T, body []byte, m *Message) {
+	t.Helper()
+	switch m.Kind {
+	case KindRequest:
+		if !isStringOrInteger(m.ID) {
+			t.Fatalf("Decode(%q): request ID %q is not a string or an integer", body, m.ID)
+		}
+		if m.Method == "" || m.Result != nil || m.Error != nil {
+			t.Fatalf("Decode(%q): bad request %+v", body, m)
+		}
+		// Re-encode and decode again: same method and ID.
+		again := AppendRequest(nil, m.ID, m.Method, m.Params)
+		ms, _, err := Decode(again)
+		if err != nil {
+			t.Fatalf("Decode(%q) → AppendRequest → %q: %v", body, again, err)
+		}
+		if r := ms[0]; r.Kind != KindRequest || !bytes.Equal(r.ID, m.ID) || r.Method != replaceInvalid(m.Method) {
+			t.Fatalf("round trip of %q: got %v %q %q, want request %q %q", body, r.Kind, r.ID, r.Method, m.ID, m.Method)
+		}
+	case KindNotification:
+		if m.ID != nil || m.Method == "" || m.Result != nil || m.Error != nil {
+			t.Fatalf("Decode(%q): bad notification %+v", body, m)
+		}
+	case KindResponse:
+		if m.Method != "" || (m.Result == nil) == (m.Error == nil) {
+			t.Fatalf("Decode(%q): bad response %+v", body, m)
+		}
+		if !isStringOrInteger(m.ID) && !(m.Error != nil && string(m.ID) == "null") {
+			t.Fatalf("Decode(%q): response ID %q", body, m.ID)
+		}
+	default:
+		t.Fatalf("Decode(%q): Kind %d", body, m.Kind)
+	}
+	if m.Params != nil && m.Params[0] != '{' && m.Params[0] != '[' {
+		t.Fatalf("Decode(%q): params %q is not an object or an array", body, m.Params)
+	}
+}
+
+// isStringOrInteger is the reference for request IDs: a JSON string, or a
+// JSON number with no fraction and no exponent.
+func isStringOrInteger(raw []byte) bool {
+	var v any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if d.Decode(&v) != nil {
+		return false
+	}
+	switch v := v.(type) {
+	case string:
+		return true
+	case json.Number:
+		return !bytes.ContainsAny([]byte(v), ".eE")
+	}
+	return false
+}
+
+// FuzzAppendString: the output is valid JSON and decodes to the input,
+// with invalid UTF-8 replaced by U+FFFD byte by byte.
+//
+//	go test ./jsonrpc -run='^$' -fuzz='^FuzzAppendString$' -fuzztime=10s
+func FuzzAppendString(f *testing.F) {
+	for _, s := range stringCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := AppendString([]byte("x"), s)[1:]
+		if !json.Valid(b) {
+			t.Fatalf("AppendString(%q) = %s: not valid JSON", s, b)
+		}
+		var got string
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		if want := replaceInvalid(s); got != want {
+			t.Fatalf("AppendString(%q) decodes to %q, want %q", s, got, want)
+		}
+	})
+}
