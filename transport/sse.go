@@ -22,6 +22,10 @@ func (h *Handler) startSSE(ctx *fasthttp.RequestCtx, s *sessions.Session, r *ses
 	ctx.Response.Header.SetContentTypeBytes(ctEventStream)
 	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache, no-transform")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	// Send the headers at once: a stream may have nothing to say for a
+	// while (a GET stream before 2025-11-25 has no priming event), and
+	// clients wait for the headers before they read.
+	ctx.Response.ImmediateHeaderFlush = true
 	// Priming events only for sessions at 2025-11-25 or later: older
 	// clients fail on an event with empty data.
 	priming := mcp.AtLeast(s.ProtocolVersion(), mcp.Version20251125)
