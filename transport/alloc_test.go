@@ -1,0 +1,95 @@
+//go:build !race
+
+package transport
+
+import (
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Zero-allocation contracts. Under -race sync.Pool drops items at random,
+// so these run without it (make test: go test -run Allocs).
+
+// notFoundCases are requests naming an unknown session, by method and by
+// the shape of the ID: each must get 404 without allocating.
+var notFoundCases = []struct {
+	name   string
+	method string
+	body   []byte
+	hdr    []string
+}{
+	{"POST/well-formed", fasthttp.MethodPost, []byte(pingBody), []string{"Content-Type", ctJSONValue, "Accept", acceptBoth, "Mcp-Session-Id", unknownSID}},
+	{"POST/malformed", fasthttp.MethodPost, []byte(pingBody), []string{"Content-Type", ctJSONValue, "Accept", acceptBoth, "Mcp-Session-Id", "not-a-session"}},
+	{"POST/call", fasthttp.MethodPost, []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}}`),
+		[]string{"Content-Type", "application/json; charset=utf-8", "Accept", acceptBoth, "Mcp-Session-Id", unknownSID, "MCP-Protocol-Version", "2025-11-25", "Origin", "http://localhost:6274"}},
+	{"GET/well-formed", fasthttp.MethodGet, nil, []string{"Accept", ctSSEValue, "Mcp-Session-Id", unknownSID}},
+	{"GET/malformed", fasthttp.MethodGet, nil, []string{"Accept", ctSSEValue, "Mcp-Session-Id", "NOT-A-SESSION-0123456789ABCDEF01"}},
+	{"GET/Last-Event-ID", fasthttp.MethodGet, nil, []string{"Accept", ctSSEValue, "Mcp-Session-Id", unknownSID, "Last-Event-ID", "3_14"}},
+	{"DELETE/well-formed", fasthttp.MethodDelete, nil, []string{"Mcp-Session-Id", unknownSID}},
+	{"DELETE/malformed", fasthttp.MethodDelete, nil, []string{"Mcp-Session-Id", "x"}},
+}
+
+// TestNotFoundAllocs checks that the 404 path for an unknown (well-formed
+// or malformed) Mcp-Session-Id does not allocate, on POST, GET and DELETE,
+// both through Handler.ServeFastHTTP and through the Fiber app of NewApp.
+func TestNotFoundAllocs(t *testing.T) {
+	ts, app := newInProcess(t, nil)
+	initializeInProcess(t, app, "2025-11-25") // a live session in the map
+	for _, via := range []struct {
+		name  string
+		serve fasthttp.RequestHandler
+	}{
+		{"handler", ts.h.ServeFastHTTP},
+		{"fiber", app},
+	} {
+		for _, c := range notFoundCases {
+			t.Run(via.name+"/"+c.name, func(t *testing.T) {
+				ctx := newRequestCtx(c.method, c.body, c.hdr...)
+				via.serve(ctx) // warm up
+				if got := ctx.Response.StatusCode(); got != fasthttp.StatusNotFound {
+					t.Fatalf("status %d, want 404 (body %s)", got, ctx.Response.Body())
+				}
+				if got := string(ctx.Response.Body()); got != string(bodySessionNotFound) {
+					t.Fatalf("body %s, want %s", got, bodySessionNotFound)
+				}
+				if n := testing.AllocsPerRun(100, func() { via.serve(ctx) }); n != 0 {
+					t.Fatalf("404 path: got %v allocs/op, want 0", n)
+				}
+			})
+		}
+	}
+}
+
+// TestParseAcceptAllocs checks that parseAccept does not allocate.
+func TestParseAcceptAllocs(t *testing.T) {
+	for _, h := range []string{"", acceptBoth, "text/event-stream;q=0.9, application/*;q=0.1", "text/html, */*;q=0", "application/json;q=0"} {
+		b := []byte(h)
+		if n := testing.AllocsPerRun(100, func() { parseAccept(b) }); n != 0 {
+			t.Errorf("parseAccept(%q): %v allocs/op, want 0", h, n)
+		}
+	}
+}
+
+// TestIsJSONContentTypeAllocs checks that isJSONContentType does not
+// allocate.
+func TestIsJSONContentTypeAllocs(t *testing.T) {
+	for _, ct := range []string{"application/json", "Application/JSON; charset=utf-8", "text/plain", ""} {
+		b := []byte(ct)
+		if n := testing.AllocsPerRun(100, func() { isJSONContentType(b) }); n != 0 {
+			t.Errorf("isJSONContentType(%q): %v allocs/op, want 0", ct, n)
+		}
+	}
+}
+
+// TestOriginAllowAllocs checks that originMatcher.allow does not allocate,
+// for allowed and refused origins.
+func TestOriginAllowAllocs(t *testing.T) {
+	m := newOriginMatcher(append([]string{"https://app.example.com"}, DefaultAllowedOrigins...))
+	for _, o := range []string{"", "http://localhost:6274", "https://[::1]:8443", "https://app.example.com", "https://evil.example", "http://localhost.evil.example"} {
+		b := []byte(o)
+		if n := testing.AllocsPerRun(100, func() { m.allow(b) }); n != 0 {
+			t.Errorf("allow(%q): %v allocs/op, want 0", o, n)
+		}
+	}
+}

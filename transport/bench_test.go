@@ -1,0 +1,98 @@
+package transport
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/mcpfiber/mcpfiber/sessions"
+)
+
+// All benchmarks here run in-process: the Fiber app's handler
+// (NewApp(h).Handler()) on a prepared *fasthttp.RequestCtx, no sockets and
+// no HTTP parsing. Each checks the response after its loop.
+
+// BenchmarkNotFound measures the 404 fast path: a request naming an unknown
+// session.
+//
+// go test ./transport -run='^$' -bench=BenchmarkNotFound -benchmem -count=10
+func BenchmarkNotFound(b *testing.B) {
+	for _, c := range []struct {
+		method string
+		body   []byte
+		hdr    []string
+	}{
+		{fasthttp.MethodPost, []byte(pingBody), []string{"Content-Type", ctJSONValue, "Accept", acceptBoth, "Mcp-Session-Id", unknownSID}},
+		{fasthttp.MethodGet, nil, []string{"Accept", ctSSEValue, "Mcp-Session-Id", unknownSID}},
+		{fasthttp.MethodDelete, nil, []string{"Mcp-Session-Id", unknownSID}},
+	} {
+		b.Run("method="+c.method, func(b *testing.B) {
+			_, app := newInProcess(b, nil)
+			ctx := newRequestCtx(c.method, c.body, c.hdr...)
+			b.ReportAllocs()
+			for b.Loop() {
+				app(ctx)
+			}
+			if got := ctx.Response.StatusCode(); got != fasthttp.StatusNotFound {
+				b.Fatalf("status = %d, want %d", got, fasthttp.StatusNotFound)
+			}
+		})
+	}
+}
+
+// BenchmarkInitialize measures initialize: a new session, its state and
+// the JSON result. Each session is ended (not timed separately) so that
+// the map stays small.
+//
+// go test ./transport -run='^$' -bench=BenchmarkInitialize -benchmem -count=10
+func BenchmarkInitialize(b *testing.B) {
+	ts, app := newInProcess(b, &Options{Sessions: sessions.Options{MaxSessions: -1}})
+	ctx := newRequestCtx(fasthttp.MethodPost, []byte(initBody("2025-11-25")), "Content-Type", ctJSONValue, "Accept", acceptBoth)
+	b.ReportAllocs()
+	for b.Loop() {
+		app(ctx)
+		if s := ts.h.Sessions().Lookup(b2s(ctx.Response.Header.Peek("Mcp-Session-Id"))); s != nil {
+			s.End(sessions.EndDelete)
+		}
+	}
+	if got := ctx.Response.StatusCode(); got != fasthttp.StatusOK {
+		b.Fatalf("status = %d, want 200 (body %s)", got, ctx.Response.Body())
+	}
+	if n := ts.h.Sessions().Len(); n != 0 {
+		b.Fatalf("%d sessions left, want 0", n)
+	}
+}
+
+// BenchmarkCall measures a tools/call of a live session: mode=json is
+// echo, answered with application/json; mode=sse is the notify tool with
+// one notification, answered with an SSE stream (priming, notification,
+// response) read to its end.
+//
+// go test ./transport -run='^$' -bench=BenchmarkCall -benchmem -count=10
+func BenchmarkCall(b *testing.B) {
+	for _, c := range []struct {
+		mode, body, want string
+	}{
+		{"json", callBody(7, "echo", `{"message":"hello"}`), "application/json"},
+		{"sse", callBody(7, "notify", `{"count":1}`), "text/event-stream"},
+	} {
+		b.Run("mode="+c.mode, func(b *testing.B) {
+			_, app := newInProcess(b, nil)
+			sid := initializeInProcess(b, app, "2025-11-25")
+			ctx := newRequestCtx(fasthttp.MethodPost, []byte(c.body), "Content-Type", ctJSONValue, "Accept", acceptBoth, "Mcp-Session-Id", sid)
+			b.ReportAllocs()
+			for b.Loop() {
+				ctx.Response.Reset()
+				app(ctx)
+				_ = ctx.Response.Body() // reads an SSE stream to its end
+			}
+			if got, ct := ctx.Response.StatusCode(), string(ctx.Response.Header.ContentType()); got != fasthttp.StatusOK || ct != c.want {
+				b.Fatalf("status %d, Content-Type %q; want 200 %s", got, ct, c.want)
+			}
+			if body := ctx.Response.Body(); !bytes.Contains(body, []byte(`"id":7,"result"`)) {
+				b.Fatalf("body %s: want the response to id 7", body)
+			}
+		})
+	}
+}
