@@ -304,3 +304,31 @@ func TestKindString(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeDeepNesting: deeply nested JSON gets an error, not a stack
+// overflow (which would kill the process, not just the request).
+func TestDecodeDeepNesting(t *testing.T) {
+	for _, depth := range []int{100_000, 1_000_000} {
+		bodies := map[string]string{
+			"params-arrays":  `{"jsonrpc":"2.0","method":"a","params":[` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `]}`,
+			"params-objects": `{"jsonrpc":"2.0","method":"a","params":{"x":` + strings.Repeat(`{"a":`, depth) + "1" + strings.Repeat("}", depth) + `}}`,
+			"batch-arrays":   strings.Repeat("[", depth) + strings.Repeat("]", depth),
+			"unbalanced":     strings.Repeat("[", depth),
+		}
+		for name, body := range bodies {
+			msgs, _, err := Decode([]byte(body))
+			if err == nil {
+				t.Errorf("%s depth %d: accepted (%d messages)", name, depth, len(msgs))
+				continue
+			}
+			if err.Code != CodeParseError && err.Code != CodeInvalidRequest {
+				t.Errorf("%s depth %d: code %d", name, depth, err.Code)
+			}
+		}
+	}
+	// Modest nesting is fine.
+	body := `{"jsonrpc":"2.0","method":"a","params":[` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `]}`
+	if _, _, err := Decode([]byte(body)); err != nil {
+		t.Errorf("depth 100: %v", err)
+	}
+}
