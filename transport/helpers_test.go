@@ -245,8 +245,10 @@ func newTestServerApp(t testing.TB, opts *Options, mkApp func(*Handler) *fiber.A
 		ts.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := ts.h.Shutdown(ctx, 0); err != nil {
-			t.Errorf("Handler.Shutdown: %v", err)
+		if !ts.h.Draining() { // the test may have shut it down itself
+			if err := ts.h.Shutdown(ctx, 0); err != nil {
+				t.Errorf("Handler.Shutdown: %v", err)
+			}
 		}
 		tr.CloseIdleConnections()
 		if err := ts.app.ShutdownWithContext(ctx); err != nil {

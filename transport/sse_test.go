@@ -169,6 +169,21 @@ func TestJSONResponseMode(t *testing.T) {
 	checkNotifications(t, get.take(t, 2), 0, 1, 1)
 }
 
+// TestJSONOnlyClient checks a client whose Accept admits only
+// application/json: a request that sends notifications is answered with
+// JSON, and the notifications go to the GET stream.
+func TestJSONOnlyClient(t *testing.T) {
+	ts := newTestServer(t, nil)
+	sid := ts.initialize(t, mcp.Version20251125)
+	r := statusCase{name: "notify", method: "POST", sid: sid, body: callBody(2, "notify", `{"count":2}`), hdr: []string{"Accept", ctJSONValue}, status: 200}.check(t, ts)
+	if m := decodeMessage(t, string(r.body)); !m.isResponse("2") {
+		t.Errorf("body %s: want the response to id 2", r.body)
+	}
+	_, get := ts.openSSE(t, http.MethodGet, sid, "")
+	get.expectPriming(t, "0_0")
+	checkNotifications(t, get.take(t, 2), 0, 1, 1)
+}
+
 // TestPriming checks that priming events (event ID, retry, empty data)
 // come first on POST and GET streams of sessions at 2025-11-25 only: older
 // clients fail on empty data.
