@@ -32,8 +32,9 @@ type Options struct {
 	// are dropped first. Default: 1024.
 	MaxEventsPerStream int
 	// MaxStreamsPerSession bounds the streams a session retains for
-	// resumption; past it the oldest finished streams are dropped first,
-	// then the oldest open ones. Default: 64.
+	// resumption (the GET stream does not count); past it the oldest
+	// finished streams are dropped first, then the oldest open ones.
+	// Default: 64.
 	MaxStreamsPerSession int
 	// OnEnd, if set, is called once for every session that ends, after it
 	// has left the map, with the reason. It must not block.

@@ -166,7 +166,7 @@ func (s *Session) Stream(id uint64) *Stream {
 // finished ones first, oldest first; then the oldest open ones, whose
 // readers keep working but which can no longer be resumed.
 func (s *Session) evictLocked() {
-	for len(s.streams) > s.m.opts.MaxStreamsPerSession {
+	for s.postStreamsLocked() > s.m.opts.MaxStreamsPerSession {
 		var victim *Stream
 		for id, st := range s.streams {
 			if id == 0 {
@@ -182,6 +182,15 @@ func (s *Session) evictLocked() {
 		}
 		delete(s.streams, victim.id)
 	}
+}
+
+// postStreamsLocked counts the retained POST streams (the GET stream,
+// ID 0, does not count against MaxStreamsPerSession).
+func (s *Session) postStreamsLocked() int {
+	if _, ok := s.streams[0]; ok {
+		return len(s.streams) - 1
+	}
+	return len(s.streams)
 }
 
 // forget removes st from the session's retained streams.

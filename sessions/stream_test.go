@@ -423,12 +423,25 @@ func TestDeliveredStreamForgotten(t *testing.T) {
 	}
 }
 
+func TestEvictionIgnoresGETStream(t *testing.T) {
+	_, s := newTestSession(t, Options{MaxStreamsPerSession: 1})
+	s.Standalone()
+	st := s.NewStream()
+	if s.Stream(st.ID()) != st {
+		t.Fatal("with MaxStreamsPerSession=1 and a GET stream, the new POST stream was evicted at once")
+	}
+	st2 := s.NewStream()
+	if s.Stream(st.ID()) != nil || s.Stream(st2.ID()) != st2 || s.Stream(0) == nil {
+		t.Fatal("want the older POST stream evicted, the newer one and the GET stream kept")
+	}
+}
+
 func TestEvictionPrefersFinished(t *testing.T) {
-	_, s := newTestSession(t, Options{MaxStreamsPerSession: 4})
+	_, s := newTestSession(t, Options{MaxStreamsPerSession: 3})
 	get := s.Standalone()
 	var st []*Stream
 	for range 3 {
-		st = append(st, s.NewStream()) // IDs 1, 2, 3; with the GET stream, 4 retained
+		st = append(st, s.NewStream()) // IDs 1, 2, 3; the GET stream does not count
 	}
 	r1 := st[0].Attach(0) // stream 1 stays open, with a reader
 	st[1].Finish()
