@@ -202,6 +202,17 @@ func interop(t *testing.T, srv *server.Server, request, want string) {
 		t.Errorf("no DELETE of session %s answered 204; requests: %v", sid, rec.Requests())
 	}
 
+	t.Logf("Go SDK requests, session 1: %v", rec.Requests())
+	if reqs := rec.Requests(); request == "" {
+		// The SDK's default (2026-07-28) probes with server/discover, gets
+		// 400 UnsupportedProtocolVersion, and falls back to initialize.
+		if len(reqs) < 2 || reqs[0].RPC != "server/discover" || reqs[0].Status != http.StatusBadRequest || reqs[1].RPC != "initialize" {
+			t.Errorf("default version: requests %v, want server/discover -> 400, then initialize", reqs)
+		}
+	} else if len(reqs) < 1 || reqs[0].RPC != "initialize" {
+		t.Errorf("version %s: requests %v, want initialize first", request, reqs)
+	}
+
 	// Session 2: the server ends it. The client's next call fails.
 	got.reset()
 	cs2 := connect()
