@@ -28,9 +28,9 @@ func (h *Handler) drainWindow() time.Duration { return time.Duration(h.drainCfg.
 // step 4 runs, and ctx.Err() is returned. Shutdown does not close
 // listeners or idle connections: that is the fasthttp server's
 // ShutdownWithContext, which its owner runs alongside (see package main).
-// Only the first call has an effect.
+// Only the first call has an effect; later calls return nil at once.
 func (h *Handler) Shutdown(ctx context.Context, drain time.Duration) error {
-	err := context.Canceled
+	var err error
 	h.once.Do(func() {
 		h.drainCfg.Store(int64(max(drain, 0)))
 		h.draining.Store(true)
@@ -44,7 +44,6 @@ func (h *Handler) Shutdown(ctx context.Context, drain time.Duration) error {
 		}()
 		select {
 		case <-done:
-			err = nil
 		case <-ctx.Done():
 			err = ctx.Err()
 		}
