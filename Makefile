@@ -25,6 +25,7 @@ test: fmt-check vet lint
 	$(GO) test -race -shuffle=on -count=1 ./...
 	$(GO) test -count=1 -run 'Allocs' ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x ./...
+	cd bench && $(GO) vet ./... && $(GO) test -run '^$$' -bench . -benchtime=1x ./...
 
 ## vet: go vet
 vet:
@@ -39,9 +40,15 @@ fmt-check:
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-## bench: the in-process benchmarks (404 fast path, sessions map)
+## bench: the in-process benchmarks (404 fast path, sessions map), then mcpfiber vs the Go SDK and mcp-go side by side: writes bench/RESULTS.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./transport ./sessions
+	cd bench && $(GO) run ./cmd/report
+
+.PHONY: loadtest
+## loadtest: load-test the server at $(ADDR): make loadtest SCENARIO=storm ARGS='--clients 1000' (go run ./loadtest -h lists all)
+loadtest:
+	$(GO) run ./loadtest --url http://$(ADDR)/mcp $(or $(SCENARIO),miss) $(ARGS)
 
 ## fuzz: fuzz every parser that sees client bytes, $(FUZZTIME) each
 fuzz:

@@ -1,0 +1,432 @@
+package load
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Protocol revisions the client speaks.
+const (
+	// DefaultProtocolVersion is requested at initialize.
+	DefaultProtocolVersion = "2025-11-25"
+	// ModernProtocolVersion is the stateless revision of [Client.Modern].
+	ModernProtocolVersion = "2026-07-28"
+)
+
+// Accept header values. The 2025 revisions require a client to list both
+// media types on POST (2025-11-25 basic/transports §Sending Messages to the
+// Server); the one-type values are for servers that, like mcpfiber, answer
+// with the one type the client takes.
+const (
+	AcceptBoth = "application/json, text/event-stream"
+	AcceptJSON = "application/json"
+	AcceptSSE  = "text/event-stream"
+)
+
+// Options configure a [Client]. A nil *Options means defaults.
+type Options struct {
+	// MaxConns bounds the TCP connections to the server. Default: 512.
+	MaxConns int
+	// Timeout bounds each request (write and read). Default: 10s.
+	Timeout time.Duration
+	// ProtocolVersion is requested at initialize. Default:
+	// DefaultProtocolVersion.
+	ProtocolVersion string
+}
+
+// A Client sends MCP Streamable HTTP requests to one endpoint, over a pool
+// of keep-alive connections (a fasthttp HostClient), and summarises each
+// answer as a [Response]. It keeps no session state of its own: callers
+// hold session IDs. It is safe for concurrent use.
+type Client struct {
+	url     string
+	init    []byte // the params of initialize
+	addr    string // host:port
+	host    string // Host header
+	path    string
+	tls     bool
+	version string
+	timeout time.Duration
+	hc      *fasthttp.HostClient
+}
+
+// NewClient returns a Client for the endpoint rawURL (http or https, e.g.
+// http://127.0.0.1:8080/mcp).
+func NewClient(rawURL string, opts *Options) (*Client, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("load: url %q: %w", rawURL, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("load: url %q: scheme must be http or https", rawURL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("load: url %q: no host", rawURL)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 512
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.ProtocolVersion == "" {
+		o.ProtocolVersion = DefaultProtocolVersion
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		if u.Scheme == "https" {
+			addr = net.JoinHostPort(u.Hostname(), "443")
+		} else {
+			addr = net.JoinHostPort(u.Hostname(), "80")
+		}
+	}
+	path := u.RequestURI()
+	c := &Client{
+		url:     u.Scheme + "://" + u.Host + path,
+		addr:    addr,
+		host:    u.Host,
+		path:    path,
+		tls:     u.Scheme == "https",
+		version: o.ProtocolVersion,
+		timeout: o.Timeout,
+		init:    []byte(`{"protocolVersion":"` + o.ProtocolVersion + `","capabilities":{},"clientInfo":` + ClientInfo + `}`),
+	}
+	c.hc = &fasthttp.HostClient{
+		Addr:                          addr,
+		IsTLS:                         c.tls,
+		TLSConfig:                     &tls.Config{ServerName: u.Hostname()},
+		MaxConns:                      o.MaxConns,
+		MaxConnWaitTimeout:            o.Timeout,
+		ReadTimeout:                   o.Timeout,
+		WriteTimeout:                  o.Timeout,
+		MaxIdleConnDuration:           time.Minute,
+		NoDefaultUserAgentHeader:      true,
+		DisableHeaderNamesNormalizing: true,
+		DisablePathNormalizing:        true,
+		MaxIdemponentCallAttempts:     1,
+	}
+	return c, nil
+}
+
+// URL returns the endpoint.
+func (c *Client) URL() string { return c.url }
+
+// Addr returns the endpoint's host:port.
+func (c *Client) Addr() string { return c.addr }
+
+// ProtocolVersion returns the version requested at initialize.
+func (c *Client) ProtocolVersion() string { return c.version }
+
+// CloseIdleConnections closes the pooled keep-alive connections. Call it
+// after the server restarted, as a client notices closed connections.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// A Response summarises one HTTP exchange.
+type Response struct {
+	// Status is the HTTP status, or 0 when Err is set.
+	Status int
+	// Err is the transport error (connection refused, timeout, …).
+	Err error
+	// SSE reports a text/event-stream answer.
+	SSE bool
+	// Result reports that a JSON-RPC result arrived (in the JSON body or
+	// in an SSE event).
+	Result bool
+	// RPCError is the code of the JSON-RPC error that arrived, or 0.
+	RPCError int64
+	// SessionID is the Mcp-Session-Id header of the answer.
+	SessionID string
+	// Version is the protocolVersion of an initialize result.
+	Version string
+	// RetryAfter is the Retry-After header, in seconds (0 if absent).
+	RetryAfter int
+}
+
+// OK reports a 2xx answer with a JSON-RPC result (or, for notifications
+// and DELETE, a 2xx with no error).
+func (r *Response) OK() bool {
+	return r.Err == nil && r.Status >= 200 && r.Status < 300 && r.RPCError == 0
+}
+
+// Key names the outcome for counting: "200", "404", "400 -32022",
+// "error: <reason>".
+func (r *Response) Key() string {
+	switch {
+	case r.Err != nil:
+		return "error: " + errReason(r.Err)
+	case r.RPCError != 0:
+		return strconv.Itoa(r.Status) + " " + strconv.FormatInt(r.RPCError, 10)
+	}
+	return strconv.Itoa(r.Status)
+}
+
+func errReason(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrTimeout), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, fasthttp.ErrNoFreeConns):
+		return "no free connections"
+	case errors.Is(err, fasthttp.ErrConnectionClosed):
+		return "connection closed"
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return oe.Op + " " + oe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Headers and bodies, as bytes so that setting them does not allocate.
+var (
+	hdrSessionID = []byte("Mcp-Session-Id")
+	hdrVersion   = []byte("MCP-Protocol-Version")
+	hdrMethod    = []byte("Mcp-Method")
+	hdrName      = []byte("Mcp-Name")
+	hdrAccept    = []byte("Accept")
+	ctJSON       = []byte("application/json")
+	ctSSE        = []byte("text/event-stream")
+
+	bodyInitialized = []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+)
+
+// A Message is the JSON-RPC request a POST carries, built into the request
+// body without allocating.
+type Message struct {
+	ID     int64  // request ID (a request), or 0 for a notification
+	Method string // e.g. "tools/call"
+	// Params is the raw params object (may be empty).
+	Params []byte
+}
+
+// Request is one HTTP request to the endpoint.
+type Request struct {
+	Method    string // POST, GET, DELETE
+	SessionID string // Mcp-Session-Id, if any
+	Version   string // MCP-Protocol-Version, if any
+	Accept    string // Accept (POST default AcceptBoth; GET default AcceptSSE)
+	// Body is sent as is when Msg is nil.
+	Body []byte
+	// Msg, when set, is encoded as the body.
+	Msg *Message
+	// Extra headers, as name/value pairs.
+	Extra []string
+}
+
+// Do sends r and summarises the answer. It reads the whole answer body, so
+// it must not be used for GET streams that stay open (see
+// [Client.OpenStream]).
+func (c *Client) Do(r *Request) Response {
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(c.url)
+	req.Header.SetMethod(r.Method)
+	accept := r.Accept
+	if accept == "" {
+		accept = AcceptBoth
+		if r.Method == fasthttp.MethodGet {
+			accept = AcceptSSE
+		}
+	}
+	req.Header.SetBytesKV(hdrAccept, s2b(accept))
+	if r.SessionID != "" {
+		req.Header.SetBytesKV(hdrSessionID, s2b(r.SessionID))
+	}
+	if r.Version != "" {
+		req.Header.SetBytesKV(hdrVersion, s2b(r.Version))
+	}
+	for i := 0; i+1 < len(r.Extra); i += 2 {
+		req.Header.Set(r.Extra[i], r.Extra[i+1])
+	}
+	if r.Method == fasthttp.MethodPost {
+		req.Header.SetContentTypeBytes(ctJSON)
+		if r.Msg != nil {
+			appendMessage(req, r.Msg)
+		} else {
+			req.SetBodyRaw(r.Body)
+		}
+	}
+	var out Response
+	if err := c.hc.Do(req, resp); err != nil {
+		out.Err = err
+		return out
+	}
+	out.Status = resp.StatusCode()
+	if sid := resp.Header.PeekBytes(hdrSessionID); len(sid) > 0 {
+		out.SessionID = string(sid)
+	}
+	if ra := resp.Header.Peek(fasthttp.HeaderRetryAfter); len(ra) > 0 {
+		out.RetryAfter, _ = strconv.Atoi(string(ra))
+	}
+	out.SSE = bytes.HasPrefix(resp.Header.ContentType(), ctSSE)
+	summarise(&out, resp.Body())
+	return out
+}
+
+// appendMessage writes m as the JSON-RPC body of req.
+func appendMessage(req *fasthttp.Request, m *Message) {
+	var num [20]byte
+	req.AppendBodyString(`{"jsonrpc":"2.0",`)
+	if m.ID != 0 {
+		req.AppendBodyString(`"id":`)
+		req.AppendBody(strconv.AppendInt(num[:0], m.ID, 10))
+		req.AppendBodyString(`,`)
+	}
+	req.AppendBodyString(`"method":"`)
+	req.AppendBodyString(m.Method)
+	req.AppendBodyString(`"`)
+	if len(m.Params) > 0 {
+		req.AppendBodyString(`,"params":`)
+		req.AppendBody(m.Params)
+	}
+	req.AppendBodyString(`}`)
+}
+
+var (
+	tokResult  = []byte(`"result":`)
+	tokError   = []byte(`"error":`)
+	tokCode    = []byte(`"code":`)
+	tokVersion = []byte(`"protocolVersion":"`)
+	tokData    = []byte("data:")
+)
+
+// summarise finds the JSON-RPC response in body (a JSON body, or the data
+// of the SSE events of body) and records whether it is a result or an
+// error. It looks for tokens rather than decoding: the load generator must
+// not be the bottleneck, and it only needs to tell a result from an error.
+func summarise(out *Response, body []byte) {
+	if !out.SSE {
+		summariseJSON(out, body)
+		return
+	}
+	for len(body) > 0 {
+		line := body
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			line, body = body[:i], body[i+1:]
+		} else {
+			body = nil
+		}
+		if !bytes.HasPrefix(line, tokData) {
+			continue
+		}
+		summariseJSON(out, bytes.TrimSpace(line[len(tokData):]))
+		if out.Result || out.RPCError != 0 {
+			return
+		}
+	}
+}
+
+func summariseJSON(out *Response, msg []byte) {
+	if i := bytes.Index(msg, tokResult); i >= 0 && !bytes.Contains(msg[:i], tokError) {
+		out.Result = true
+		if j := bytes.Index(msg, tokVersion); j >= 0 {
+			v := msg[j+len(tokVersion):]
+			if k := bytes.IndexByte(v, '"'); k >= 0 {
+				out.Version = string(v[:k])
+			}
+		}
+		return
+	}
+	if i := bytes.Index(msg, tokError); i >= 0 {
+		out.RPCError = -1 // an error without a readable code
+		if j := bytes.Index(msg[i:], tokCode); j >= 0 {
+			rest := bytes.TrimLeft(msg[i+j+len(tokCode):], " ")
+			k := 0
+			for k < len(rest) && (rest[k] == '-' || rest[k] >= '0' && rest[k] <= '9') {
+				k++
+			}
+			if n, err := strconv.ParseInt(string(rest[:k]), 10, 64); err == nil && n != 0 {
+				out.RPCError = n
+			}
+		}
+	}
+}
+
+// ClientInfo is the clientInfo the client sends.
+const ClientInfo = `{"name":"mcpfiber-loadtest","version":"0.1.0"}`
+
+// Initialize starts a session: POST initialize with the client's protocol
+// version (2025-11-25 basic/lifecycle §Initialization). On success the
+// Response has the SessionID and the negotiated Version.
+func (c *Client) Initialize(id int64) Response {
+	return c.Do(&Request{
+		Method: fasthttp.MethodPost,
+		Msg:    &Message{ID: id, Method: "initialize", Params: c.init},
+	})
+}
+
+// Initialized sends notifications/initialized in session sid (expects 202).
+func (c *Client) Initialized(sid, version string) Response {
+	return c.Do(&Request{Method: fasthttp.MethodPost, SessionID: sid, Version: version, Body: bodyInitialized})
+}
+
+// Handshake runs initialize and notifications/initialized and returns the
+// session ID and version, or the first Response that failed.
+func (c *Client) Handshake(id int64) (sid, version string, failed *Response) {
+	r := c.Initialize(id)
+	if !r.OK() || r.SessionID == "" {
+		if r.OK() {
+			r.Err = errors.New("initialize: no Mcp-Session-Id in the answer")
+		}
+		return "", "", &r
+	}
+	sid, version = r.SessionID, r.Version
+	if version == "" {
+		version = c.version
+	}
+	if r2 := c.Initialized(sid, version); !r2.OK() {
+		return "", "", &r2
+	}
+	return sid, version, nil
+}
+
+// EchoParams are the params of the tools/call that [Client.Call] sends: the
+// echo tool with a short message.
+var EchoParams = []byte(`{"name":"echo","arguments":{"message":"hello"}}`)
+
+// Call sends tools/call echo with request id in session sid, with the given
+// Accept header ("" means AcceptBoth).
+func (c *Client) Call(sid, version string, id int64, accept string) Response {
+	return c.Do(&Request{
+		Method: fasthttp.MethodPost, SessionID: sid, Version: version, Accept: accept,
+		Msg: &Message{ID: id, Method: "tools/call", Params: EchoParams},
+	})
+}
+
+// Delete ends session sid (2025-11-25 basic/transports §Session
+// Management).
+func (c *Client) Delete(sid, version string) Response {
+	return c.Do(&Request{Method: fasthttp.MethodDelete, SessionID: sid, Version: version})
+}
+
+// modernParams is a 2026-07-28 tools/call: the request carries its
+// protocol version, capabilities and client info in _meta (2026-07-28
+// basic/index §Request metadata).
+var modernParams = []byte(`{"name":"echo","arguments":{"message":"hello"},"_meta":{` +
+	`"io.modelcontextprotocol/protocolVersion":"` + ModernProtocolVersion + `",` +
+	`"io.modelcontextprotocol/clientCapabilities":{},` +
+	`"io.modelcontextprotocol/clientInfo":` + ClientInfo + `}}`)
+
+// Modern sends a 2026-07-28 stateless tools/call echo: no session, the
+// MCP-Protocol-Version, Mcp-Method and Mcp-Name headers, and _meta.
+func (c *Client) Modern(id int64) Response {
+	return c.Do(&Request{
+		Method: fasthttp.MethodPost, Version: ModernProtocolVersion,
+		Msg:   &Message{ID: id, Method: "tools/call", Params: modernParams},
+		Extra: []string{string(hdrMethod), "tools/call", string(hdrName), "echo"},
+	})
+}

@@ -1,0 +1,141 @@
+package load
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// A Stream is an open GET stream of a session (2025-11-25 basic/transports
+// §Listening for Messages from the Server), on a connection of its own.
+//
+// Streams do not use the Client's connection pool: a GET stream holds its
+// connection for as long as it is open, and its body never ends, so it is
+// read with net/http's response parser over a plain connection, one
+// goroutine per stream (see [Stream.Read]).
+type Stream struct {
+	conn net.Conn
+	resp *http.Response
+	br   *bufio.Reader
+
+	events   atomic.Int64 // SSE events with data
+	comments atomic.Int64 // SSE comments (keep-alives)
+}
+
+// OpenStream opens the GET stream of session sid. It returns the HTTP
+// status; the stream is nil unless the status is 200 with
+// text/event-stream.
+func (c *Client) OpenStream(ctx context.Context, sid, version string) (*Stream, int, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	if c.tls {
+		host, _, _ := net.SplitHostPort(c.addr)
+		tc := tls.Client(conn, &tls.Config{ServerName: host})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, 0, err
+		}
+		conn = tc
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	var b strings.Builder
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nMcp-Session-Id: %s\r\n", c.path, c.host, sid)
+	if version != "" {
+		fmt.Fprintf(&b, "MCP-Protocol-Version: %s\r\n", version)
+	}
+	b.WriteString("\r\n")
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		conn.Close()
+		return nil, 0, err
+	}
+	br := bufio.NewReaderSize(conn, 2048)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		conn.Close()
+		return nil, 0, err
+	}
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		conn.Close()
+		return nil, resp.StatusCode, nil
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return &Stream{conn: conn, resp: resp, br: bufio.NewReaderSize(resp.Body, 1024)}, resp.StatusCode, nil
+}
+
+// Read reads events until the stream ends or fails, calling onEvent (if
+// not nil) with the data of each event that has data; data is only valid
+// during the call. It returns nil when the server ended the stream, and
+// the read error otherwise (including after Close). The caller owns the
+// goroutine that runs Read; Close makes it return.
+func (s *Stream) Read(onEvent func(data []byte)) error {
+	var data []byte
+	hasData := false
+	for {
+		line, err := s.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull { // an over-long line: keep reading it
+			data = append(data, line...)
+			continue
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		switch {
+		case len(line) == 0:
+			if hasData {
+				s.events.Add(1)
+				if onEvent != nil {
+					onEvent(data)
+				}
+			}
+			data, hasData = data[:0], false
+		case line[0] == ':':
+			s.comments.Add(1)
+		case bytes.HasPrefix(line, tokData):
+			d := line[len(tokData):]
+			if len(d) > 0 && d[0] == ' ' {
+				d = d[1:]
+			}
+			if len(d) > 0 {
+				if hasData {
+					data = append(data, '\n')
+				}
+				data = append(data, d...)
+				hasData = true
+			}
+		}
+	}
+}
+
+// Events returns the number of events with data read so far.
+func (s *Stream) Events() int64 { return s.events.Load() }
+
+// Comments returns the number of SSE comments (keep-alives) read so far.
+func (s *Stream) Comments() int64 { return s.comments.Load() }
+
+// Close closes the stream's connection.
+func (s *Stream) Close() error { return s.conn.Close() }
+
+// s2b returns the bytes of s without copying; they must not be modified.
+func s2b(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

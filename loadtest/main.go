@@ -1,0 +1,541 @@
+// Command loadtest load-tests an MCP Streamable HTTP server.
+//
+// Usage:
+//
+//	go run ./loadtest [flags] <scenario>
+//
+//	go run ./loadtest miss --duration 5s
+//	go run ./loadtest call --mode json --rate 2000 --duration 30s --html call.html
+//	go run ./loadtest storm --clients 10000 --server-cmd 'bin/mcpfiber --addr 127.0.0.1:8080'
+//	go run ./loadtest churn --rate 200 --duration 1m --pid $(pgrep -n mcpfiber)
+//
+// It targets any Streamable HTTP MCP server by URL (--url, default
+// http://127.0.0.1:8080/mcp). It sends load wherever it is told, but warns
+// on stderr first when the host is not a loopback address.
+//
+// Scenarios:
+//
+//	miss       POST/GET/DELETE with an unknown session ID; each should get 404
+//	handshake  initialize + notifications/initialized + DELETE
+//	call       tools/call echo in established sessions (one per worker); --mode json|sse|both
+//	sse        open --streams GET streams (one session each) and hold them for --duration
+//	storm      --clients sessions, all lost at once (a DELETE each, or a restart of
+//	           --server-cmd), then every client sends its stale ID at the same moment
+//	           and recovers: 404 → initialize → retry (--naive: resend the stale ID on
+//	           other failures). Reports recovery time, wasted requests, 404s per client.
+//	churn      handshake + DELETE at a fixed --rate (default 100/s); with --pid and
+//	           --metrics-url, samples server RSS, threads and goroutines each second
+//	modern     2026-07-28 stateless tools/call (no session; protocol version in _meta
+//	           and MCP-Protocol-Version). A server that does not serve that revision
+//	           answers 400 with -32022 (UnsupportedProtocolVersion), counted as such.
+//
+// Pacing: with --rate > 0 the run is open-loop (operation i is due at
+// i/rate and its latency is measured from then, so a stalled server cannot
+// hide its stall: no coordinated omission); with --rate 0 it is
+// closed-loop with --concurrency workers. A run stops by itself after
+// --count operations or --duration, whichever comes first; Ctrl-C stops it
+// early and prints the partial results.
+//
+// Output: a progress bar on stderr (when it is a terminal), then on stdout
+// JSON lines (one per time window, then the summary) and a Markdown table
+// (--format selects them), and with --html an HTML report with a
+// latency-over-time chart and a latency histogram.
+//
+// HTTP client: fasthttp's (see package load): it allocates nothing per
+// request, so on a small machine shared with the server the generator
+// takes as little CPU from it as possible. GET streams use net/http's
+// response parser over a connection each.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/mcpfiber/mcpfiber/loadtest/load"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	_, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// scenarios lists the scenario names in the order of the usage text.
+var scenarios = []string{"miss", "handshake", "call", "sse", "storm", "churn", "modern"}
+
+// config is the parsed command line.
+type config struct {
+	scenario    string
+	url         string
+	rate        float64
+	concurrency int
+	conns       int
+	count       int64
+	duration    time.Duration
+	timeout     time.Duration
+	window      time.Duration
+	mode        string
+	methods     []string
+	streams     int
+	clients     int
+	naive       bool
+	naiveTries  int
+	serverCmd   string
+	signal      string
+	pid         int
+	metricsURL  string
+	html        string
+	format      string
+	progress    bool
+	version     string
+}
+
+func parse(args []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &config{}
+	var methods string
+	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080/mcp", "the server's MCP endpoint")
+	fs.Float64Var(&c.rate, "rate", 0, "open-loop rate in operations/s (0: closed loop; churn defaults to 100)")
+	fs.IntVar(&c.concurrency, "concurrency", 16, "workers: closed-loop concurrency, or the bound on operations in flight in open loop")
+	fs.IntVar(&c.conns, "conns", 0, "max TCP connections to the server (0: max(concurrency, 64), storm: 512)")
+	fs.Int64Var(&c.count, "count", 0, "stop after this many operations (0: no bound)")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "stop after this long (sse: how long the streams are held)")
+	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "per-request timeout")
+	fs.DurationVar(&c.window, "window", time.Second, "width of the latency-over-time windows")
+	fs.StringVar(&c.mode, "mode", "both", "call: the Accept the client sends: json (application/json), sse (text/event-stream) or both (what the spec requires; the server then chooses)")
+	fs.StringVar(&methods, "methods", "POST,GET,DELETE", "miss: the methods to rotate through")
+	fs.IntVar(&c.streams, "streams", 100, "sse: the number of GET streams to hold")
+	fs.IntVar(&c.clients, "clients", 100, "storm: the number of clients")
+	fs.BoolVar(&c.naive, "naive", false, "storm: clients resend their stale ID on failures other than 404, and never back off")
+	fs.IntVar(&c.naiveTries, "naive-retries", 3, "storm --naive: resends of a stale ID before starting over")
+	fs.StringVar(&c.serverCmd, "server-cmd", "", "start this server (sh -c) before the run and stop it after; storm restarts it to lose the sessions. It must listen on --url's host:port")
+	fs.StringVar(&c.signal, "signal", "KILL", "signal that stops --server-cmd: KILL (a crash) or TERM (a graceful shutdown)")
+	fs.IntVar(&c.pid, "pid", 0, "sample this server process's RSS and threads from /proc each second (default: the --server-cmd process)")
+	fs.StringVar(&c.metricsURL, "metrics-url", "", "sample goroutines each second from this URL (Prometheus go_goroutines, or /debug/pprof/goroutine?debug=1)")
+	fs.StringVar(&c.html, "html", "", "write an HTML report (latency over time, histogram) to this file")
+	fs.StringVar(&c.format, "format", "both", "stdout: json (JSON lines), markdown, or both")
+	fs.BoolVar(&c.progress, "progress", isatty.IsTerminal(os.Stderr.Fd()), "show a progress bar on stderr")
+	fs.StringVar(&c.version, "protocol-version", load.DefaultProtocolVersion, "protocol version requested at initialize")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: loadtest [flags] <scenario>\n\nScenarios: "+strings.Join(scenarios, ", ")+
+			"\n\nExamples:\n  loadtest miss --duration 5s\n  loadtest call --mode json --rate 2000 --html call.html\n"+
+			"  loadtest storm --clients 10000 --server-cmd 'bin/mcpfiber --addr 127.0.0.1:8080'\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	// The scenario may come anywhere among the flags.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
+	if len(positional) > 1 {
+		return nil, fmt.Errorf("unexpected arguments %q", positional[1:])
+	}
+	if len(positional) == 1 {
+		c.scenario = positional[0]
+	}
+	if c.scenario == "" {
+		fs.Usage()
+		return nil, errors.New("no scenario given")
+	}
+	known := false
+	for _, s := range scenarios {
+		known = known || s == c.scenario
+	}
+	if !known {
+		return nil, fmt.Errorf("unknown scenario %q (want one of %s)", c.scenario, strings.Join(scenarios, ", "))
+	}
+	for _, m := range strings.Split(methods, ",") {
+		if m = strings.ToUpper(strings.TrimSpace(m)); m != "" {
+			if m != "POST" && m != "GET" && m != "DELETE" {
+				return nil, fmt.Errorf("--methods: %q is not POST, GET or DELETE", m)
+			}
+			c.methods = append(c.methods, m)
+		}
+	}
+	if len(c.methods) == 0 {
+		return nil, errors.New("--methods: none given")
+	}
+	switch c.mode {
+	case "json", "sse", "both":
+	default:
+		return nil, fmt.Errorf("--mode %q: want json, sse or both", c.mode)
+	}
+	switch c.format {
+	case "json", "markdown", "both":
+	default:
+		return nil, fmt.Errorf("--format %q: want json, markdown or both", c.format)
+	}
+	if c.signal != "KILL" && c.signal != "TERM" {
+		return nil, fmt.Errorf("--signal %q: want KILL or TERM", c.signal)
+	}
+	if c.rate < 0 || c.concurrency <= 0 || c.count < 0 || c.duration < 0 || c.clients <= 0 || c.streams <= 0 {
+		return nil, errors.New("--rate, --count and --duration must not be negative; --concurrency, --clients and --streams must be positive")
+	}
+	if c.scenario == "churn" && c.rate == 0 {
+		c.rate = 100
+	}
+	if c.conns <= 0 {
+		c.conns = max(c.concurrency, 64)
+		if c.scenario == "storm" {
+			c.conns = 512
+		}
+	}
+	return c, nil
+}
+
+// progressHook, if set (by tests), is given the run's count of completed
+// operations when the run starts.
+var progressHook func(done *atomic.Int64)
+
+// run runs the command with args, writing results to stdout and the
+// progress bar and diagnostics to stderr. It returns the result it
+// printed.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*load.Result, error) {
+	c, err := parse(args, stderr)
+	if err != nil {
+		return nil, err
+	}
+	client, err := load.NewClient(c.url, &load.Options{MaxConns: c.conns, Timeout: c.timeout, ProtocolVersion: c.version})
+	if err != nil {
+		return nil, err
+	}
+	warnOffHost(stderr, c.url)
+
+	var srv *load.ServerProcess
+	if c.serverCmd != "" {
+		srv = &load.ServerProcess{Args: []string{"/bin/sh", "-c", "exec " + c.serverCmd}, Addr: client.Addr(), Stderr: stderr}
+		if c.signal == "TERM" {
+			srv.Signal = syscall.SIGTERM
+		}
+		if err := srv.Start(ctx); err != nil {
+			return nil, err
+		}
+		defer srv.Stop()
+	}
+	pid := func() int { return c.pid }
+	if c.pid == 0 && srv != nil {
+		pid = srv.Pid // the current process: storm restarts it
+	}
+	sampler := &load.Sampler{Pid: pid, MetricsURL: c.metricsURL, Start: time.Now()}
+	sampling := pid() > 0 || c.metricsURL != ""
+
+	var done atomic.Int64
+	if progressHook != nil {
+		progressHook(&done)
+	}
+	bar := newBar(c, stderr, &done)
+	var res load.Result
+	switch c.scenario {
+	case "storm":
+		if sampling {
+			sampler.Sample(ctx)
+		}
+		res, err = runStorm(ctx, c, client, srv, &done)
+	case "sse":
+		h := &load.Hold{Client: client, Streams: c.streams, Concurrency: c.concurrency, For: c.duration, Progress: &done, Delete: true}
+		if sampling {
+			h.Sample = func() { sampler.Sample(ctx) }
+		}
+		res = h.Run(ctx)
+	default:
+		var op load.Op
+		var cleanup func()
+		op, cleanup, err = newOp(ctx, c, client)
+		if err != nil {
+			bar.stop()
+			return nil, err
+		}
+		sctx, cancel := context.WithCancel(ctx)
+		if sampling {
+			sampler.Sample(ctx)
+			go sampler.Every(sctx, time.Second) // owner: run; exit: cancel below
+		}
+		res = load.Run(ctx, load.Loop{
+			Rate: c.rate, Concurrency: c.concurrency, Count: c.count, Duration: c.duration,
+			Window: c.window, Done: &done,
+		}, op)
+		cancel()
+		if cleanup != nil && ctx.Err() == nil {
+			cleanup()
+		}
+	}
+	bar.stop()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return nil, err
+	}
+	if sampling {
+		sampler.Sample(context.Background())
+		res.Proc = sampler.Samples()
+	}
+	res.Scenario = c.scenario
+	res.URL = c.url
+	res.Interrupted = res.Interrupted || ctx.Err() != nil
+	res.Notes = append(res.Notes, notes(c, &res)...)
+	if err := writeResults(stdout, c, &res); err != nil {
+		return &res, err
+	}
+	if c.html != "" {
+		if err := writeHTML(c.html, &res); err != nil {
+			return &res, err
+		}
+		fmt.Fprintf(stderr, "loadtest: wrote %s\n", c.html)
+	}
+	return &res, nil
+}
+
+// newOp returns the operation of a request/response scenario, after its
+// setup (call: one session per worker), and the cleanup to run after.
+func newOp(ctx context.Context, c *config, client *load.Client) (load.Op, func(), error) {
+	switch c.scenario {
+	case "miss":
+		ids := make([]string, c.concurrency)
+		for i := range ids {
+			ids[i] = randomID()
+		}
+		return func(_ context.Context, w int, seq int64) (bool, string) {
+			m := c.methods[seq%int64(len(c.methods))]
+			r := client.Do(&load.Request{Method: m, SessionID: ids[w], Version: load.DefaultProtocolVersion})
+			return r.Err == nil && r.Status == 404, m + " " + r.Key()
+		}, nil, nil
+	case "handshake", "churn":
+		return func(_ context.Context, _ int, seq int64) (bool, string) {
+			sid, version, failed := client.Handshake(seq + 1)
+			if failed != nil {
+				return false, "handshake " + failed.Key()
+			}
+			if r := client.Delete(sid, version); !r.OK() {
+				return false, "DELETE " + r.Key()
+			}
+			return true, "ok"
+		}, nil, nil
+	case "call":
+		accept := map[string]string{"json": load.AcceptJSON, "sse": load.AcceptSSE, "both": load.AcceptBoth}[c.mode]
+		type sess struct{ sid, version string }
+		ss := make([]sess, c.concurrency)
+		var firstErr atomic.Pointer[string]
+		load.ForEach(ctx, c.concurrency, 64, func(i int) {
+			sid, version, failed := client.Handshake(int64(i + 1))
+			if failed != nil {
+				k := failed.Key()
+				firstErr.CompareAndSwap(nil, &k)
+				return
+			}
+			ss[i] = sess{sid, version}
+		})
+		if e := firstErr.Load(); e != nil {
+			return nil, nil, fmt.Errorf("call: could not establish the sessions: initialize got %s", *e)
+		}
+		op := func(_ context.Context, w int, seq int64) (bool, string) {
+			r := client.Call(ss[w].sid, ss[w].version, seq+1, accept)
+			kind := "json"
+			if r.SSE {
+				kind = "sse"
+			}
+			if r.Err != nil {
+				return false, r.Key()
+			}
+			return r.OK() && r.Result, r.Key() + " " + kind
+		}
+		cleanup := func() {
+			load.ForEach(context.Background(), len(ss), 64, func(i int) { client.Delete(ss[i].sid, ss[i].version) })
+		}
+		return op, cleanup, nil
+	case "modern":
+		return func(_ context.Context, _ int, seq int64) (bool, string) {
+			r := client.Modern(seq + 1)
+			return r.OK() && r.Result, r.Key()
+		}, nil, nil
+	}
+	return nil, nil, fmt.Errorf("scenario %q has no operation", c.scenario)
+}
+
+// runStorm runs the storm scenario: the sessions are lost by a DELETE
+// each, or by restarting srv.
+func runStorm(ctx context.Context, c *config, client *load.Client, srv *load.ServerProcess, done *atomic.Int64) (load.Result, error) {
+	st := &load.Storm{Client: client, Clients: c.clients, NaiveRetries: c.naiveTries, Progress: done, Deadline: max(c.duration, 10*time.Second)}
+	if c.naive {
+		st.Policy = load.PolicyNaive
+	}
+	if srv != nil {
+		st.Lose = srv.Restart
+	}
+	start := time.Now()
+	sr, err := st.Run(ctx)
+	elapsed := time.Since(start)
+	res := load.Result{Started: start, Elapsed: load.Duration(elapsed)}
+	if sr != nil {
+		res.Throughput = float64(sr.Requests) / elapsed.Seconds()
+		res.Storm = sr
+		res.Requests = sr.Requests
+		res.OK = int64(sr.Recovered)
+		res.Errors = int64(sr.Failures)
+		res.Statuses = sr.Statuses
+		res.Latency = load.SummaryOf(sr.Histogram())
+		res.Buckets = load.BucketsOf(sr.Histogram(), 40)
+	}
+	return res, err
+}
+
+// notes explains what the numbers mean where a reader may misread them.
+func notes(c *config, r *load.Result) []string {
+	var n []string
+	switch c.scenario {
+	case "modern":
+		for k := range r.Statuses {
+			if strings.Contains(k, "-32022") {
+				n = append(n, "the server answered -32022 (UnsupportedProtocolVersion): it does not serve the 2026-07-28 stateless revision; latencies are those of that refusal")
+				break
+			}
+		}
+	case "storm":
+		how := "a DELETE of each session"
+		if c.serverCmd != "" {
+			how = "a restart of --server-cmd (SIG" + c.signal + ")"
+		}
+		n = append(n, "sessions lost by "+how+"; latency is per-client recovery time from the moment every stale request was released")
+	case "sse":
+		n = append(n, "latency is the time to open each GET stream (after its handshake)")
+	case "miss":
+		n = append(n, "ok means 404, as 2025-11-25 basic/transports §Session Management requires for an unknown session")
+	}
+	if r.Interrupted {
+		n = append(n, "interrupted: partial results")
+	}
+	return n
+}
+
+func randomID() string {
+	const hex = "0123456789abcdef"
+	b := make([]byte, 32)
+	for i := range b {
+		b[i] = hex[fastRand()%16]
+	}
+	return string(b)
+}
+
+var randState atomic.Uint64
+
+func fastRand() uint64 {
+	x := randState.Add(0x9e3779b97f4a7c15) ^ uint64(time.Now().UnixNano())
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	return x
+}
+
+// warnOffHost warns on stderr when rawURL's host is not a loopback
+// address: the load goes to another machine. It refuses nothing.
+func warnOffHost(stderr io.Writer, rawURL string) {
+	if host := hostOf(rawURL); !isLoopback(host) {
+		fmt.Fprintf(stderr, "loadtest: warning: %s is not a loopback address; sending load to another host. Make sure you may.\n", host)
+	}
+}
+
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	return u.Hostname()
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// progress shows a bar on stderr fed from done, until stop.
+type progress struct {
+	stopc chan struct{}
+	done  chan struct{}
+}
+
+func newBar(c *config, stderr io.Writer, done *atomic.Int64) *progress {
+	p := &progress{stopc: make(chan struct{}), done: make(chan struct{})}
+	if !c.progress {
+		close(p.done)
+		return p
+	}
+	total := int64(-1)
+	desc := c.scenario
+	switch {
+	case c.scenario == "storm":
+		total = int64(2 * c.clients) // established, then recovered
+		desc = "storm: establish + recover"
+	case c.scenario == "sse":
+		total = int64(c.streams)
+		desc = "sse: opening streams"
+	case c.count > 0:
+		total = c.count
+	case c.rate > 0 && c.duration > 0:
+		total = int64(c.rate * c.duration.Seconds())
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("op"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionClearOnFinish(),
+	)
+	go func() { // owner: run (p.stop); exit: stop
+		defer close(p.done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stopc:
+				_ = bar.Set64(done.Load())
+				_ = bar.Finish()
+				fmt.Fprintln(stderr)
+				return
+			case <-t.C:
+				_ = bar.Set64(done.Load())
+			}
+		}
+	}()
+	return p
+}
+
+func (p *progress) stop() {
+	select {
+	case <-p.stopc:
+	default:
+		close(p.stopc)
+	}
+	<-p.done
+}
