@@ -162,26 +162,63 @@ func (s *Session) Stream(id uint64) *Stream {
 	return s.streams[id]
 }
 
+// RetainDelivered is how many delivered POST streams (finished and written
+// out to the end) a session keeps resumable, in case the connection they
+// were written to was already dead.
+const RetainDelivered = 4
+
 // evictLocked drops retained POST streams past MaxStreamsPerSession:
-// finished ones first, oldest first; then the oldest open ones, whose
-// readers keep working but which can no longer be resumed.
+// delivered ones first, then finished ones, oldest first; then the oldest
+// open ones, whose readers keep working but which can no longer be
+// resumed.
 func (s *Session) evictLocked() {
 	for s.postStreamsLocked() > s.m.opts.MaxStreamsPerSession {
-		var victim *Stream
-		for id, st := range s.streams {
-			if id == 0 {
-				continue
-			}
-			if victim == nil || st.isFinished() && !victim.isFinished() ||
-				st.isFinished() == victim.isFinished() && id < victim.id {
-				victim = st
-			}
-		}
-		if victim == nil {
+		if !s.evictOneLocked(false) {
 			return
 		}
-		delete(s.streams, victim.id)
 	}
+}
+
+// trimDelivered drops the oldest delivered streams past RetainDelivered.
+func (s *Session) trimDelivered() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		n := 0
+		for _, st := range s.streams {
+			if st.state() == streamDelivered {
+				n++
+			}
+		}
+		if n <= RetainDelivered || !s.evictOneLocked(true) {
+			return
+		}
+	}
+}
+
+// evictOneLocked drops the retained POST stream that matters least for
+// resumption (see evictLocked); only a delivered one if deliveredOnly. It
+// reports whether it dropped one.
+func (s *Session) evictOneLocked(deliveredOnly bool) bool {
+	var victim *Stream
+	var vs streamState
+	for id, st := range s.streams {
+		if id == 0 {
+			continue
+		}
+		ss := st.state()
+		if deliveredOnly && ss != streamDelivered {
+			continue
+		}
+		if victim == nil || ss > vs || ss == vs && id < victim.id {
+			victim, vs = st, ss
+		}
+	}
+	if victim == nil {
+		return false
+	}
+	delete(s.streams, victim.id)
+	return true
 }
 
 // postStreamsLocked counts the retained POST streams (the GET stream,
@@ -191,13 +228,4 @@ func (s *Session) postStreamsLocked() int {
 		return len(s.streams) - 1
 	}
 	return len(s.streams)
-}
-
-// forget removes st from the session's retained streams.
-func (s *Session) forget(st *Stream) {
-	s.mu.Lock()
-	if s.streams != nil && s.streams[st.id] == st {
-		delete(s.streams, st.id)
-	}
-	s.mu.Unlock()
 }

@@ -27,6 +27,10 @@ type Stream struct {
 	wake     chan struct{} // the attached reader's wake-up channel (cap 1), or nil
 	gen      uint64        // attach generation; a Reader with another is detached
 	read     uint64        // the cursor of the last reader when it closed
+	// delivered: finished, and a reader wrote every event. The writes may
+	// still have gone into a dead connection, so the stream stays
+	// resumable until evicted (first among the retained streams).
+	delivered bool
 }
 
 func newStream(s *Session, id uint64) *Stream {
@@ -70,10 +74,25 @@ func (st *Stream) Finish() {
 	st.mu.Unlock()
 }
 
-func (st *Stream) isFinished() bool {
+// A streamState ranks streams for eviction: higher goes first.
+type streamState uint8
+
+const (
+	streamOpen      streamState = iota // more events may come
+	streamFinished                     // the response is in; not all written out
+	streamDelivered                    // finished and written out to the end
+)
+
+func (st *Stream) state() streamState {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.finished
+	switch {
+	case st.delivered:
+		return streamDelivered
+	case st.finished:
+		return streamFinished
+	}
+	return streamOpen
 }
 
 func (st *Stream) wakeLocked() {
@@ -209,8 +228,10 @@ func (r *Reader) Next(buf []Event) (evs []Event, lost uint64, status ReadStatus)
 
 // Close detaches the reader, if still attached, and releases its hold on
 // the session. When the reader has read a finished POST stream to its end,
-// the stream has been delivered and is forgotten: nothing is left to
-// resume. Close is idempotent.
+// the stream is marked delivered: a flush into a connection the client
+// already dropped often succeeds, so it stays resumable, but the session
+// keeps only the last [RetainDelivered] delivered streams. Close is
+// idempotent.
 func (r *Reader) Close() {
 	if r.closed {
 		return
@@ -223,10 +244,11 @@ func (r *Reader) Close() {
 		st.wake = nil
 		st.read = r.cursor
 		delivered = st.finished && r.cursor == st.last && st.id != 0
+		st.delivered = st.delivered || delivered
 	}
 	st.mu.Unlock()
 	if delivered {
-		st.sess.forget(st)
+		st.sess.trimDelivered()
 	}
 	st.sess.Release()
 }

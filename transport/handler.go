@@ -26,12 +26,12 @@ type Handler struct {
 
 	// Shutdown state; see Shutdown.
 	draining atomic.Bool
-	drain    chan struct{}  // closed when draining starts
-	stop     chan struct{}  // closed when the grace period ends: every writer exits
-	drainCfg atomic.Int64   // drain window in nanoseconds, set before drain is closed
-	calls    sync.WaitGroup // POST requests being answered and tool calls running
-	writers  sync.WaitGroup // SSE writers (fasthttp stream-writer goroutines)
-	once     sync.Once      // guards Shutdown
+	drain    chan struct{} // closed when draining starts
+	stop     chan struct{} // closed when the grace period ends: every writer exits
+	drainCfg atomic.Int64  // drain window in nanoseconds, set before drain is closed
+	calls    tracker       // tool calls running
+	writers  tracker       // SSE writers (fasthttp stream-writer goroutines)
+	once     sync.Once     // guards Shutdown
 }
 
 // NewHandler returns a Handler serving b, with a session map made from

@@ -36,17 +36,15 @@ func (h *Handler) Shutdown(ctx context.Context, drain time.Duration) error {
 		h.draining.Store(true)
 		close(h.drain)
 
-		done := make(chan struct{})
-		go func() { // owner: Shutdown; exit: when calls and writers are done (at the latest after stop)
-			h.calls.Wait()
-			h.writers.Wait()
-			close(done)
-		}()
 		select {
-		case <-done:
+		case <-h.calls.Idle():
 		case <-ctx.Done():
-			err = ctx.Err()
 		}
+		select {
+		case <-h.writers.Idle():
+		case <-ctx.Done():
+		}
+		err = ctx.Err()
 		close(h.stop)
 		h.sessions.Close()
 	})
