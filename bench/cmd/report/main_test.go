@@ -33,9 +33,10 @@ func TestParseAndTabulate(t *testing.T) {
 		t.Error("storm ns/op is shown; it times the whole harness")
 	}
 	var md bytes.Buffer
-	writeReport(&md, rs, []string{"go test"}, nil)
+	writeReport(&md, rs, "abc1234", []string{"go test"}, nil)
 	out := md.String()
 	for _, want := range []string{
+		"mcpfiber at commit abc1234",
 		"| miss POST | ≥0.90× floor, 0 allocs/op | 0.95× floor",
 		"| handshake | ≥3× gosdk, ahead of mcpgo | 15.00× gosdk, 3.00× mcpgo | met |",
 		"(5.39× faster); 404s per client 1–1; wasted 10000 for 10000 clients; failures 0 | met |",
