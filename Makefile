@@ -6,7 +6,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 10s
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: help run build test vet fmt-check lint bench fuzz clean
+.PHONY: help run build test vet fmt-check lint bench fuzz clean conformance
 
 ## help: list the targets
 help:
@@ -26,6 +26,10 @@ test: fmt-check vet lint
 	$(GO) test -count=1 -run 'Allocs' ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x ./...
 	cd bench && $(GO) vet ./... && $(GO) test -run '^$$' -bench . -benchtime=1x ./...
+
+## conformance: the official MCP conformance suite, 0.1.16 and 0.2.0-alpha.12 (server --suite all), against the binary with --catalog conformance; Node >= 22 and the suite are installed into .tools/ when missing
+conformance:
+	./conformance/run.sh
 
 ## vet: go vet
 vet:

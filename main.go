@@ -18,6 +18,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +32,8 @@ import (
 
 	"github.com/peterbourgon/ff/v3"
 
+	"github.com/mcpfiber/mcpfiber/catalog"
+	"github.com/mcpfiber/mcpfiber/mcp"
 	"github.com/mcpfiber/mcpfiber/server"
 	"github.com/mcpfiber/mcpfiber/sessions"
 	"github.com/mcpfiber/mcpfiber/transport"
@@ -59,10 +62,12 @@ func run(args []string) error {
 		drain       = fs.Duration("drain-window", transport.DefaultDrainWindow, "at shutdown, close SSE streams spread over this window")
 		grace       = fs.Duration("grace-period", server.DefaultGracePeriod, "upper bound on the whole shutdown")
 		logLevel    = fs.String("log-level", "info", "log level: debug, info, warn or error")
+		catalogName = fs.String("catalog", "default", "feature set served: default (echo, progress) or conformance (the official MCP conformance suite's tools, resources and prompts)")
+		stateKey    = fs.String("state-key", "", "64 hex digits: the AES-256 key sealing 2026-07-28 requestState (share it between replicas); empty: a random key per process")
 	)
 	fs.Usage = func() {
 		out := fs.Output()
-		fmt.Fprint(out, "Usage: mcpfiber [flags]\n\nServes MCP Streamable HTTP (2025-03-26, 2025-06-18, 2025-11-25) on one endpoint.\n\nFlags (each also read from MCPFIBER_<NAME>, e.g. MCPFIBER_MAX_SESSIONS):\n")
+		fmt.Fprint(out, "Usage: mcpfiber [flags]\n\nServes MCP Streamable HTTP on one endpoint: 2026-07-28 statelessly, 2025-11-25, 2025-06-18 and 2025-03-26 with sessions.\n\nFlags (each also read from MCPFIBER_<NAME>, e.g. MCPFIBER_MAX_SESSIONS):\n")
 		fs.PrintDefaults()
 		fmt.Fprint(out, "\nExample:\n  mcpfiber --addr 127.0.0.1:8080 --session-idle-timeout 10m\n")
 	}
@@ -88,6 +93,18 @@ func run(args []string) error {
 		}
 	}
 
+	if _, err := catalog.Lookup(*catalogName); err != nil {
+		return fmt.Errorf("--catalog: %w", err)
+	}
+	var key []byte
+	if *stateKey != "" {
+		k, err := hex.DecodeString(strings.TrimSpace(*stateKey))
+		if err != nil || len(k) != mcp.StateKeySize {
+			return fmt.Errorf("--state-key: want %d hex digits", 2*mcp.StateKeySize)
+		}
+		key = k
+	}
+
 	srv := server.New(server.Config{
 		Addr:               *addr,
 		Path:               *path,
@@ -99,6 +116,8 @@ func run(args []string) error {
 		DrainWindow:        *drain,
 		GracePeriod:        *grace,
 		Logger:             logger,
+		Catalog:            *catalogName,
+		StateKey:           key,
 	})
 	if err := srv.Listen(); err != nil {
 		return err

@@ -1,19 +1,46 @@
-// Package catalog holds the tool sets the mcpfiber binary can serve.
+// Package catalog holds the feature sets the mcpfiber binary can serve,
+// chosen with --catalog:
 //
-// [Default] is small and useful for trying a client against the server:
-// echo, and progress (which sends progress and logging notifications before
-// its result, so its response comes as an SSE stream).
+//   - "default" ([Default]) is small and useful for trying a client against
+//     the server: echo, and progress (which sends progress and logging
+//     notifications before its result, so its response comes as an SSE
+//     stream);
+//   - "conformance" ([Conformance]) is what the official MCP conformance
+//     suite calls: test tools, resources, prompts and completion.
 package catalog
 
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	json "github.com/goccy/go-json"
 
 	"github.com/mcpfiber/mcpfiber/mcp"
 )
+
+// A Catalog is a named feature set: Options sets the server options it
+// needs, Register adds its features to a server.
+type Catalog struct {
+	Name     string
+	Options  func(*mcp.ServerOptions)
+	Register func(*mcp.Server)
+}
+
+// Names are the catalogues [Lookup] knows.
+var Names = []string{"default", "conformance"}
+
+// Lookup returns the catalogue called name, one of [Names].
+func Lookup(name string) (Catalog, error) {
+	switch name {
+	case "", "default":
+		return Catalog{Name: "default", Options: func(*mcp.ServerOptions) {}, Register: Default}, nil
+	case "conformance":
+		return Catalog{Name: "conformance", Options: ConformanceOptions, Register: Conformance}, nil
+	}
+	return Catalog{}, fmt.Errorf("unknown catalog %q (want one of %s)", name, strings.Join(Names, ", "))
+}
 
 // Limits of the progress tool's arguments.
 const (

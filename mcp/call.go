@@ -2,6 +2,9 @@ package mcp
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	json "github.com/goccy/go-json"
 
@@ -9,15 +12,53 @@ import (
 )
 
 // A CallToolRequest is a tools/call request as its [ToolHandler] sees it.
+// The embedded [Request] sends progress, log messages and requests to the
+// client.
 type CallToolRequest struct {
-	Params  *CallToolParams
-	Session *SessionState
-	call    *Call
+	Params *CallToolParams
+	Request
 }
+
+// A GetPromptRequest is a prompts/get request as its [PromptHandler] sees
+// it.
+type GetPromptRequest struct {
+	Params *GetPromptParams
+	Request
+}
+
+// A ReadResourceRequest is a resources/read request as its
+// [ResourceHandler] sees it.
+type ReadResourceRequest struct {
+	Params *ReadResourceParams
+	Request
+}
+
+// A CompleteRequest is a completion/complete request as the
+// [CompletionHandler] sees it.
+type CompleteRequest struct {
+	Params *CompleteParams
+	Request
+}
+
+// Request is what every handler's request carries: the client's state and
+// the way back to it while the request runs.
+type Request struct {
+	// Session is the client's session, or for a 2026-07-28 request the
+	// request's own state ([SessionState.Stateless]).
+	Session *SessionState
+
+	srv           *Server
+	call          *Call
+	progressToken json.RawMessage
+}
+
+// ClientCapabilities returns the capabilities the client declared (at
+// initialize, or in this request's _meta at 2026-07-28).
+func (r *Request) ClientCapabilities() *ClientCapabilities { return &r.Session.ClientCapabilities }
 
 // cancelled reports whether ctx ended because the client cancelled the
 // request (rather than the session ending).
-func (r *CallToolRequest) cancelled(ctx context.Context) bool {
+func (r *Request) cancelled(ctx context.Context) bool {
 	return ctx.Err() != nil && r.Session.ctx.Err() == nil
 }
 
@@ -25,12 +66,12 @@ func (r *CallToolRequest) cancelled(ctx context.Context) bool {
 // basic/utilities/progress) when the client asked for progress with a
 // progressToken; otherwise it does nothing. progress must increase with
 // each call; total is 0 when unknown.
-func (r *CallToolRequest) Progress(progress, total float64, message string) error {
-	if r.Params.Meta == nil || len(r.Params.Meta.ProgressToken) == 0 {
+func (r *Request) Progress(progress, total float64, message string) error {
+	if len(r.progressToken) == 0 {
 		return nil
 	}
 	return r.notify("notifications/progress", &ProgressNotificationParams{
-		ProgressToken: r.Params.Meta.ProgressToken,
+		ProgressToken: r.progressToken,
 		Progress:      progress,
 		Total:         total,
 		Message:       message,
@@ -39,18 +80,159 @@ func (r *CallToolRequest) Progress(progress, total float64, message string) erro
 
 // Log sends notifications/message at level for this request when it passes
 // the client's logging/setLevel filter (2025-11-25
-// server/utilities/logging). data is any JSON-encodable value.
-func (r *CallToolRequest) Log(level LoggingLevel, logger string, data any) error {
+// server/utilities/logging), or at 2026-07-28 the request's
+// io.modelcontextprotocol/logLevel (none: nothing is sent). data is any
+// JSON-encodable value.
+func (r *Request) Log(level LoggingLevel, logger string, data any) error {
 	if !r.Session.wants(level) {
 		return nil
 	}
 	return r.notify("notifications/message", &LoggingMessageParams{Level: level, Logger: logger, Data: data})
 }
 
-func (r *CallToolRequest) notify(method string, params any) error {
+func (r *Request) notify(method string, params any) error {
 	p, err := json.Marshal(params)
 	if err != nil {
 		return err
 	}
-	return r.call.Out.Send(jsonrpc.AppendNotification(nil, method, p))
+	return r.outbound().Send(jsonrpc.AppendNotification(nil, method, p))
+}
+
+// outbound is where this request's messages go: its own stream, or the
+// session's GET stream when it has none.
+func (r *Request) outbound() Outbound {
+	if r.call != nil && r.call.Out != nil {
+		return r.call.Out
+	}
+	return sessionOutbound{r.Session}
+}
+
+type sessionOutbound struct{ st *SessionState }
+
+func (o sessionOutbound) Send(msg []byte) error { return o.st.Send(msg) }
+
+// ErrStateless is returned by the server-to-client request methods for a
+// 2026-07-28 request: that revision has none (basic/transports: "The
+// server MUST NOT send independent JSON-RPC requests"). Return
+// InputRequests from the handler instead; the client answers them in a
+// new request.
+var ErrStateless = errors.New("mcp: 2026-07-28 requests cannot send requests to the client; return InputRequests instead")
+
+// Elicit asks the client for input with elicitation/create (2025-11-25
+// client/elicitation), on this request's stream, and waits for the answer
+// for at most ServerOptions.ClientRequestTimeout. It fails with a
+// MissingRequiredClientCapability error when the client did not declare
+// the elicitation mode p needs.
+func (r *Request) Elicit(ctx context.Context, p *ElicitParams) (*ElicitResult, error) {
+	var res ElicitResult
+	if err := r.Session.call(ctx, r.outbound(), r.srv.clientTimeout(), methodElicit, p, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// CreateMessage asks the client to sample a language model with
+// sampling/createMessage (2025-11-25 client/sampling), as [Request.Elicit]
+// does.
+func (r *Request) CreateMessage(ctx context.Context, p *CreateMessageParams) (*CreateMessageResult, error) {
+	var res CreateMessageResult
+	if err := r.Session.call(ctx, r.outbound(), r.srv.clientTimeout(), methodCreateMessage, p, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ListRoots asks the client for its roots with roots/list (2025-11-25
+// client/roots), as [Request.Elicit] does.
+func (r *Request) ListRoots(ctx context.Context) (*ListRootsResult, error) {
+	var res ListRootsResult
+	if err := r.Session.call(ctx, r.outbound(), r.srv.clientTimeout(), methodListRoots, &ListRootsParams{}, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ErrClientTimeout is returned when the client did not answer a request
+// within ServerOptions.ClientRequestTimeout.
+var ErrClientTimeout = errors.New("mcp: the client did not answer in time")
+
+// call sends a request to the client on out and decodes its answer into
+// result. It checks the client's capabilities first, and on timeout or
+// cancellation tells the client with notifications/cancelled.
+func (st *SessionState) call(ctx context.Context, out Outbound, timeout time.Duration, method string, params, result any) error {
+	if st.stateless {
+		return ErrStateless
+	}
+	if err := st.mayAsk(method, params); err != nil {
+		return err
+	}
+	p, err := json.Marshal(params)
+	if err != nil {
+		return err
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	id, ch := st.newRequest()
+	if err := out.Send(jsonrpc.AppendRequest(nil, id, method, p)); err != nil {
+		st.forget(id)
+		return err
+	}
+	select {
+	case m := <-ch:
+		if m.Error != nil {
+			return m.Error
+		}
+		if err := json.Unmarshal(m.Result, result); err != nil {
+			return fmt.Errorf("mcp: %s: the client's result: %w", method, err)
+		}
+		return nil
+	case <-ctx.Done():
+		st.forget(id)
+		reason := "the request was cancelled"
+		err := ctx.Err()
+		if errors.Is(err, context.DeadlineExceeded) {
+			reason, err = "timed out", ErrClientTimeout
+		}
+		if st.ctx.Err() == nil {
+			cp, _ := json.Marshal(map[string]any{"requestId": json.RawMessage(id), "reason": reason})
+			_ = out.Send(jsonrpc.AppendNotification(nil, "notifications/cancelled", cp))
+		}
+		return err
+	case <-st.ctx.Done():
+		st.forget(id)
+		return ErrSessionEnded
+	}
+}
+
+// mayAsk checks that the client declared what a request to it needs, and
+// that its revision has the request at all.
+func (st *SessionState) mayAsk(method string, params any) error {
+	caps := &st.ClientCapabilities
+	switch method {
+	case methodElicit:
+		if p, ok := params.(*ElicitParams); ok && p.Mode == "url" {
+			if !caps.CanElicitURL() || !AtLeast(st.ProtocolVersion, Version20251125) {
+				return MissingCapabilityError("the client did not declare URL-mode elicitation", map[string]any{"elicitation": map[string]any{"url": struct{}{}}})
+			}
+			return nil
+		}
+		if !caps.CanElicitForm() || !AtLeast(st.ProtocolVersion, Version20250618) {
+			return MissingCapabilityError("the client did not declare the elicitation capability", map[string]any{"elicitation": struct{}{}})
+		}
+	case methodCreateMessage:
+		if p, ok := params.(*CreateMessageParams); ok && len(p.Tools) > 0 && !caps.CanSampleWithTools() {
+			return MissingCapabilityError("the client did not declare sampling with tools", map[string]any{"sampling": map[string]any{"tools": struct{}{}}})
+		}
+		if !caps.CanSample() {
+			return MissingCapabilityError("the client did not declare the sampling capability", map[string]any{"sampling": struct{}{}})
+		}
+	case methodListRoots:
+		if !caps.CanListRoots() {
+			return MissingCapabilityError("the client did not declare the roots capability", map[string]any{"roots": struct{}{}})
+		}
+	}
+	return nil
 }

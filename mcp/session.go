@@ -3,17 +3,27 @@ package mcp
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	json "github.com/goccy/go-json"
+
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
 
 // A SessionState is what the method layer knows of one client: the
 // negotiated version, the client's declared capabilities and info, its log
-// level, and its requests in flight. The transport keeps one per session
-// (2025-11-25 basic/lifecycle) and ends it with [SessionState.Close]. It
-// is safe for concurrent use.
+// level, its requests in flight, the requests the server sent it and its
+// resource subscriptions. The transport keeps one per session (2025-11-25
+// basic/lifecycle) and ends it with [SessionState.Close].
+//
+// A 2026-07-28 request has no session: the [Server] gives it a SessionState
+// of its own, made from the request's _meta, that lives as long as the
+// request ([SessionState.Stateless] reports true).
+//
+// It is safe for concurrent use.
 type SessionState struct {
 	// ProtocolVersion is the negotiated revision.
 	ProtocolVersion string
@@ -25,11 +35,16 @@ type SessionState struct {
 	ctx    context.Context // done when the session ends
 	cancel context.CancelFunc
 
-	initialized atomic.Bool  // notifications/initialized received
-	logLevel    atomic.Int32 // minimum severity sent; 0 until logging/setLevel
+	stateless      bool          // a 2026-07-28 request's own state
+	requestTimeout time.Duration // bound on server-to-client requests sent by SessionState methods
+	initialized    atomic.Bool   // notifications/initialized received
+	logLevel       atomic.Int32  // minimum severity sent; 0 until logging/setLevel
+	nextID         atomic.Int64  // IDs of server-to-client requests
 
-	mu       sync.Mutex                    // guards inflight, onClose and out
+	mu       sync.Mutex                    // guards the fields below
 	inflight map[string]context.CancelFunc // by raw request ID
+	pending  map[string]chan *jsonrpc.Message
+	subs     map[string]struct{} // resources/subscribe URIs
 	onClose  []func()
 	out      Outbound // the session's GET stream, set by the transport
 }
@@ -47,7 +62,8 @@ func (st *SessionState) SetOutbound(out Outbound) {
 // made while handling a request) on the session's GET stream (2025-11-25
 // basic/transports §Listening for Messages from the Server). Messages sent
 // before the client opens the stream wait for it, within the stream's
-// bound. Send never blocks; it fails once the session has ended.
+// bound. Send never blocks; it fails once the session has ended, and for
+// a stateless request's state.
 func (st *SessionState) Send(msg []byte) error {
 	st.mu.Lock()
 	out := st.out
@@ -76,8 +92,38 @@ func NewSessionState(version string, info *Implementation, caps ClientCapabiliti
 	}
 }
 
+// newStatelessState returns the state of one 2026-07-28 request, done
+// when parent is.
+func newStatelessState(parent context.Context, version string, info *Implementation, caps ClientCapabilities, level LoggingLevel) *SessionState {
+	ctx, cancel := context.WithCancel(parent)
+	st := &SessionState{
+		ProtocolVersion:    version,
+		ClientInfo:         info,
+		ClientCapabilities: caps,
+		ctx:                ctx,
+		cancel:             cancel,
+		stateless:          true,
+	}
+	if sev := level.severity(); sev > 0 {
+		st.logLevel.Store(sev)
+	} else {
+		// No logLevel in _meta: no notifications/message at all (2026-07-28
+		// changelog: "servers MUST NOT emit notifications/message for
+		// requests that did not include this field").
+		st.logLevel.Store(logOff)
+	}
+	return st
+}
+
+// logOff is above every severity: nothing is logged.
+const logOff = 99
+
 // Context returns a context that is done when the session ends.
 func (st *SessionState) Context() context.Context { return st.ctx }
+
+// Stateless reports whether st is the state of one 2026-07-28 request
+// rather than of a session.
+func (st *SessionState) Stateless() bool { return st.stateless }
 
 // Close cancels every request in flight and runs the OnClose functions;
 // the session has ended. Only the first call has an effect.
@@ -141,7 +187,68 @@ func (st *SessionState) cancelRequest(id []byte) bool {
 }
 
 // wants reports whether a log message at level passes the client's
-// logging/setLevel filter.
+// logging/setLevel filter (or, at 2026-07-28, the request's logLevel).
 func (st *SessionState) wants(level LoggingLevel) bool {
 	return level.severity() >= st.logLevel.Load()
+}
+
+// newRequest registers a server-to-client request and returns its raw ID
+// and the channel its response arrives on.
+func (st *SessionState) newRequest() (id []byte, ch chan *jsonrpc.Message) {
+	id = strconv.AppendInt(nil, st.nextID.Add(1), 10)
+	ch = make(chan *jsonrpc.Message, 1)
+	st.mu.Lock()
+	if st.pending == nil {
+		st.pending = make(map[string]chan *jsonrpc.Message)
+	}
+	st.pending[string(id)] = ch
+	st.mu.Unlock()
+	return id, ch
+}
+
+// forget drops a server-to-client request that will not be answered.
+func (st *SessionState) forget(id []byte) {
+	st.mu.Lock()
+	delete(st.pending, string(id))
+	st.mu.Unlock()
+}
+
+// deliver routes a response from the client to the request waiting for
+// it, and reports whether one was. Responses to unknown IDs (timed out,
+// or never sent) are dropped.
+func (st *SessionState) deliver(m *jsonrpc.Message) bool {
+	st.mu.Lock()
+	ch := st.pending[string(m.ID)]
+	delete(st.pending, string(m.ID))
+	st.mu.Unlock()
+	if ch == nil {
+		return false
+	}
+	ch <- m // buffered, and only one sender: the entry was removed
+	return true
+}
+
+// subscribe adds uri to the session's resource subscriptions.
+func (st *SessionState) subscribe(uri string) {
+	st.mu.Lock()
+	if st.subs == nil {
+		st.subs = make(map[string]struct{})
+	}
+	st.subs[uri] = struct{}{}
+	st.mu.Unlock()
+}
+
+// unsubscribe removes uri from the session's resource subscriptions.
+func (st *SessionState) unsubscribe(uri string) {
+	st.mu.Lock()
+	delete(st.subs, uri)
+	st.mu.Unlock()
+}
+
+// subscribed reports whether the session subscribed to uri.
+func (st *SessionState) subscribed(uri string) bool {
+	st.mu.Lock()
+	_, ok := st.subs[uri]
+	st.mu.Unlock()
+	return ok
 }

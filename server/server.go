@@ -45,6 +45,15 @@ type Config struct {
 	GracePeriod time.Duration
 	// Logger receives structured logs. Default: slog.Default().
 	Logger *slog.Logger
+	// Catalog names the feature set served, one of catalog.Names:
+	// "default" (echo, progress) or "conformance" (what the official MCP
+	// conformance suite calls). Default: "default". New panics on an
+	// unknown name; check it with catalog.Lookup first.
+	Catalog string
+	// StateKey is the 32-byte key that seals the requestState of
+	// 2026-07-28 input-required results (mcp.ServerOptions.StateKey).
+	// Default: a random key per process.
+	StateKey []byte
 }
 
 // Defaults for [Config].
@@ -75,8 +84,14 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	srv := mcp.NewServer(mcp.Implementation{Name: "mcpfiber", Version: Version}, &mcp.ServerOptions{Logger: cfg.Logger})
-	catalog.Default(srv)
+	cat, err := catalog.Lookup(cfg.Catalog)
+	if err != nil {
+		panic("server: " + err.Error())
+	}
+	opts := &mcp.ServerOptions{Logger: cfg.Logger, StateKey: cfg.StateKey}
+	cat.Options(opts)
+	srv := mcp.NewServer(mcp.Implementation{Name: "mcpfiber", Version: Version}, opts)
+	cat.Register(srv)
 	h := transport.NewHandler(srv, &transport.Options{
 		Path:           cfg.Path,
 		AllowedOrigins: cfg.AllowedOrigins,

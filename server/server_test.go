@@ -53,11 +53,9 @@ func (n *notifications) reset() {
 // StreamableClientTransport) against the real server on loopback, once per
 // protocol version the client can ask for, and once with JSONResponse.
 //
-// "" is the SDK's default: it asks for 2026-07-28 with server/discover
-// first, which this server refuses (400, UnsupportedProtocolVersion with
-// the legacy versions as supported), so the SDK falls back to initialize at
-// 2025-11-25. 2024-11-05 is not served: the server answers with its latest,
-// 2025-11-25, which the SDK accepts.
+// The SDK's default, 2026-07-28 (stateless, no session), is covered by the
+// stateless interop tests. 2024-11-05 is not served: the server answers
+// with its latest, 2025-11-25, which the SDK accepts.
 func TestInteropGoSDK(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -65,12 +63,10 @@ func TestInteropGoSDK(t *testing.T) {
 		want      string // negotiated
 		jsonReply bool
 	}{
-		{"version=default", "", "2025-11-25", false},
 		{"version=2025-11-25", "2025-11-25", "2025-11-25", false},
 		{"version=2025-06-18", "2025-06-18", "2025-06-18", false},
 		{"version=2025-03-26", "2025-03-26", "2025-03-26", false},
 		{"version=2024-11-05", "2024-11-05", "2025-11-25", false},
-		{"version=default/json", "", "2025-11-25", true},
 		{"version=2025-03-26/json", "2025-03-26", "2025-03-26", true},
 	}
 	for _, tc := range cases {

@@ -129,21 +129,9 @@ func hasMetaVersion(body []byte) bool {
 	return ok
 }
 
-// postModern answers a 2026-07-28 (stateless) request. Until that revision
-// is served, it is an unsupported version (2026-07-28 basic/versioning):
-// 400 with UnsupportedProtocolVersionError, listing what is supported.
+// postModern answers a 2026-07-28 (stateless) request; see serveModern.
 func (h *Handler) postModern(ctx *fasthttp.RequestCtx, body []byte) {
-	var m struct {
-		ID json.RawMessage `json:"id"`
-	}
-	_ = json.Unmarshal(body, &m)
-	requested := string(ctx.Request.Header.Peek(headerVersion))
-	data, _ := json.Marshal(map[string]any{"supported": mcp.LegacyVersions, "requested": requested})
-	replyError(ctx, fasthttp.StatusBadRequest, m.ID, &jsonrpc.Error{
-		Code:    jsonrpc.CodeUnsupportedProtocolVersion,
-		Message: "Unsupported protocol version: this server serves 2025-11-25, 2025-06-18 and 2025-03-26 with sessions",
-		Data:    data,
-	})
+	h.serveModern(ctx, body)
 }
 
 // initialize starts a session (2025-11-25 basic/lifecycle §Initialization;

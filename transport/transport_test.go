@@ -179,12 +179,14 @@ func TestStatus(t *testing.T) {
 		{name: "response", method: "POST", sid: s1125, body: responseBody, status: 202},
 		{name: "cancel of nothing", method: "POST", sid: s1125, body: `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":99}}`, status: 202},
 
-		// 2026-07-28 (modern) requests never take the session path.
-		{name: "modern", method: "POST", body: pingBody, hdr: []string{"MCP-Protocol-Version", modern}, status: 400, code: codeVersion},
-		{name: "modern, stale session", method: "POST", sid: deleted, body: pingBody, hdr: []string{"MCP-Protocol-Version", modern}, status: 400, code: codeVersion},
-		{name: "modern, unknown session", method: "POST", sid: unknownSID, body: pingBody, hdr: []string{"MCP-Protocol-Version", modern}, status: 400, code: codeVersion},
-		{name: "modern by _meta, stale session", method: "POST", sid: deleted, body: modernPing, status: 400, code: codeVersion},
-		{name: "modern non-date version", method: "POST", body: pingBody, hdr: []string{"MCP-Protocol-Version", "v999.0.0"}, status: 400, code: codeVersion},
+		// 2026-07-28 (modern) requests never take the session path: ping
+		// is gone in that revision, 404 with -32601 (not the session
+		// path's 404 with -32001).
+		{name: "modern", method: "POST", body: pingBody, hdr: []string{"MCP-Protocol-Version", modern}, status: 404, code: jsonrpc.CodeMethodNotFound},
+		{name: "modern, stale session", method: "POST", sid: deleted, body: pingBody, hdr: []string{"MCP-Protocol-Version", modern}, status: 404, code: jsonrpc.CodeMethodNotFound},
+		{name: "modern, unknown session", method: "POST", sid: unknownSID, body: pingBody, hdr: []string{"MCP-Protocol-Version", modern}, status: 404, code: jsonrpc.CodeMethodNotFound},
+		{name: "modern by _meta, stale session", method: "POST", sid: deleted, body: modernPing, status: 404, code: jsonrpc.CodeMethodNotFound},
+		{name: "modern non-date version", method: "POST", body: pingBody, hdr: []string{"MCP-Protocol-Version", "v999.0.0"}, status: 404, code: jsonrpc.CodeMethodNotFound},
 		{name: "modern", method: "GET", sid: s1125, hdr: []string{"MCP-Protocol-Version", modern}, status: 405, code: codeServer, header: allowPOST},
 		{name: "modern, stale session", method: "GET", sid: deleted, hdr: []string{"MCP-Protocol-Version", modern}, status: 405, code: codeServer, header: allowPOST},
 		{name: "modern", method: "DELETE", sid: s1125, hdr: []string{"MCP-Protocol-Version", modern}, status: 405, code: codeServer, header: allowPOST},
@@ -380,13 +382,14 @@ func TestBodyLimit(t *testing.T) {
 	})
 }
 
-// TestModernUnsupported checks the 2026-07-28 answer: 400 -32022 with
-// data.supported listing the legacy versions and data.requested, for the
-// request's id.
+// TestModernUnsupported checks the answer to a modern request at a version
+// the server does not serve: 400 -32022 with data.supported listing the
+// served versions and data.requested, for the request's id.
 func TestModernUnsupported(t *testing.T) {
 	ts := newTestServer(t, nil)
-	r := statusCase{name: "modern", method: "POST", sid: unknownSID, body: `{"jsonrpc":"2.0","id":"m1","method":"tools/list"}`,
-		hdr: []string{"MCP-Protocol-Version", "2026-07-28"}, status: 400, code: jsonrpc.CodeUnsupportedProtocolVersion}.check(t, ts)
+	r := statusCase{name: "modern", method: "POST", sid: unknownSID,
+		body: `{"jsonrpc":"2.0","id":"m1","method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"v999.0.0","io.modelcontextprotocol/clientCapabilities":{}}}}`,
+		hdr:  []string{"MCP-Protocol-Version", "v999.0.0"}, status: 400, code: jsonrpc.CodeUnsupportedProtocolVersion}.check(t, ts)
 	e := decodeError(t, r.body)
 	if string(e.ID) != `"m1"` {
 		t.Errorf("id %s, want \"m1\"", e.ID)
@@ -398,12 +401,12 @@ func TestModernUnsupported(t *testing.T) {
 	if err := json.Unmarshal(e.Error.Data, &data); err != nil {
 		t.Fatalf("error data %s: %v", e.Error.Data, err)
 	}
-	want := strings.Join(mcp.LegacyVersions, ",")
+	want := strings.Join(mcp.SupportedVersions, ",")
 	if got := strings.Join(data.Supported, ","); got != want {
 		t.Errorf("data.supported = %q, want %q", got, want)
 	}
-	if data.Requested != "2026-07-28" {
-		t.Errorf("data.requested = %q, want 2026-07-28", data.Requested)
+	if data.Requested != "v999.0.0" {
+		t.Errorf("data.requested = %q, want v999.0.0", data.Requested)
 	}
 	if n := ts.h.Sessions().Len(); n != 0 {
 		t.Errorf("%d sessions after modern requests, want 0", n)

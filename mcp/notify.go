@@ -1,0 +1,132 @@
+package mcp
+
+import (
+	"slices"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
+)
+
+// featureKind names a list whose changes clients may follow.
+type featureKind uint8
+
+const (
+	kindTools featureKind = iota + 1
+	kindPrompts
+	kindResources
+)
+
+func (k featureKind) method() string {
+	switch k {
+	case kindTools:
+		return "notifications/tools/list_changed"
+	case kindPrompts:
+		return "notifications/prompts/list_changed"
+	}
+	return "notifications/resources/list_changed"
+}
+
+func (k featureKind) wanted(f *SubscriptionFilter) bool {
+	switch k {
+	case kindTools:
+		return f.ToolsListChanged
+	case kindPrompts:
+		return f.PromptsListChanged
+	}
+	return f.ResourcesListChanged
+}
+
+// addSession registers a legacy session for notifications until it ends.
+func (s *Server) addSession(st *SessionState) {
+	st.requestTimeout = s.clientTimeout()
+	s.smu.Lock()
+	s.sessions[st] = struct{}{}
+	s.smu.Unlock()
+	st.OnClose(func() {
+		s.smu.Lock()
+		delete(s.sessions, st)
+		s.smu.Unlock()
+	})
+}
+
+// liveSessions returns the initialized legacy sessions.
+func (s *Server) liveSessions() []*SessionState {
+	s.smu.Lock()
+	defer s.smu.Unlock()
+	out := make([]*SessionState, 0, len(s.sessions))
+	for st := range s.sessions {
+		if st.Initialized() {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func (s *Server) liveListeners() []*listener {
+	s.smu.Lock()
+	defer s.smu.Unlock()
+	out := make([]*listener, 0, len(s.listeners))
+	for l := range s.listeners {
+		out = append(out, l)
+	}
+	return out
+}
+
+// listChanged tells the clients that follow a list that it changed: every
+// initialized legacy session, on its GET stream (2025-11-25 server/tools
+// §List Changed Notification, and the same for prompts and resources),
+// and every subscriptions/listen stream that asked for it (2026-07-28
+// basic/patterns/subscriptions).
+func (s *Server) listChanged(kind featureKind) {
+	var msg []byte
+	for _, st := range s.liveSessions() {
+		if msg == nil {
+			msg = jsonrpc.AppendNotification(nil, kind.method(), nil)
+		}
+		_ = st.Send(msg) // a session that ended meanwhile misses it
+	}
+	for _, l := range s.liveListeners() {
+		if kind.wanted(&l.filter) {
+			l.notify(kind.method(), map[string]any{})
+		}
+	}
+}
+
+// ResourceUpdated tells the clients subscribed to uri that it changed
+// (notifications/resources/updated): legacy sessions that sent
+// resources/subscribe, on their GET stream, and subscriptions/listen
+// streams whose resourceSubscriptions name it.
+func (s *Server) ResourceUpdated(uri string) {
+	p, _ := json.Marshal(&ResourceUpdatedParams{URI: uri})
+	msg := jsonrpc.AppendNotification(nil, "notifications/resources/updated", p)
+	for _, st := range s.liveSessions() {
+		if st.subscribed(uri) {
+			_ = st.Send(msg)
+		}
+	}
+	for _, l := range s.liveListeners() {
+		if slices.Contains(l.filter.ResourceSubscriptions, uri) {
+			l.notify("notifications/resources/updated", map[string]any{"uri": uri})
+		}
+	}
+}
+
+// A listener is one open subscriptions/listen stream.
+type listener struct {
+	id     json.RawMessage // the listen request's ID: the subscription ID
+	filter SubscriptionFilter
+	out    Outbound
+}
+
+// notify sends a notification on the stream with the subscription ID in
+// params._meta (2026-07-28 basic/patterns/subscriptions: every
+// notification "MUST include the subscriptionId").
+func (l *listener) notify(method string, params map[string]any) {
+	params["_meta"] = map[string]any{MetaSubscriptionID: l.id}
+	p, err := json.Marshal(params)
+	if err != nil {
+		return
+	}
+	_ = l.out.Send(jsonrpc.AppendNotification(nil, method, p))
+}

@@ -1,0 +1,311 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"github.com/valyala/fasthttp"
+
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
+	"github.com/mcpfiber/mcpfiber/mcp"
+)
+
+// serveModern answers a POST of a 2026-07-28 client (basic/transports):
+// one request or notification per POST, no session (Mcp-Session-Id and
+// Last-Event-ID are ignored), the answer as application/json or, once the
+// request sends a notification first, as text/event-stream. The backend
+// must implement [mcp.StatelessBackend]; otherwise the revision is
+// unsupported (400, -32022).
+//
+// Errors travel with the HTTP status 2026-07-28 gives them: -32601 is 404;
+// -32602, -32020, -32021 and -32022 are 400; all carry the request's id,
+// as application/json, unless the response had already turned into an
+// SSE stream. Closing an SSE response cancels the request.
+func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
+	sb, ok := h.backend.(mcp.StatelessBackend)
+	if !ok {
+		h.modernUnsupported(ctx, body)
+		return
+	}
+	msgs, batch, derr := jsonrpc.Decode(body)
+	if derr != nil {
+		replyError(ctx, fasthttp.StatusBadRequest, nil, derr)
+		return
+	}
+	if batch {
+		reply(ctx, fasthttp.StatusBadRequest, bodyModernBatch)
+		return
+	}
+	m := msgs[0]
+	if m.Kind != jsonrpc.KindRequest {
+		// Notifications and responses: accepted, nothing to answer
+		// (basic/transports §Sending Messages, item 5). Core 2026-07-28
+		// defines no client notification on HTTP.
+		ctx.Response.SetStatusCode(fasthttp.StatusAccepted)
+		return
+	}
+	acceptJSON, acceptSSE := parseAccept(ctx.Request.Header.Peek(fasthttp.HeaderAccept))
+	listen := m.Method == "subscriptions/listen"
+	if listen && !acceptSSE {
+		replyError(ctx, fasthttp.StatusNotAcceptable, m.ID, jsonrpc.NewError(jsonrpc.CodeServerError, "Not Acceptable: subscriptions/listen answers with text/event-stream"))
+		return
+	}
+	if h.draining.Load() {
+		h.setRetryAfter(ctx)
+		replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jsonrpc.NewError(jsonrpc.CodeServerError, "Service Unavailable: the server is shutting down"))
+		return
+	}
+
+	cctx, cancel := context.WithCancel(context.Background())
+	ex := &modernExchange{
+		allowSSE: acceptSSE && (listen || !h.opts.JSONResponse || !acceptJSON),
+		wake:     make(chan struct{}, 1),
+		decided:  make(chan struct{}),
+		cancel:   cancel,
+	}
+	call := &mcp.StatelessCall{
+		Method:   m.Method,
+		ID:       m.ID,
+		Params:   m.Params,
+		Headers:  mcpHeaders(&ctx.Request.Header),
+		Out:      ex,
+		Context:  cctx,
+		Draining: h.drain,
+	}
+	if sb.InlineStateless(m.Method) {
+		result, jerr := sb.HandleStateless(call)
+		ex.complete(m.ID, result, jerr)
+		cancel()
+	} else {
+		h.calls.Add(2)
+		go func() { // owner: the Handler (calls); exit: the method handler returns
+			defer h.calls.Done()
+			defer cancel()
+			result, jerr := sb.HandleStateless(call)
+			ex.complete(m.ID, result, jerr)
+		}()
+		go func() { // owner: the Handler (calls); exit: the call ends, or the server stops
+			defer h.calls.Done()
+			select {
+			case <-cctx.Done():
+			case <-h.stop:
+				cancel()
+			}
+		}()
+	}
+	<-ex.decided
+	if ex.mode == modeJSON {
+		if ex.resp == nil {
+			// Cancelled before it answered: nothing to send.
+			ctx.Response.SetStatusCode(fasthttp.StatusAccepted)
+			return
+		}
+		ctx.Response.SetStatusCode(ex.status)
+		ctx.Response.Header.SetContentTypeBytes(ctJSON)
+		ctx.Response.SetBody(ex.resp)
+		return
+	}
+	ctx.Response.SetStatusCode(fasthttp.StatusOK)
+	ctx.Response.Header.SetContentTypeBytes(ctEventStream)
+	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache, no-transform")
+	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	h.writers.Add(1)
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer h.writers.Done()
+		h.writeModernSSE(w, ex)
+	})
+}
+
+// modernUnsupported answers a 2026-07-28 request for a backend that only
+// serves sessions: UnsupportedProtocolVersionError listing the legacy
+// revisions (2026-07-28 basic/versioning).
+func (h *Handler) modernUnsupported(ctx *fasthttp.RequestCtx, body []byte) {
+	var m struct {
+		ID json.RawMessage `json:"id"`
+	}
+	_ = json.Unmarshal(body, &m)
+	requested := string(ctx.Request.Header.Peek(headerVersion))
+	data, _ := json.Marshal(map[string]any{"supported": mcp.LegacyVersions, "requested": requested})
+	replyError(ctx, fasthttp.StatusBadRequest, m.ID, &jsonrpc.Error{
+		Code:    jsonrpc.CodeUnsupportedProtocolVersion,
+		Message: "Unsupported protocol version: this server serves 2025-11-25, 2025-06-18 and 2025-03-26 with sessions",
+		Data:    data,
+	})
+}
+
+// modernStatus is the HTTP status of a 2026-07-28 error response
+// (basic/transports: -32601 ⇒ 404; invalid params, header mismatch,
+// missing capability and unsupported version ⇒ 400).
+func modernStatus(code int64) int {
+	switch code {
+	case jsonrpc.CodeMethodNotFound:
+		return fasthttp.StatusNotFound
+	case jsonrpc.CodeInvalidParams, jsonrpc.CodeInvalidRequest, jsonrpc.CodeParseError,
+		mcp.CodeHeaderMismatch, mcp.CodeMissingRequiredClientCapability, mcp.CodeUnsupportedProtocolVersion:
+		return fasthttp.StatusBadRequest
+	}
+	return fasthttp.StatusOK
+}
+
+// mcpHeaders copies the request's MCP headers (MCP-Protocol-Version,
+// Mcp-Method, Mcp-Name, Mcp-Param-*) by lower-case name; of a repeated
+// header the first value counts.
+func mcpHeaders(hdr *fasthttp.RequestHeader) map[string]string {
+	out := make(map[string]string, 4)
+	for k, v := range hdr.All() {
+		if len(k) < 4 || !bytes.EqualFold(k[:4], []byte("mcp-")) {
+			continue
+		}
+		name := strings.ToLower(string(k))
+		if _, dup := out[name]; !dup {
+			out[name] = string(v)
+		}
+	}
+	return out
+}
+
+// A modernExchange is one 2026-07-28 POST: it carries what the request
+// sends before its response and decides once whether the POST is answered
+// with application/json (nothing was sent first) or an SSE stream. It
+// implements [mcp.Outbound].
+type modernExchange struct {
+	allowSSE bool
+	wake     chan struct{} // signalled when events are queued or the exchange finishes
+	decided  chan struct{} // closed once mode is set
+	cancel   context.CancelFunc
+
+	mu       sync.Mutex // guards the fields below
+	mode     uint8
+	events   [][]byte // queued for the SSE writer
+	finished bool     // the response (or the cancellation) is in
+	gone     bool     // the client closed the stream
+	resp     []byte   // JSON mode: the response
+	status   int      // JSON mode: its HTTP status
+}
+
+var errStreamGone = errors.New("transport: the response stream has ended")
+
+// Send queues a message for the SSE stream, turning the exchange into one
+// if it was undecided. It never blocks. Without an SSE stream (the client
+// accepts only JSON) the message is dropped.
+func (ex *modernExchange) Send(msg []byte) error {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.gone || ex.finished {
+		return errStreamGone
+	}
+	switch ex.mode {
+	case modeUndecided:
+		if !ex.allowSSE {
+			return nil
+		}
+		ex.mode = modeSSE
+		close(ex.decided)
+	case modeJSON:
+		return errStreamGone
+	}
+	ex.events = append(ex.events, msg)
+	ex.signal()
+	return nil
+}
+
+func (ex *modernExchange) signal() {
+	select {
+	case ex.wake <- struct{}{}:
+	default:
+	}
+}
+
+// complete records the answer: a result, an error, or nothing when the
+// request was cancelled.
+func (ex *modernExchange) complete(id []byte, result []byte, jerr *jsonrpc.Error) {
+	var resp []byte
+	status := fasthttp.StatusOK
+	switch {
+	case mcp.IsCancelled(jerr):
+	case jerr != nil:
+		resp = jsonrpc.AppendError(nil, id, jerr)
+		status = modernStatus(jerr.Code)
+	default:
+		resp = jsonrpc.AppendResult(nil, id, result)
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	ex.finished = true
+	switch ex.mode {
+	case modeUndecided:
+		ex.mode, ex.resp, ex.status = modeJSON, resp, status
+		close(ex.decided)
+	case modeSSE:
+		if resp != nil && !ex.gone {
+			ex.events = append(ex.events, resp)
+		}
+		ex.signal()
+	}
+}
+
+// abort records that the client is gone and cancels the request.
+func (ex *modernExchange) abort() {
+	ex.mu.Lock()
+	ex.gone = true
+	ex.events = nil
+	ex.mu.Unlock()
+	ex.cancel()
+}
+
+// writeModernSSE streams the exchange's messages as SSE events, flushing
+// each batch at once (subscriptions/listen needs its frames now). No
+// event IDs: 2026-07-28 streams are not resumable. Its exits: the
+// response is written; a write fails (the client closed the stream, which
+// cancels the request); the grace period of Shutdown ends.
+func (h *Handler) writeModernSSE(w *bufio.Writer, ex *modernExchange) {
+	var keepAlive <-chan time.Time
+	if h.opts.KeepAlive > 0 {
+		t := time.NewTicker(h.opts.KeepAlive)
+		defer t.Stop()
+		keepAlive = t.C
+	}
+	for {
+		ex.mu.Lock()
+		evs, finished := ex.events, ex.finished
+		ex.events = nil
+		ex.mu.Unlock()
+		for _, e := range evs {
+			w.WriteString("event: message\ndata: ")
+			w.Write(e)
+			w.WriteString("\n\n")
+		}
+		if len(evs) > 0 {
+			if w.Flush() != nil {
+				ex.abort()
+				return
+			}
+		}
+		if finished {
+			return
+		}
+		select {
+		case <-ex.wake:
+		case <-keepAlive:
+			w.WriteString(": keepalive\n\n")
+			if w.Flush() != nil {
+				ex.abort()
+				return
+			}
+		case <-h.stop:
+			ex.abort()
+			return
+		}
+	}
+}
+
+// bodyModernBatch refuses a JSON array from a 2026-07-28 client
+// (basic/transports: "The body of the HTTP POST MUST be a single JSON-RPC
+// request or notification").
+var bodyModernBatch = errorBody(jsonrpc.CodeInvalidRequest, "Invalid Request: 2026-07-28 takes one JSON-RPC message per POST, not a batch")
