@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"sync"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -42,9 +43,12 @@ var (
 var emptySchema = json.RawMessage(`{"type":"object","properties":{}}`)
 
 // ConformanceOptions sets the server options the conformance catalogue
-// needs: the completion handler.
+// needs: the completion handler and the tasks extension. Its task tools
+// escalate to tasks themselves (RunAsTask, or by asking for input), so the
+// sync window only bounds handlers that do neither.
 func ConformanceOptions(o *mcp.ServerOptions) {
 	o.CompletionHandler = conformanceComplete
+	o.Tasks = &mcp.TaskOptions{SyncWindow: time.Second}
 }
 
 // Conformance adds the conformance catalogue to s.
@@ -52,6 +56,7 @@ func Conformance(s *mcp.Server) {
 	conformanceTools(s)
 	conformanceStatelessTools(s)
 	conformanceInputTools(s)
+	conformanceTaskTools(s)
 	conformanceResources(s)
 	conformancePrompts(s)
 }
@@ -515,4 +520,124 @@ func conformancePrompts(s *mcp.Server) {
 
 func conformanceComplete(_ context.Context, req *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
 	return &mcp.CompleteResult{Completion: mcp.CompletionResultDetails{Values: []string{}}}, nil
+}
+
+// conformanceTaskTools are the fixtures of the suite's tasks-* scenarios
+// (the tasks extension, SEP-2663, at 2026-07-28).
+func conformanceTaskTools(s *mcp.Server) {
+	add := func(name, desc, support string, schema json.RawMessage, h mcp.ToolHandler) {
+		if schema == nil {
+			schema = emptySchema
+		}
+		t := &mcp.Tool{Name: name, Description: desc, InputSchema: schema}
+		if support != "" {
+			t.Execution = &mcp.ToolExecution{TaskSupport: support}
+		}
+		s.AddTool(t, h)
+	}
+	add("greet", "Returns a greeting (never a task)", "",
+		json.RawMessage(`{"type":"object","properties":{"name":{"type":"string","description":"Who to greet"}}}`),
+		func(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			var args struct {
+				Name string `json:"name"`
+			}
+			_ = json.Unmarshal(req.Params.Arguments, &args)
+			return text("Hello, " + args.Name + "!"), nil
+		})
+	add("slow_compute", "Sleeps seconds, then returns; a task when seconds > 0", mcp.TaskSupportOptional,
+		json.RawMessage(`{"type":"object","properties":{"seconds":{"type":"number","minimum":0,"maximum":600,"description":"How long to work"},"label":{"type":"string","description":"A label echoed in the result"}}}`),
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			var args struct {
+				Seconds float64 `json:"seconds"`
+				Label   string  `json:"label"`
+			}
+			_ = json.Unmarshal(req.Params.Arguments, &args)
+			if args.Seconds < 0 || args.Seconds > 600 {
+				return nil, fmt.Errorf("slow_compute: seconds must be 0–600")
+			}
+			if args.Seconds > 0 {
+				req.RunAsTask()
+				if err := sleep(ctx, time.Duration(args.Seconds*float64(time.Second))); err != nil {
+					return nil, err
+				}
+			}
+			return text(fmt.Sprintf("Computed %s in %gs", args.Label, args.Seconds)), nil
+		})
+	add("failing_job", "Runs as a task and fails with a tool error after a second", mcp.TaskSupportRequired, nil,
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			req.RunAsTask()
+			if err := sleep(ctx, time.Second); err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("failing_job failed on purpose")
+		})
+	add("protocol_error_job", "Runs as a task and panics, a protocol-level error", mcp.TaskSupportOptional, nil,
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			req.RunAsTask()
+			if err := sleep(ctx, 200*time.Millisecond); err != nil {
+				return nil, err
+			}
+			panic("protocol_error_job panics on purpose")
+		})
+	add("confirm_delete", "Asks the client to confirm, then reports", mcp.TaskSupportOptional,
+		json.RawMessage(`{"type":"object","properties":{"filename":{"type":"string","description":"The file to delete"}}}`),
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			var args struct {
+				Filename string `json:"filename"`
+			}
+			_ = json.Unmarshal(req.Params.Arguments, &args)
+			res, err := req.Elicit(ctx, &mcp.ElicitParams{
+				Message:         "Delete " + args.Filename + "?",
+				RequestedSchema: json.RawMessage(`{"type":"object","properties":{"confirm":{"type":"boolean"}},"required":["confirm"]}`),
+			})
+			if err != nil {
+				return nil, err
+			}
+			if ok, _ := res.Content["confirm"].(bool); res.Action == "accept" && ok {
+				return text("Deleted " + args.Filename), nil
+			}
+			return text("Kept " + args.Filename), nil
+		})
+	add("multi_input", "Asks two questions at once, then reports both answers", mcp.TaskSupportOptional, nil,
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			var (
+				wg      sync.WaitGroup
+				answers [2]*mcp.ElicitResult
+				errs    [2]error
+			)
+			for i := range answers {
+				wg.Add(1)
+				go func() { // owner: this handler; exit: the answer arrives or ctx ends
+					defer wg.Done()
+					answers[i], errs[i] = req.Elicit(ctx, &mcp.ElicitParams{
+						Message:         fmt.Sprintf("Question %d: your name?", i+1),
+						RequestedSchema: nameSchema,
+					})
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					return nil, err
+				}
+			}
+			a, _ := json.Marshal(answers[0].Content)
+			b, _ := json.Marshal(answers[1].Content)
+			return text(fmt.Sprintf("answers: %s, %s", a, b)), nil
+		})
+	add("test_tool_with_task", "Asks for a name (multi round-trip), then works on it as a task", mcp.TaskSupportRequired, nil,
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			c, ok := req.Params.InputResponses.Accepted("user_name")
+			name, _ := c["name"].(string)
+			if !ok || name == "" {
+				return &mcp.CallToolResult{InputRequests: mcp.InputRequests{"user_name": mcp.ElicitInput(&mcp.ElicitParams{
+					Message: "What is your name?", RequestedSchema: nameSchema,
+				})}}, nil
+			}
+			req.RunAsTask()
+			if err := sleep(ctx, 200*time.Millisecond); err != nil {
+				return nil, err
+			}
+			return text("Hello, " + name + "! (from a task)"), nil
+		})
 }

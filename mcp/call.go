@@ -50,6 +50,7 @@ type Request struct {
 	srv           *Server
 	call          *Call
 	progressToken json.RawMessage
+	task          *task // set when the call may run as a task
 }
 
 // ClientCapabilities returns the capabilities the client declared (at
@@ -125,7 +126,7 @@ var ErrStateless = errors.New("mcp: 2026-07-28 requests cannot send requests to 
 // the elicitation mode p needs.
 func (r *Request) Elicit(ctx context.Context, p *ElicitParams) (*ElicitResult, error) {
 	var res ElicitResult
-	if err := r.Session.call(ctx, r.outbound(), r.srv.clientTimeout(), methodElicit, p, &res); err != nil {
+	if err := r.ask(ctx, methodElicit, p, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -136,7 +137,7 @@ func (r *Request) Elicit(ctx context.Context, p *ElicitParams) (*ElicitResult, e
 // does.
 func (r *Request) CreateMessage(ctx context.Context, p *CreateMessageParams) (*CreateMessageResult, error) {
 	var res CreateMessageResult
-	if err := r.Session.call(ctx, r.outbound(), r.srv.clientTimeout(), methodCreateMessage, p, &res); err != nil {
+	if err := r.ask(ctx, methodCreateMessage, p, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -146,10 +147,30 @@ func (r *Request) CreateMessage(ctx context.Context, p *CreateMessageParams) (*C
 // client/roots), as [Request.Elicit] does.
 func (r *Request) ListRoots(ctx context.Context) (*ListRootsResult, error) {
 	var res ListRootsResult
-	if err := r.Session.call(ctx, r.outbound(), r.srv.clientTimeout(), methodListRoots, &ListRootsParams{}, &res); err != nil {
+	if err := r.ask(ctx, methodListRoots, &ListRootsParams{}, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
+}
+
+// ask sends a request to the client and decodes its answer: on the
+// request's stream in a session; as an input request of the task when the
+// call runs as a task (the client answers with tasks/update).
+func (r *Request) ask(ctx context.Context, method string, params, result any) error {
+	if r.task == nil {
+		return r.Session.call(ctx, r.outbound(), r.srv.clientTimeout(), method, params, result)
+	}
+	if err := r.Session.mayAsk(method, params); err != nil {
+		return err
+	}
+	raw, err := r.task.askOne(ctx, method, params)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, result); err != nil {
+		return fmt.Errorf("mcp: %s: the client's answer: %w", method, err)
+	}
+	return nil
 }
 
 // ErrClientTimeout is returned when the client did not answer a request

@@ -340,13 +340,9 @@ func (s *Server) Initialize(params json.RawMessage) ([]byte, *SessionState, *jso
 		_ = json.Unmarshal(p.Capabilities, &caps) // unknown shapes declare nothing
 	}
 	version := NegotiateVersion(p.ProtocolVersion)
-	capsOut := s.capabilities()
-	if s.tasks != nil && version == Version20251125 {
-		capsOut.Tasks = s.tasks.legacyCapability()
-	}
 	res := InitializeResult{
 		ProtocolVersion: version,
-		Capabilities:    capsOut,
+		Capabilities:    s.capabilities(),
 		ServerInfo:      s.impl,
 		Instructions:    s.opts.Instructions,
 	}
@@ -359,13 +355,22 @@ func (s *Server) Initialize(params json.RawMessage) ([]byte, *SessionState, *jso
 	return b, st, nil
 }
 
+// Close cancels the handlers still running as tasks (see [TaskOptions]);
+// the server answers no more tasks/* requests for them. Sessions are
+// the transport's to end.
+func (s *Server) Close() {
+	if s.tasks != nil {
+		s.tasks.close()
+	}
+}
+
 // Inline reports whether method is answered at once, without sending
 // anything first, so that the transport may run it on the request's own
 // goroutine and answer with application/json. Everything else may run long
 // and send notifications or requests before its response.
 func (s *Server) Inline(method string) bool {
 	switch method {
-	case "tools/call", "prompts/get", "resources/read", "completion/complete", "subscriptions/listen", "tasks/result":
+	case "tools/call", "prompts/get", "resources/read", "completion/complete", "subscriptions/listen":
 		return false
 	}
 	return true // unknown methods are answered at once with -32601
@@ -587,14 +592,14 @@ func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
 	if t == nil {
 		return nil, invalidParams("unknown tool: " + p.Name)
 	}
-	if s.tasks != nil {
-		if b, jerr, ok := s.tasks.maybeTask(c, t, &p); ok {
-			return b, jerr
-		}
-	}
 	bind := "tools/call\x00" + p.Name
 	if err := s.openState(c.Session, bind, &p.RequestState); err != nil {
 		return nil, err
+	}
+	if s.tasks != nil {
+		if b, jerr, ok := s.tasks.maybeTask(c, t, &p, bind); ok {
+			return b, jerr
+		}
 	}
 	ctx, done := c.Session.begin(c.ID)
 	defer done()

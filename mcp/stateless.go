@@ -216,6 +216,9 @@ func (s *Server) checkHeaders(c *StatelessCall) *jsonrpc.Error {
 		field = "name"
 	case "resources/read":
 		field = "uri"
+	case "tasks/get", "tasks/update", "tasks/cancel":
+		// SEP-2663 §Streamable HTTP: Routing Headers.
+		field = "taskId"
 	default:
 		return nil
 	}
@@ -239,6 +242,7 @@ func (s *Server) checkHeaders(c *StatelessCall) *jsonrpc.Error {
 	if c.Method != "tools/call" {
 		return nil
 	}
+	// x-mcp-header annotations of the tool.
 	s.mu.RLock()
 	t := s.tools[want]
 	s.mu.RUnlock()

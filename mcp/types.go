@@ -76,8 +76,6 @@ type ServerCapabilities struct {
 	Prompts      *PromptCapabilities   `json:"prompts,omitempty"`
 	Resources    *ResourceCapabilities `json:"resources,omitempty"`
 	Tools        *ToolCapabilities     `json:"tools,omitempty"`
-	// Tasks is the 2025-11-25 tasks capability (basic/utilities/tasks).
-	Tasks map[string]any `json:"tasks,omitempty"`
 }
 
 // ToolCapabilities describe the tools capability.

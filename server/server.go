@@ -65,6 +65,7 @@ const (
 // A Server is a configured mcpfiber server.
 type Server struct {
 	cfg     Config
+	mcp     *mcp.Server
 	handler *transport.Handler
 	app     *fiber.App
 	ln      net.Listener
@@ -110,7 +111,7 @@ func New(cfg Config) *Server {
 		}
 		return c.JSON(fiber.Map{"status": "ok", "sessions": h.Sessions().Len()})
 	})
-	return &Server{cfg: cfg, handler: h, app: app}
+	return &Server{cfg: cfg, mcp: srv, handler: h, app: app}
 }
 
 // Handler returns the transport handler.
@@ -158,5 +159,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	appErr := make(chan error, 1)
 	go func() { appErr <- s.app.ShutdownWithContext(ctx) }() // owner: Shutdown; exit: ctx or all connections closed
 	herr := s.handler.Shutdown(ctx, s.cfg.DrainWindow)
+	s.mcp.Close() // tasks still running in the background
 	return errors.Join(herr, <-appErr)
 }
