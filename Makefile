@@ -20,8 +20,8 @@ run:
 build:
 	$(GO) build -o bin/mcpfiber .
 
-## test: everything CI runs: formatting, vet, staticcheck, go test -race, fuzz seeds, zero-alloc tests, benchmarks once
-test: fmt-check vet lint
+## test: everything CI runs: formatting, vet, staticcheck, the conformance suites, go test -race, fuzz seeds, zero-alloc tests, benchmarks once
+test: fmt-check vet lint conformance
 	$(GO) test -race -shuffle=on -count=1 ./...
 	$(GO) test -count=1 -run 'Allocs' ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x ./...
