@@ -145,6 +145,11 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 		return
 	}
 	result, st, jerr := h.backend.Initialize(m.Params)
+	if jerr == ErrUnavailable { // the backend is at its own cap (bridge children)
+		h.setRetryAfter(ctx)
+		replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jerr)
+		return
+	}
 	if jerr != nil {
 		h.writeResponses(ctx, [][]byte{jsonrpc.AppendError(nil, m.ID, jerr)}, false, acceptJSON, nil)
 		return
@@ -161,6 +166,10 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 		return
 	}
 	st.SetOutbound(standaloneOutbound{s})
+	st.OnClose(func() { s.End(sessions.EndClosed) }) // the backend ended it (see SessionStarter)
+	if ss, ok := h.backend.(SessionStarter); ok {
+		ss.SessionStarted(st, s.ID())
+	}
 	ctx.Response.Header.Set(headerSessionID, s.ID())
 	h.writeResponses(ctx, [][]byte{jsonrpc.AppendResult(nil, m.ID, result)}, false, acceptJSON, s)
 }
@@ -233,7 +242,7 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, st *mcp.
 			continue
 		}
 		h.calls.Add(1)
-		s.Hold() // a call in flight keeps the session from idle expiry
+		s.Hold()    // a call in flight keeps the session from idle expiry
 		go func() { // owner: the Handler (calls); exit: the method handler returns
 			defer h.calls.Done()
 			defer s.Release()
