@@ -39,6 +39,7 @@ func NewApp(h *Handler) *fiber.App {
 func (h *Handler) ErrorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge {
+		h.opts.Observer.Refused(fiber.StatusRequestEntityTooLarge, RefusalTooLarge)
 		reply(c.Context(), fiber.StatusRequestEntityTooLarge, bodyTooLarge)
 		return nil
 	}

@@ -48,6 +48,7 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 	so := h.opts.Sessions
 	userOnEnd := so.OnEnd
 	so.OnEnd = func(s *sessions.Session, r sessions.EndReason) {
+		h.opts.Observer.SessionEnded(r)
 		if st, ok := s.Value().(*mcp.SessionState); ok {
 			st.Close()
 		}
@@ -84,6 +85,7 @@ func (h *Handler) Serve(c *fiber.Ctx) error {
 // 404 with a prebuilt body and does not allocate (TestNotFoundAllocs;
 // BenchmarkNotFound). Request memory is only borrowed.
 func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
+	defer h.observe(ctx)
 	if !h.origins.allow(ctx.Request.Header.Peek(fasthttp.HeaderOrigin)) {
 		reply(ctx, fasthttp.StatusForbidden, bodyForbiddenOrigin)
 		return

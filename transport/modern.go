@@ -79,7 +79,7 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 		Draining: h.drain,
 	}
 	if sb.InlineStateless(m.Method) {
-		result, jerr := sb.HandleStateless(call)
+		result, jerr := h.handleStateless(sb, call)
 		ex.complete(m.ID, result, jerr)
 		cancel()
 	} else {
@@ -87,7 +87,7 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 		go func() { // owner: the Handler (calls); exit: the method handler returns
 			defer h.calls.Done()
 			defer cancel()
-			result, jerr := sb.HandleStateless(call)
+			result, jerr := h.handleStateless(sb, call)
 			ex.complete(m.ID, result, jerr)
 		}()
 		go func() { // owner: the Handler (calls); exit: the call ends, or the server stops
@@ -118,6 +118,8 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 	h.writers.Add(1)
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer h.writers.Done()
+		h.opts.Observer.StreamOpened(false)
+		defer h.opts.Observer.StreamClosed(false)
 		h.writeModernSSE(w, ex)
 	})
 }

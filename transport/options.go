@@ -41,6 +41,9 @@ type Options struct {
 	Sessions sessions.Options
 	// Logger receives the transport's diagnostics. Default: slog.Default().
 	Logger *slog.Logger
+	// Observer is told of sessions, refusals, SSE streams and requests,
+	// for metrics. Default: NopObserver.
+	Observer Observer
 }
 
 // Defaults used where [Options] fields are zero.
@@ -85,6 +88,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.Logger == nil {
 		r.Logger = slog.Default()
+	}
+	if r.Observer == nil {
+		r.Observer = NopObserver{}
 	}
 	return r
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"sync"
+	"time"
 
 	json "github.com/goccy/go-json"
 	"github.com/valyala/fasthttp"
@@ -144,7 +145,9 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 		replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jsonrpc.NewError(jsonrpc.CodeServerError, "Service Unavailable: the server is shutting down"))
 		return
 	}
+	start := time.Now()
 	result, st, jerr := h.backend.Initialize(m.Params)
+	h.opts.Observer.Request("initialize", time.Since(start), jerr != nil)
 	if jerr == ErrUnavailable { // the backend is at its own cap (bridge children)
 		h.setRetryAfter(ctx)
 		replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jerr)
@@ -166,6 +169,7 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 		return
 	}
 	st.SetOutbound(standaloneOutbound{s})
+	h.opts.Observer.SessionStarted()
 	st.OnClose(func() { s.End(sessions.EndClosed) }) // the backend ended it (see SessionStarter)
 	if ss, ok := h.backend.(SessionStarter); ok {
 		ss.SessionStarted(st, s.ID())
@@ -237,7 +241,7 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, st *mcp.
 	for _, m := range requests {
 		c := &mcp.Call{Session: st, Method: m.Method, ID: m.ID, Params: m.Params, Out: ex}
 		if h.backend.Inline(m.Method) {
-			result, jerr := h.backend.Handle(c)
+			result, jerr := h.handle(c)
 			ex.complete(c, result, jerr)
 			continue
 		}
@@ -246,7 +250,7 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, st *mcp.
 		go func() { // owner: the Handler (calls); exit: the method handler returns
 			defer h.calls.Done()
 			defer s.Release()
-			result, jerr := h.backend.Handle(c)
+			result, jerr := h.handle(c)
 			ex.complete(c, result, jerr)
 		}()
 	}

@@ -30,8 +30,11 @@ func (h *Handler) startSSE(ctx *fasthttp.RequestCtx, s *sessions.Session, r *ses
 	// clients fail on an event with empty data.
 	priming := mcp.AtLeast(s.ProtocolVersion(), mcp.Version20251125)
 	h.writers.Add(1)
+	standalone := r.Stream().ID() == 0
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer h.writers.Done()
+		h.opts.Observer.StreamOpened(standalone)
+		defer h.opts.Observer.StreamClosed(standalone)
 		h.writeSSE(w, s, r, priming)
 	})
 }
