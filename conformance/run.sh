@@ -8,7 +8,8 @@
 #      node-linux-<arch>@22 into .tools/node22 once and puts it first on PATH;
 #   2. installs @modelcontextprotocol/conformance at each pinned version
 #      (conformance/npm/suite-<version>/package-lock.json) into
-#      .tools/conformance/suite-<version> with `npm ci`, once per lock file;
+#      .tools/conformance/suite-<version> with `npm ci`, once per lock file,
+#      and the TypeScript SDK for the interop test (conformance/npm/ts-sdk);
 #   3. builds the binary and starts it with --catalog conformance on a free
 #      loopback port (127.0.0.1:0; the URL is read from its log);
 #   4. runs `server --suite all` of each version against the endpoint,
@@ -50,24 +51,32 @@ if [ "$(node_major)" -lt 22 ]; then
 	exit 1
 fi
 
-# --- 2. the suites, pinned by lock file ---------------------------------------
-for v in $SUITES; do
-	src=$ROOT/conformance/npm/suite-$v
-	dst=$WORK/suite-$v
+# --- 2. the suites and the TypeScript SDK, pinned by lock file ---------------
+# install_locked NAME: npm ci conformance/npm/NAME into .tools/conformance/NAME,
+# once per lock file.
+install_locked() {
+	local src=$ROOT/conformance/npm/$1 dst=$WORK/$1
 	if [ ! -f "$src/package-lock.json" ]; then
-		echo "conformance: no pinned lock file for suite $v ($src)" >&2
+		echo "conformance: no pinned lock file $src/package-lock.json" >&2
 		exit 1
 	fi
 	if ! cmp -s "$src/package-lock.json" "$dst/.installed-lock" 2>/dev/null ||
-		[ ! -f "$dst/node_modules/@modelcontextprotocol/conformance/dist/index.js" ]; then
-		echo "conformance: installing @modelcontextprotocol/conformance@$v into .tools/conformance"
+		[ ! -d "$dst/node_modules" ]; then
+		echo "conformance: installing $(sed -nE 's/.*"(@modelcontextprotocol\/[a-z]+)": "([^"]+)".*/\1@\2/p' "$src/package.json") into .tools/conformance/$1"
 		rm -rf "$dst"
 		mkdir -p "$dst"
 		cp "$src/package.json" "$src/package-lock.json" "$dst/"
 		(cd "$dst" && npm ci "${NPM_FLAGS[@]}" >/dev/null)
 		cp "$src/package-lock.json" "$dst/.installed-lock"
 	fi
+}
+for v in $SUITES; do
+	install_locked "suite-$v"
 done
+# The interop test (conformance/interop_ts_test.go) runs the SDK's client
+# with the same Node; it finds both here.
+install_locked ts-sdk
+command -v node >"$WORK/node-path"
 
 # --- 3. the server -------------------------------------------------------------
 BIN=$WORK/mcpfiber
