@@ -1,6 +1,8 @@
 // Package conformance_test drives the mcpfiber server (with the
 // conformance catalogue) with official MCP clients: the Go SDK here, the
 // TypeScript SDK in interop_ts_test.go.
+//
+//lint:file-ignore SA1019 sampling is deprecated from 2026-07-28 on; the 2025-11-25 session here uses it on purpose.
 package conformance_test
 
 import (
