@@ -65,6 +65,7 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 	cctx, cancel := context.WithCancel(context.Background())
 	ex := &modernExchange{
 		allowSSE: acceptSSE && (listen || !h.opts.JSONResponse || !acceptJSON),
+		listen:   listen,
 		wake:     make(chan struct{}, 1),
 		decided:  make(chan struct{}),
 		cancel:   cancel,
@@ -178,9 +179,11 @@ func mcpHeaders(hdr *fasthttp.RequestHeader) map[string]string {
 // implements [mcp.Outbound].
 type modernExchange struct {
 	allowSSE bool
-	wake     chan struct{} // signalled when events are queued or the exchange finishes
-	decided  chan struct{} // closed once mode is set
-	cancel   context.CancelFunc
+	listen   bool // a subscriptions/listen stream: long-lived
+
+	wake    chan struct{} // signalled when events are queued or the exchange finishes
+	decided chan struct{} // closed once mode is set
+	cancel  context.CancelFunc
 
 	mu       sync.Mutex // guards the fields below
 	mode     uint8
@@ -191,7 +194,15 @@ type modernExchange struct {
 	status   int      // JSON mode: its HTTP status
 }
 
-var errStreamGone = errors.New("transport: the response stream has ended")
+var (
+	errStreamGone = errors.New("transport: the response stream has ended")
+	errSlowReader = errors.New("transport: the client does not read its stream; it was closed")
+)
+
+// maxQueuedEvents bounds the messages waiting for a 2026-07-28 SSE
+// stream's writer: a client that stops reading has its stream closed (and
+// its request cancelled) rather than the server buffering without end.
+const maxQueuedEvents = 4096
 
 // Send queues a message for the SSE stream, turning the exchange into one
 // if it was undecided. It never blocks. Without an SSE stream (the client
@@ -211,6 +222,12 @@ func (ex *modernExchange) Send(msg []byte) error {
 		close(ex.decided)
 	case modeJSON:
 		return errStreamGone
+	}
+	if len(ex.events) >= maxQueuedEvents {
+		ex.gone, ex.events = true, nil
+		ex.cancel()
+		ex.signal()
+		return errSlowReader
 	}
 	ex.events = append(ex.events, msg)
 	ex.signal()
@@ -263,21 +280,31 @@ func (ex *modernExchange) abort() {
 
 // writeModernSSE streams the exchange's messages as SSE events, flushing
 // each batch at once (subscriptions/listen needs its frames now). No
-// event IDs: 2026-07-28 streams are not resumable. Its exits: the
-// response is written; a write fails (the client closed the stream, which
-// cancels the request); the grace period of Shutdown ends.
+// event IDs: 2026-07-28 streams are not resumable. A subscriptions/listen
+// stream always gets keep-alive comments (DefaultKeepAlive when
+// Options.KeepAlive is off), since only a failed write reveals a client
+// that went away. Its exits: the response is written; a write fails (the
+// client closed the stream, which cancels the request); the client fell
+// maxQueuedEvents behind; the grace period of Shutdown ends.
 func (h *Handler) writeModernSSE(w *bufio.Writer, ex *modernExchange) {
+	interval := h.opts.KeepAlive
+	if ex.listen && interval <= 0 {
+		interval = DefaultKeepAlive
+	}
 	var keepAlive <-chan time.Time
-	if h.opts.KeepAlive > 0 {
-		t := time.NewTicker(h.opts.KeepAlive)
+	if interval > 0 {
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		keepAlive = t.C
 	}
 	for {
 		ex.mu.Lock()
-		evs, finished := ex.events, ex.finished
+		evs, finished, gone := ex.events, ex.finished, ex.gone
 		ex.events = nil
 		ex.mu.Unlock()
+		if gone {
+			return
+		}
 		for _, e := range evs {
 			w.WriteString("event: message\ndata: ")
 			w.Write(e)
