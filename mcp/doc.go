@@ -1,23 +1,54 @@
 // Package mcp is the Model Context Protocol method layer of mcpfiber: the
-// wire types, version negotiation, and a [Server] that dispatches JSON-RPC
-// requests (initialize, ping, tools/list, tools/call, logging/setLevel) to
-// registered handlers.
+// wire types, version negotiation, and a [Server] that holds tools,
+// resources, resource templates, prompts and a completion handler and
+// answers the requests of every revision on one endpoint.
 //
 // # Overview
 //
-//	transport ──▶ Server.Initialize / Server.Handle(ctx, *Call) ──▶ ToolHandler
+//	transport ──▶ Server.Initialize / Server.Handle(*Call)        2025 sessions
+//	          ──▶ Server.HandleStateless(*StatelessCall)           2026-07-28
 //	          ◀── result bytes or *jsonrpc.Error
-//	          ◀── Call.Out.Send(notification)   (progress, logging, before the response)
+//	          ◀── Call.Out.Send(msg)   progress, logging, requests to the client
+//	          ──▶ Server.Deliver       the client's answers, by request id
 //
 // The package knows nothing of HTTP. The transport decodes messages, keeps
 // sessions, and decides how a response travels (application/json or
 // text/event-stream); this package decides what it says. Names follow the
-// official Go SDK where they fit (Tool, CallToolParams, CallToolResult,
-// Implementation).
+// official Go SDK where they fit (Tool, CallToolRequest, CallToolResult,
+// Resource, Prompt, ElicitParams, CreateMessageParams, Implementation).
 //
 // # Revisions
 //
 // The 2025 revisions (2025-03-26, 2025-06-18, 2025-11-25) are the legacy
-// era: stateful sessions opened by initialize. [NegotiateVersion]
-// implements 2025-11-25 basic/lifecycle §Version Negotiation.
+// era: stateful sessions opened by initialize ([NegotiateVersion]
+// implements 2025-11-25 basic/lifecycle §Version Negotiation). A handler
+// may ask the client for input during a call ([Request.Elicit],
+// [Request.CreateMessage], [Request.ListRoots]): the request goes out on
+// the call's own stream (or the session's GET stream), the client POSTs
+// its answer, and [Server.Deliver] hands it to the waiting handler, within
+// ServerOptions.ClientRequestTimeout.
+//
+// 2026-07-28 is stateless: every request carries its protocol version and
+// client capabilities in _meta and standard headers (Mcp-Method, Mcp-Name,
+// Mcp-Param-*), which [Server.HandleStateless] checks; results carry
+// resultType and caching hints; subscriptions/listen replaces the GET
+// stream. Servers may not send requests to such clients: a handler that
+// needs input returns InputRequests (and state) in its result instead, the
+// client answers in a new request, and the state travels sealed with
+// AES-256-GCM ([ServerOptions].StateKey). The same handler serves a 2025
+// session: there the server asks the client itself and calls it again.
+//
+// # Capabilities
+//
+// The server declares what is registered (tools, prompts, resources with
+// subscriptions, completions with a handler; logging always) and answers
+// -32601 for the rest. It never asks a client for what the client did not
+// declare: such a request fails with [MissingCapabilityError] before
+// anything is sent.
+//
+// # Tasks
+//
+// With ServerOptions.Tasks, tools that declare task support may run as
+// tasks for 2026-07-28 clients that declare the tasks extension
+// ([TasksExtension]; see [TaskOptions]).
 package mcp
