@@ -257,3 +257,54 @@ func (st *SessionState) mayAsk(method string, params any) error {
 	}
 	return nil
 }
+
+// Elicit asks the client for input with elicitation/create on the
+// session's GET stream: a request related to no request of the client
+// (2025-11-25 basic/transports §Listening for Messages from the Server).
+// It waits for the answer for at most ServerOptions.ClientRequestTimeout
+// (sessions made by [NewSessionState] for another Backend: until ctx
+// ends), and fails with a MissingRequiredClientCapability error when the
+// client did not declare elicitation, or [ErrStateless] for a 2026-07-28
+// request's state. Inside a handler, use [Request.Elicit].
+func (st *SessionState) Elicit(ctx context.Context, p *ElicitParams) (*ElicitResult, error) {
+	var res ElicitResult
+	if err := st.call(ctx, sessionOutbound{st}, st.requestTimeout, methodElicit, p, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// CreateMessage asks the client to sample a language model on the
+// session's GET stream, as [SessionState.Elicit] does.
+func (st *SessionState) CreateMessage(ctx context.Context, p *CreateMessageParams) (*CreateMessageResult, error) {
+	var res CreateMessageResult
+	if err := st.call(ctx, sessionOutbound{st}, st.requestTimeout, methodCreateMessage, p, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ListRoots asks the client for its roots on the session's GET stream, as
+// [SessionState.Elicit] does; for instance after
+// notifications/roots/list_changed.
+func (st *SessionState) ListRoots(ctx context.Context) (*ListRootsResult, error) {
+	var res ListRootsResult
+	if err := st.call(ctx, sessionOutbound{st}, st.requestTimeout, methodListRoots, &ListRootsParams{}, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Log sends notifications/message on the session's GET stream when level
+// passes the client's logging/setLevel filter (2025-11-25
+// server/utilities/logging). data is any JSON-encodable value.
+func (st *SessionState) Log(level LoggingLevel, logger string, data any) error {
+	if !st.wants(level) {
+		return nil
+	}
+	p, err := json.Marshal(&LoggingMessageParams{Level: level, Logger: logger, Data: data})
+	if err != nil {
+		return err
+	}
+	return st.Send(jsonrpc.AppendNotification(nil, "notifications/message", p))
+}

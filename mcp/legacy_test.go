@@ -361,3 +361,44 @@ func TestCancelWhileAsking(t *testing.T) {
 	}
 	_ = req
 }
+
+// TestSessionRequests checks requests the server sends outside any client
+// request: on the GET stream, answered by a POST, routed by id.
+func TestSessionRequests(t *testing.T) {
+	var got atomic.Pointer[mcp.SessionState]
+	e := start(t, nil, func(s *mcp.Server) {
+		s.AddTool(&mcp.Tool{Name: "remember", InputSchema: objectSchema}, func(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			got.Store(req.Session)
+			return &mcp.CallToolResult{}, nil
+		})
+	})
+	s := e.initialize(mcp.Version20251125, allCaps)
+	get, done := s.get()
+	defer done()
+	s.post(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"remember"}}`)
+	st := got.Load()
+	roots := make(chan *mcp.ListRootsResult, 1)
+	go func() { // owner: the test; exit: the answer arrives or the timeout
+		res, err := st.ListRoots(context.Background())
+		if err != nil {
+			t.Errorf("ListRoots: %v", err)
+		}
+		roots <- res
+	}()
+	req := next(t, get)
+	if req.Method != "roots/list" {
+		t.Fatalf("GET stream: %s", req.Method)
+	}
+	if r := s.post(fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"result":%s}`, req.ID, answers("roots/list"))); r.status != http.StatusAccepted {
+		t.Fatalf("answer: %d", r.status)
+	}
+	if res := <-roots; res == nil || len(res.Roots) != 2 {
+		t.Errorf("roots %v", res)
+	}
+	if err := st.Log(mcp.LevelInfo, "", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	if m := next(t, get); m.Method != "notifications/message" {
+		t.Errorf("GET stream: %s", m.Method)
+	}
+}
