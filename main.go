@@ -5,6 +5,15 @@
 // Usage:
 //
 //	mcpfiber [flags]
+//	mcpfiber [flags] --stdio -- <command> [args…]
+//
+// With --stdio it serves a stdio MCP server instead of its own tools: each
+// session gets its own child process running the command (package
+// bridge). In containers, MCPFIBER_STDIO_COMMAND carries the command as
+// one string (shell-like words or a JSON array).
+//
+//	mcpfiber --stdio -- npx -y @modelcontextprotocol/server-everything
+//	MCPFIBER_STDIO_COMMAND='uvx mcp-server-time' mcpfiber --addr 0.0.0.0:8080
 //
 // Every flag can also be set from the environment: --max-sessions is
 // MCPFIBER_MAX_SESSIONS, and so on. Flags win over the environment.
@@ -32,6 +41,7 @@ import (
 
 	"github.com/peterbourgon/ff/v3"
 
+	"github.com/mcpfiber/mcpfiber/bridge"
 	"github.com/mcpfiber/mcpfiber/catalog"
 	"github.com/mcpfiber/mcpfiber/mcp"
 	"github.com/mcpfiber/mcpfiber/server"
@@ -64,15 +74,43 @@ func run(args []string) error {
 		logLevel    = fs.String("log-level", "info", "log level: debug, info, warn or error")
 		catalogName = fs.String("catalog", "default", "feature set served: default (echo, progress) or conformance (the official MCP conformance suite's tools, resources and prompts)")
 		stateKey    = fs.String("state-key", "", "64 hex digits: the AES-256 key sealing 2026-07-28 requestState (share it between replicas); empty: a random key per process")
+		stdio       = fs.Bool("stdio", false, "serve the stdio MCP server whose command follows -- (one child process per session) instead of --catalog")
+		stdioCmd    = fs.String("stdio-command", "", "the stdio server's command as one string, shell-like words or a JSON array (the form for MCPFIBER_STDIO_COMMAND); implies --stdio")
+		maxChildren = fs.Int("max-children", bridge.DefaultMaxChildren(), "with --stdio: cap on live child processes; past it initialize gets 503")
+		tlsCert     = fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with --tls-key)")
+		tlsKey      = fs.String("tls-key", "", "PEM private key file for --tls-cert")
+		metricsAddr = fs.String("metrics-addr", "", "Prometheus metrics: empty serves /metrics on --addr, host:port on a listener of their own, off for none")
 	)
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprint(out, "Usage: mcpfiber [flags]\n\nServes MCP Streamable HTTP on one endpoint: 2026-07-28 statelessly, 2025-11-25, 2025-06-18 and 2025-03-26 with sessions.\n\nFlags (each also read from MCPFIBER_<NAME>, e.g. MCPFIBER_MAX_SESSIONS):\n")
 		fs.PrintDefaults()
-		fmt.Fprint(out, "\nExample:\n  mcpfiber --addr 127.0.0.1:8080 --session-idle-timeout 10m\n")
+		fmt.Fprint(out, "\nExamples:\n  mcpfiber --addr 127.0.0.1:8080 --session-idle-timeout 10m\n  mcpfiber --stdio --max-children 16 -- npx -y @modelcontextprotocol/server-everything\n")
 	}
 	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("MCPFIBER")); err != nil {
 		return err
+	}
+	var command []string
+	switch rest := fs.Args(); {
+	case *stdioCmd != "":
+		if len(rest) > 0 {
+			return errors.New("give the stdio command after -- or with --stdio-command, not both")
+		}
+		c, err := bridge.ParseCommand(*stdioCmd)
+		if err != nil {
+			return fmt.Errorf("--stdio-command: %w", err)
+		}
+		command = c
+	case *stdio:
+		if len(rest) == 0 {
+			return errors.New("--stdio needs the command after --, e.g. mcpfiber --stdio -- npx -y @modelcontextprotocol/server-everything")
+		}
+		command = rest
+	case len(rest) > 0:
+		return fmt.Errorf("unexpected arguments %q; to serve a stdio MCP server: mcpfiber --stdio -- <command> [args…]", rest)
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -118,6 +156,11 @@ func run(args []string) error {
 		Logger:             logger,
 		Catalog:            *catalogName,
 		StateKey:           key,
+		Stdio:              command,
+		MaxChildren:        *maxChildren,
+		TLSCertFile:        *tlsCert,
+		TLSKeyFile:         *tlsKey,
+		MetricsAddr:        *metricsAddr,
 	})
 	if err := srv.Listen(); err != nil {
 		return err
@@ -126,7 +169,10 @@ func run(args []string) error {
 	defer stop()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve() }() // owner: run; exit: Shutdown closes the listener
-	logger.Info("mcpfiber listening", "url", srv.URL(), "session_idle_timeout", *idle, "max_sessions", *maxSessions)
+	logger.Info("mcpfiber listening", "url", srv.URL(), "session_idle_timeout", *idle, "max_sessions", *maxSessions, "metrics", srv.MetricsURL())
+	if command != nil {
+		logger.Info("serving a stdio MCP server, one child per session", "command", command, "max_children", *maxChildren)
+	}
 
 	select {
 	case err := <-serveErr:

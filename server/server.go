@@ -1,20 +1,25 @@
 // Package server assembles the mcpfiber binary's server: an [mcp.Server]
-// with a tool catalogue, the Streamable HTTP [transport.Handler], a Fiber
-// app with /healthz, a loopback-by-default listener, and the ordered
-// shutdown. Tests and benchmarks start the same server in-process.
+// with a tool catalogue (or, with Config.Stdio, a [bridge.Bridge] to a
+// stdio MCP server), the Streamable HTTP [transport.Handler], a Fiber app
+// with /healthz and Prometheus /metrics, a loopback-by-default listener
+// (optionally TLS), and the ordered shutdown. Tests and benchmarks start the same server in-process.
 package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/mcpfiber/mcpfiber/bridge"
 	"github.com/mcpfiber/mcpfiber/catalog"
 	"github.com/mcpfiber/mcpfiber/mcp"
+	"github.com/mcpfiber/mcpfiber/metrics"
 	"github.com/mcpfiber/mcpfiber/sessions"
 	"github.com/mcpfiber/mcpfiber/transport"
 )
@@ -54,6 +59,20 @@ type Config struct {
 	// 2026-07-28 input-required results (mcp.ServerOptions.StateKey).
 	// Default: a random key per process.
 	StateKey []byte
+	// Stdio, if set, is the command (program, then arguments) of a stdio
+	// MCP server to serve instead of the catalog: each session gets its own
+	// child process (package bridge). Optional.
+	Stdio []string
+	// MaxChildren caps live stdio children; past it initialize gets 503.
+	// Default: bridge.DefaultMaxChildren() (8 per CPU).
+	MaxChildren int
+	// TLSCertFile and TLSKeyFile are PEM files; with both set the server
+	// speaks HTTPS (HTTP/1.1, TLS 1.2 or later). Default: plain HTTP.
+	TLSCertFile, TLSKeyFile string
+	// MetricsAddr is where Prometheus metrics are served: "" for /metrics
+	// on the main listener, host:port for a listener of their own (plain
+	// HTTP), "off" for none. Default: "".
+	MetricsAddr string
 }
 
 // Defaults for [Config].
@@ -64,11 +83,14 @@ const (
 
 // A Server is a configured mcpfiber server.
 type Server struct {
-	cfg     Config
-	mcp     *mcp.Server
-	handler *transport.Handler
-	app     *fiber.App
-	ln      net.Listener
+	cfg       Config
+	mcp       *mcp.Server
+	bridge    *bridge.Bridge // with Config.Stdio
+	metrics   *metrics.Metrics
+	metricsLn *metrics.Listener // with Config.MetricsAddr host:port
+	handler   *transport.Handler
+	app       *fiber.App
+	ln        net.Listener
 }
 
 // New builds a Server from cfg; it does not listen yet.
@@ -93,12 +115,31 @@ func New(cfg Config) *Server {
 	cat.Options(opts)
 	srv := mcp.NewServer(mcp.Implementation{Name: "mcpfiber", Version: Version}, opts)
 	cat.Register(srv)
-	h := transport.NewHandler(srv, &transport.Options{
+	var backend mcp.Backend = srv
+	var br *bridge.Bridge
+	if len(cfg.Stdio) > 0 {
+		if br, err = bridge.New(cfg.Stdio, &bridge.Options{MaxChildren: cfg.MaxChildren, Logger: cfg.Logger}); err != nil {
+			panic("server: " + err.Error())
+		}
+		backend = br
+	}
+	var m *metrics.Metrics
+	var observer transport.Observer
+	if cfg.MetricsAddr != "off" {
+		closed := "closed"
+		if br != nil {
+			closed = "child_exit"
+		}
+		m = metrics.New(&metrics.Options{ClosedReason: closed})
+		observer = m
+	}
+	h := transport.NewHandler(backend, &transport.Options{
 		Path:           cfg.Path,
 		AllowedOrigins: cfg.AllowedOrigins,
 		JSONResponse:   cfg.JSONResponse,
 		KeepAlive:      cfg.KeepAlive,
 		Logger:         cfg.Logger,
+		Observer:       observer,
 		Sessions: sessions.Options{
 			IdleTimeout: cfg.SessionIdleTimeout,
 			MaxSessions: cfg.MaxSessions,
@@ -111,33 +152,95 @@ func New(cfg Config) *Server {
 		}
 		return c.JSON(fiber.Map{"status": "ok", "sessions": h.Sessions().Len()})
 	})
-	return &Server{cfg: cfg, mcp: srv, handler: h, app: app}
+	if m != nil {
+		m.WatchHandler(h)
+		if br != nil {
+			m.WatchBridge(br)
+		}
+		if cfg.MetricsAddr == "" {
+			mh := m.Handler()
+			app.Get(metrics.Path, func(c *fiber.Ctx) error { mh(c.Context()); return nil })
+		}
+	}
+	return &Server{cfg: cfg, mcp: srv, bridge: br, metrics: m, handler: h, app: app}
 }
 
 // Handler returns the transport handler.
 func (s *Server) Handler() *transport.Handler { return s.handler }
 
-// Listen opens the listener on Config.Addr.
+// Listen opens the listener on Config.Addr (with TLS when
+// Config.TLSCertFile and TLSKeyFile are set), and the metrics listener on
+// Config.MetricsAddr if it is host:port. It fails if a key pair cannot be
+// loaded or an address cannot be listened on.
 func (s *Server) Listen() error {
+	var tlsConfig *tls.Config
+	if s.cfg.TLSCertFile != "" || s.cfg.TLSKeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		if err != nil {
+			return fmt.Errorf("server: TLS key pair: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
+	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return err
 	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	if s.metrics != nil && s.cfg.MetricsAddr != "" {
+		ml, err := s.metrics.Listen(s.cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("server: metrics listener: %w", err)
+		}
+		s.metricsLn = ml
+	}
 	s.ln = ln
 	return nil
+}
+
+// MetricsURL returns where the metrics are served (after Listen), or ""
+// when they are off.
+func (s *Server) MetricsURL() string {
+	switch {
+	case s.metrics == nil:
+		return ""
+	case s.metricsLn != nil:
+		return "http://" + s.metricsLn.Addr().String() + metrics.Path
+	}
+	return s.baseURL() + metrics.Path
+}
+
+// Bridge returns the stdio bridge, or nil without Config.Stdio.
+func (s *Server) Bridge() *bridge.Bridge { return s.bridge }
+
+func (s *Server) baseURL() string {
+	scheme := "http://"
+	if s.cfg.TLSCertFile != "" {
+		scheme = "https://"
+	}
+	return scheme + s.ln.Addr().String()
 }
 
 // Addr returns the listening address (after Listen).
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // URL returns the MCP endpoint's URL (after Listen).
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() + s.handler.Options().Path }
+func (s *Server) URL() string { return s.baseURL() + s.handler.Options().Path }
 
 // Serve serves on the listener until Shutdown; it returns nil after a
 // shutdown.
 func (s *Server) Serve() error {
 	if s.ln == nil {
 		return errors.New("server: Serve before Listen")
+	}
+	if s.metricsLn != nil {
+		go func() { // owner: Serve; exit: Shutdown stops the metrics listener
+			if err := s.metricsLn.Serve(); err != nil {
+				s.cfg.Logger.Error("metrics listener", "err", err)
+			}
+		}()
 	}
 	return s.app.Listener(s.ln)
 }
@@ -160,5 +263,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() { appErr <- s.app.ShutdownWithContext(ctx) }() // owner: Shutdown; exit: ctx or all connections closed
 	herr := s.handler.Shutdown(ctx, s.cfg.DrainWindow)
 	s.mcp.Close() // tasks still running in the background
-	return errors.Join(herr, <-appErr)
+	var berr, merr error
+	if s.bridge != nil {
+		berr = s.bridge.Close(ctx) // the sessions ended: wait for their children to exit
+	}
+	if s.metricsLn != nil {
+		merr = s.metricsLn.Shutdown(ctx)
+	}
+	return errors.Join(herr, <-appErr, berr, merr)
 }
