@@ -41,7 +41,7 @@ func main() {
 func run() error {
 	var (
 		benchtime = flag.String("benchtime", "2s", "-benchtime of the throughput benchmarks (Miss, Handshake, Call, SSE)")
-		count     = flag.Int("count", 3, "-count of the throughput benchmarks (the table shows medians)")
+		count     = flag.Int("count", 3, "passes over the throughput benchmarks (the table shows medians)")
 		full      = flag.Bool("full", true, "MCPFIBER_BENCH_FULL=1: storm of 10 000 clients, 1 000 SSE streams, 5 000 sessions for memory")
 		in        = flag.String("in", "", "read `go test -bench` output from this file instead of running the benchmarks")
 		out       = flag.String("out", "RESULTS.md", "the Markdown file to write")
@@ -64,17 +64,29 @@ func run() error {
 		if *full {
 			env = append(env, "MCPFIBER_BENCH_FULL=1")
 		}
-		runs := [][]string{
-			{"test", "-run", "^$", "-bench", "^Benchmark(Miss|Handshake|Call|SSE)$", "-benchmem", "-benchtime", *benchtime, "-count", strconv.Itoa(*count), "."},
-			{"test", "-run", "^$", "-bench", "^Benchmark(Storm|Memory)$", "-benchmem", "-benchtime", "1x", "-count", "1", "-timeout", "30m", "."},
+		// The throughput benchmarks run -count times as separate passes
+		// over every server (rather than -count=N, which repeats each
+		// sub-benchmark back to back), so that a burst of load from
+		// elsewhere on the machine is spread over the servers instead of
+		// landing on one.
+		var runs [][]string
+		for range max(*count, 1) {
+			runs = append(runs, []string{"test", "-run", "^$", "-bench", "^Benchmark(Miss|Handshake|Call|SSE)$", "-benchmem", "-benchtime", *benchtime, "-count", "1", "."})
 		}
+		runs = append(runs, []string{"test", "-run", "^$", "-bench", "^Benchmark(Storm|Memory)$", "-benchmem", "-benchtime", "1x", "-count", "1", "-timeout", "30m", "."})
 		var all bytes.Buffer
-		for _, args := range runs {
+		for i, args := range runs {
 			prefix := ""
 			if *full {
 				prefix = "MCPFIBER_BENCH_FULL=1 "
 			}
-			commands = append(commands, prefix+"go "+strings.Join(quoteArgs(args), " "))
+			cmdline := prefix + "go " + strings.Join(quoteArgs(args), " ")
+			if i == 0 && *count > 1 {
+				cmdline += fmt.Sprintf(" (%d passes)", *count)
+			}
+			if i == 0 || i == len(runs)-1 {
+				commands = append(commands, cmdline)
+			}
 			fmt.Fprintf(os.Stderr, "report: go %s\n", strings.Join(args, " "))
 			cmd := exec.Command("go", args...)
 			cmd.Env = env
