@@ -460,7 +460,7 @@ func (s *Server) dispatch(c *Call) ([]byte, *jsonrpc.Error) {
 		}
 		return s.complete(c)
 	default:
-		if s.tasks != nil && isTaskMethod(c.Method) {
+		if s.tasks != nil && c.Session.stateless && isTaskMethod(c.Method) {
 			return s.tasks.handle(c)
 		}
 	}

@@ -47,8 +47,10 @@ const (
 // handler calls [CallToolRequest.RunAsTask], when it asks the client for
 // input ([Request.Elicit], [Request.CreateMessage], [Request.ListRoots]),
 // or when it has not finished within SyncWindow; a handler that finishes
-// (or returns input requests) sooner is answered at once. Clients without
-// the extension get synchronous calls, and -32021 for "required" tools.
+// (or returns input requests) sooner is answered at once. 2026-07-28
+// clients without the extension get synchronous calls, and -32021 for
+// "required" tools; 2025 sessions always get synchronous calls (and no
+// tasks/* methods).
 type TaskOptions struct {
 	// TTL is how long a task stays readable with tasks/get after it was
 	// created (ttlMs); a task still running then is cancelled. Default:
