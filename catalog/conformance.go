@@ -156,7 +156,8 @@ func conformanceTools(s *mcp.Server) {
 			}, nil
 		})
 	add("test_reconnection", "Tests SSE stream disconnection and client reconnection (SEP-1699). Server will close the stream mid-call and send the result after client reconnects.", nil,
-		func(ctx context.Context, _ *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			req.CloseSSEStream() // the client resumes with Last-Event-ID
 			if err := sleep(ctx, 100*time.Millisecond); err != nil {
 				return nil, err
 			}

@@ -108,6 +108,29 @@ func (r *Request) outbound() Outbound {
 	return sessionOutbound{r.Session}
 }
 
+// CloseSSEStream closes the HTTP connection that carries this request's
+// SSE stream without ending the stream (2025-11-25 basic/transports
+// §Sending Messages to the Server, item 6: the server "MAY close the
+// connection (without terminating the SSE stream)"; SEP-1699). What the
+// handler sends next, and its response, wait in the stream's event log
+// until the client resumes with GET and Last-Event-ID, after the retry
+// delay of the priming event.
+//
+// It only acts for sessions at 2025-11-25 or later (older clients get no
+// priming event, so they would have no event ID to resume from) and when
+// the request is answered as an SSE stream (the call is switched to SSE if
+// it has not sent anything yet). It reports whether the connection was
+// closed.
+func (r *Request) CloseSSEStream() bool {
+	if r.call == nil || !AtLeast(r.Session.ProtocolVersion, Version20251125) {
+		return false
+	}
+	if c, ok := r.call.Out.(StreamCloser); ok {
+		return c.CloseStream()
+	}
+	return false
+}
+
 type sessionOutbound struct{ st *SessionState }
 
 func (o sessionOutbound) Send(msg []byte) error { return o.st.Send(msg) }

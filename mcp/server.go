@@ -384,6 +384,14 @@ type Outbound interface {
 	Send(msg []byte) error
 }
 
+// A StreamCloser is an [Outbound] whose stream's connection can be closed
+// while the stream goes on (SEP-1699); see [Request.CloseSSEStream].
+type StreamCloser interface {
+	// CloseStream closes the connection carrying the stream, keeping the
+	// stream resumable, and reports whether it did.
+	CloseStream() bool
+}
+
 // A Call is one JSON-RPC request for [Server.Handle].
 type Call struct {
 	Session *SessionState

@@ -158,6 +158,23 @@ func (st *Stream) attachLocked(after uint64) *Reader {
 	return &Reader{st: st, gen: st.gen, wake: st.wake, cursor: after}
 }
 
+// Kick detaches the attached reader, if any, without attaching another:
+// its HTTP response ends, and the stream goes on collecting events for a
+// resumption with Last-Event-ID. This is the server-initiated disconnect
+// of 2025-11-25 basic/transports §Sending Messages to the Server, item 6
+// (SEP-1699). It reports whether a reader was attached.
+func (st *Stream) Kick() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.wake == nil {
+		return false
+	}
+	close(st.wake)
+	st.wake = nil
+	st.gen++
+	return true
+}
+
 // Attached reports whether a reader is attached.
 func (st *Stream) Attached() bool {
 	st.mu.Lock()

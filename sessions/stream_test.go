@@ -572,3 +572,42 @@ func TestStreamConcurrent(t *testing.T) {
 		t.Errorf("holds = %d", holds(s))
 	}
 }
+
+func TestKick(t *testing.T) {
+	_, s := newTestSession(t, Options{})
+	st := s.NewStream()
+	if st.Kick() {
+		t.Fatal("Kick with no reader attached reported true")
+	}
+	r := st.Attach(0)
+	appendN(t, st, 1)
+	if !st.Kick() {
+		t.Fatal("Kick with a reader attached reported false")
+	}
+	select {
+	case _, ok := <-r.Wake():
+		if ok {
+			// a pending wake-up; the channel must be closed next
+			if _, ok := <-r.Wake(); ok {
+				t.Fatal("Wake not closed after Kick")
+			}
+		}
+	default:
+		t.Fatal("Wake not closed after Kick")
+	}
+	if _, _, status := r.Next(nil); status != ReadDetached {
+		t.Fatalf("Next after Kick: %v, want ReadDetached", status)
+	}
+	r.Close()
+	if st.Attached() {
+		t.Fatal("still attached after Kick")
+	}
+	appendN(t, st, 2) // the stream goes on
+	st.Finish()
+	r = st.Attach(0)
+	checkNext(t, r, []uint64{1, 2}, 0, ReadFinished)
+	r.Close()
+	if holds(s) != 0 {
+		t.Errorf("holds = %d after the readers closed", holds(s))
+	}
+}

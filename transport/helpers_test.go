@@ -204,6 +204,27 @@ func newBackend(ts *testServer) *mcp.Server {
 		}
 		return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent(fmt.Sprintf("sent %d", a.Count))}}, nil
 	})
+	srv.AddTool(&mcp.Tool{
+		Name:        "disconnect",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"gate":{"type":"string"}}}`),
+	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		var a struct {
+			Gate string `json:"gate"`
+		}
+		_ = json.Unmarshal(req.Params.Arguments, &a)
+		closed := req.CloseSSEStream()
+		g := ts.gate(a.Gate)
+		g.markStarted()
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if err := req.Log(mcp.LevelInfo, "disconnect", "after the close"); err != nil {
+			return nil, err
+		}
+		return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent(fmt.Sprintf("closed=%v", closed))}}, nil
+	})
 	return srv
 }
 

@@ -319,6 +319,24 @@ func (ex *exchange) Send(msg []byte) error {
 	return nil
 }
 
+// CloseStream closes the connection of the POST's SSE stream, switching
+// the exchange to SSE first if nothing was sent yet, and keeps the stream
+// for a resumption (see [mcp.Request.CloseSSEStream]). It reports false
+// when the POST is answered with JSON.
+func (ex *exchange) CloseStream() bool {
+	ex.mu.Lock()
+	if ex.mode == modeUndecided && ex.allowSSE {
+		ex.switchToSSELocked()
+	}
+	st := ex.stream
+	ex.mu.Unlock()
+	if st == nil {
+		return false
+	}
+	st.Kick()
+	return true
+}
+
 var errSessionEnded = errors.New("transport: the session or stream has ended")
 
 // standaloneOutbound sends on a session's GET stream.

@@ -469,3 +469,51 @@ func TestCancel(t *testing.T) {
 		statusCase{name: "ping", method: "POST", sid: sid, body: pingBody, status: 200}.check(t, ts)
 	})
 }
+
+// TestServerInitiatedDisconnect checks SEP-1699 (2025-11-25
+// basic/transports §Sending Messages to the Server, item 6): a handler
+// closes its POST stream's connection after the priming event, keeps
+// working, and the client gets what followed (a notification and the
+// response) by resuming with GET and Last-Event-ID. Before 2025-11-25
+// there is no priming event to resume from, so the connection stays open.
+func TestServerInitiatedDisconnect(t *testing.T) {
+	ts := newTestServer(t, nil)
+	sid := ts.initialize(t, "2025-11-25")
+	g := ts.gate("sep1699")
+	resp, post := ts.openSSE(t, http.MethodPost, sid, callBody(2, "disconnect", `{"gate":"sep1699"}`))
+	post.expectPriming(t, "1_0")
+	if evs := post.readAll(t); len(evs) != 0 {
+		t.Fatalf("after the priming event the connection should close; got %v", evs)
+	}
+	resp.Body.Close()
+	g.waitStarted(t)
+	g.Release()
+	waitFor(t, 5*time.Second, func() error {
+		if st := ts.h.Sessions().Lookup(sid).Stream(1); st == nil || st.Last() < 2 {
+			return fmt.Errorf("stream 1 has not got the response yet")
+		}
+		return nil
+	})
+	_, get := ts.openSSE(t, http.MethodGet, sid, "", "Last-Event-ID", "1_0")
+	get.expectPriming(t, "1_0")
+	evs := get.readAll(t)
+	if len(evs) != 2 || evs[0].ID != "1_1" || evs[1].ID != "1_2" {
+		t.Fatalf("resumed events %v: want the log message 1_1 and the response 1_2", evs)
+	}
+	if m := decodeMessage(t, evs[1].Data); !m.isResponse("2") || !strings.Contains(string(m.Result), "closed=true") {
+		t.Fatalf("resumed response %s: want the response to id 2 with closed=true", evs[1].Data)
+	}
+
+	t.Run("version=2025-06-18", func(t *testing.T) {
+		sid := ts.initialize(t, "2025-06-18")
+		g := ts.gate("sep1699-old")
+		g.Release()
+		// The log message makes it an SSE answer; the response must come
+		// on this same connection.
+		_, post := ts.openSSE(t, http.MethodPost, sid, callBody(3, "disconnect", `{"gate":"sep1699-old"}`))
+		evs := post.readAll(t)
+		if len(evs) != 2 || !strings.Contains(evs[1].Data, "closed=false") {
+			t.Fatalf("at 2025-06-18 the stream must stay open and carry the response: %v", evs)
+		}
+	})
+}
