@@ -41,8 +41,9 @@ type Options struct {
 	// session's GET stream can take them (before the session exists);
 	// past it the oldest are dropped. Default: 256.
 	MaxPendingMessages int
-	// StderrLinesPerSecond bounds the stderr lines logged per child;
-	// the rest are counted and reported once a second. Default: 50.
+	// StderrLinesPerSecond bounds the stderr lines logged per child and
+	// second; the rest are counted, and the count is logged with the next
+	// line after the second, or when the child exits. Default: 50.
 	StderrLinesPerSecond int
 	// Logger receives stderr lines and lifecycle events. Default:
 	// slog.Default().

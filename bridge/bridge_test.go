@@ -91,8 +91,8 @@ func TestBridgeRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ListTools: %v", err)
 	}
-	if len(tools.Tools) != 5 || tools.Tools[0].Name != "echo" {
-		t.Fatalf("ListTools = %d tools, first %q; want the fake's 5, echo first", len(tools.Tools), tools.Tools[0].Name)
+	if len(tools.Tools) != 6 || tools.Tools[0].Name != "echo" {
+		t.Fatalf("ListTools = %d tools, first %q; want the fake's 6, echo first", len(tools.Tools), tools.Tools[0].Name)
 	}
 	if got := cs.InitializeResult().ServerInfo.Name; got != "fake" {
 		t.Errorf("serverInfo.name = %q, want the child's %q", got, "fake")
@@ -323,6 +323,41 @@ func TestBridgeClose(t *testing.T) {
 	if _, _, jerr := ts.b.Initialize([]byte(`{}`)); jerr == nil || jerr.Code != -32602 {
 		t.Errorf("Initialize({}) = %v, want -32602", jerr)
 	}
+}
+
+// TestBridgeLogLimits checks that a child writing junk to stdout and
+// lines to stderr in bulk cannot flood the log: a few lines get through,
+// the rest are counted.
+func TestBridgeLogLimits(t *testing.T) {
+	cmd, env := fakeCommand(t, "fake")
+	ts := startServer(t, cmd, &Options{Env: env, StderrLinesPerSecond: 10})
+	cs := connect(t, ts.url, nil)
+	res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "noisy"})
+	if err != nil {
+		t.Fatalf("CallTool noisy: %v", err)
+	}
+	if got := textOf(t, res); got != "quiet now" {
+		t.Fatalf("noisy = %q", got)
+	}
+	// What was held back is counted at the next line after its window, or
+	// when the child exits: end the session.
+	if r := ts.do(t, http.MethodDelete, cs.ID(), ""); r.status != http.StatusNoContent {
+		t.Fatalf("DELETE: %d %s", r.status, r.body)
+	}
+	ts.waitLive(t, 0)
+	waitFor(t, 5*time.Second, func() error {
+		logs := ts.logs.String()
+		if n := strings.Count(logs, `line="noise `); n > 20 {
+			return fmt.Errorf("%d stderr lines logged, want at most 2 windows of 10", n)
+		}
+		if n := strings.Count(logs, "a line that is not JSON-RPC"); n < 1 || n > 2 {
+			return fmt.Errorf("%d junk lines logged, want 1 or 2", n)
+		}
+		if !strings.Contains(logs, "lines not logged") {
+			return errors.New("no count of the stderr lines held back")
+		}
+		return nil
+	})
 }
 
 func TestNewNoCommand(t *testing.T) {

@@ -170,6 +170,7 @@ func (c *child) bind(st *mcp.SessionState) bool {
 // setSession tags the logs with the session ID and flushes the backlog.
 func (c *child) setSession(id string) {
 	c.log.Store(c.b.log.With("pid", c.pid, "session", id))
+	c.logger().Info("stdio server serves a session") // ties the pid of earlier lines to the session
 	c.flush()
 }
 
@@ -266,6 +267,8 @@ func (c *child) readStdout() {
 	defer c.stdout.Close()
 	sc := bufio.NewScanner(c.stdout)
 	sc.Buffer(make([]byte, 0, 64<<10), c.b.opts.MaxMessageBytes)
+	junk := limiter{perSecond: 1} // a child that floods stdout with junk must not flood the log
+	defer junk.flush(c.logger(), "stdio server wrote lines that are not JSON-RPC; skipped")
 	for sc.Scan() {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
@@ -273,7 +276,9 @@ func (c *child) readStdout() {
 		}
 		msgs, batch, derr := jsonrpc.Decode(line)
 		if derr != nil {
-			c.logger().Warn("stdio server wrote a line that is not JSON-RPC; skipped", "err", derr.Message, "line", truncate(line, 200))
+			if junk.allow(c.logger(), "stdio server wrote lines that are not JSON-RPC; skipped") {
+				c.logger().Warn("stdio server wrote a line that is not JSON-RPC; skipped", "err", derr.Message, "line", truncate(line, 200))
+			}
 			continue
 		}
 		if !batch {
@@ -400,9 +405,9 @@ func (c *child) trySendBacklogLocked() bool {
 func (c *child) readStderr() {
 	defer c.stderr.Close()
 	r := bufio.NewReaderSize(c.stderr, 4096)
-	limit := c.b.opts.StderrLinesPerSecond
-	window := time.Now()
-	logged, suppressed := 0, 0
+	lines := limiter{perSecond: c.b.opts.StderrLinesPerSecond}
+	const dropped = "stdio server stderr: lines not logged (StderrLinesPerSecond)"
+	defer lines.flush(c.logger(), dropped)
 	for {
 		line, more, err := r.ReadLine()
 		if err != nil {
@@ -412,24 +417,43 @@ func (c *child) readStderr() {
 		for more && err == nil { // a line over 4 KiB: keep its start
 			_, more, err = r.ReadLine()
 		}
-		if now := time.Now(); now.Sub(window) >= time.Second {
-			if suppressed > 0 {
-				c.logger().Warn("stdio server stderr: lines not logged (StderrLinesPerSecond)", "lines", suppressed)
-			}
-			window, logged, suppressed = now, 0, 0
-		}
-		if logged < limit {
-			logged++
+		if lines.allow(c.logger(), dropped) {
 			c.logger().Info("stdio server stderr", "line", text)
-		} else {
-			suppressed++
 		}
 		if err != nil {
 			break
 		}
 	}
-	if suppressed > 0 {
-		c.logger().Warn("stdio server stderr: lines not logged (StderrLinesPerSecond)", "lines", suppressed)
+}
+
+// A limiter lets at most perSecond log lines through per one-second
+// window and reports how many it held back. One goroutine uses it.
+type limiter struct {
+	perSecond int
+	window    time.Time
+	n, held   int
+}
+
+// allow reports whether one more line may be logged now; when a window
+// ends with lines held back, it logs msg with their count first.
+func (l *limiter) allow(log *slog.Logger, msg string) bool {
+	if now := time.Now(); now.Sub(l.window) >= time.Second {
+		l.flush(log, msg)
+		l.window, l.n = now, 0
+	}
+	if l.n < l.perSecond {
+		l.n++
+		return true
+	}
+	l.held++
+	return false
+}
+
+// flush logs msg with the count of lines held back, if any.
+func (l *limiter) flush(log *slog.Logger, msg string) {
+	if l.held > 0 {
+		log.Warn(msg, "lines", l.held)
+		l.held = 0
 	}
 }
 

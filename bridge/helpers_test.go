@@ -312,7 +312,7 @@ func runFakeServer(mode string) int {
 			result(m.ID, map[string]any{})
 		case "tools/list":
 			var tools []any
-			for _, n := range []string{"echo", "sample", "hang", "crash", "flood"} {
+			for _, n := range []string{"echo", "sample", "hang", "crash", "flood", "noisy"} {
 				tools = append(tools, map[string]any{"name": n, "inputSchema": map[string]any{"type": "object"}})
 			}
 			result(m.ID, map[string]any{"tools": tools})
@@ -340,6 +340,17 @@ func runFakeServer(mode string) int {
 				send(map[string]any{"jsonrpc": "2.0", "id": "fake-sample-1", "method": "sampling/createMessage",
 					"params": map[string]any{"messages": []any{map[string]any{"role": "user",
 						"content": map[string]any{"type": "text", "text": "hello"}}}, "maxTokens": 10}})
+			case "noisy": // 500 junk lines on stdout and 500 lines on stderr, then the result
+				for i := range 500 {
+					mu.Lock()
+					fmt.Fprintf(out, "junk %d\n", i)
+					mu.Unlock()
+					fmt.Fprintf(os.Stderr, "noise %d\n", i)
+				}
+				mu.Lock()
+				out.Flush()
+				mu.Unlock()
+				result(m.ID, text("quiet now"))
 			case "hang":
 			case "crash":
 				os.Exit(3)
