@@ -126,6 +126,9 @@ func (c *Client) URL() string { return c.url }
 // Addr returns the endpoint's host:port.
 func (c *Client) Addr() string { return c.addr }
 
+// MaxConns returns the bound on TCP connections to the server.
+func (c *Client) MaxConns() int { return c.hc.MaxConns }
+
 // ProtocolVersion returns the version requested at initialize.
 func (c *Client) ProtocolVersion() string { return c.version }
 

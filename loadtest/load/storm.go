@@ -64,6 +64,12 @@ type Storm struct {
 	Deadline time.Duration
 	// MaxBackoff caps a PolicySpec backoff. Default: 1s.
 	MaxBackoff time.Duration
+	// InFlight bounds the requests in flight during the recovery.
+	// Default: the client's MaxConns, so that clients wait for a
+	// connection in a cheap queue of their own rather than in the HTTP
+	// client's (which arms a timer per waiter); every client is still
+	// released at the same moment and its wait counts in its recovery.
+	InFlight int
 	// Progress, if set, is incremented as clients are established and as
 	// they recover.
 	Progress *atomic.Int64
@@ -125,6 +131,9 @@ func (s *Storm) Run(ctx context.Context) (*StormResult, error) {
 	}
 	if s.MaxBackoff <= 0 {
 		s.MaxBackoff = time.Second
+	}
+	if s.InFlight <= 0 {
+		s.InFlight = s.Client.MaxConns()
 	}
 	res := &StormResult{Clients: s.Clients, Policy: s.Policy.String(), Statuses: map[string]int64{}, hist: newHist()}
 	clients := make([]*stormClient, s.Clients)
@@ -190,6 +199,7 @@ func (s *Storm) Run(ctx context.Context) (*StormResult, error) {
 		lastOK    time.Duration
 	)
 	fire := make(chan struct{})
+	slots := make(chan struct{}, s.InFlight)
 	start := time.Now()
 	deadline := start.Add(s.Deadline)
 	for i, c := range live {
@@ -198,7 +208,7 @@ func (s *Storm) Run(ctx context.Context) (*StormResult, error) {
 			defer wg.Done()
 			<-fire
 			local := map[string]int64{}
-			ok := s.recover(ctx, c, int64(1_000_000+i*10), deadline, &requests, &wasted, local)
+			ok := s.recover(ctx, c, int64(1_000_000+i*10), deadline, slots, &requests, &wasted, local)
 			took := time.Since(start)
 			statusMu.Lock()
 			for k, v := range local {
@@ -244,7 +254,7 @@ func (r *StormResult) Histogram() *hdrhistogram.Histogram { return r.hist }
 
 // recover drives one client from its stale session to a successful
 // tools/call, and reports whether it got there before deadline.
-func (s *Storm) recover(ctx context.Context, c *stormClient, id int64, deadline time.Time, requests, wasted *atomic.Int64, statuses map[string]int64) bool {
+func (s *Storm) recover(ctx context.Context, c *stormClient, id int64, deadline time.Time, slots chan struct{}, requests, wasted *atomic.Int64, statuses map[string]int64) bool {
 	const (
 		stepCall = iota
 		stepInit
@@ -256,6 +266,7 @@ func (s *Storm) recover(ctx context.Context, c *stormClient, id int64, deadline 
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		id++
 		var r Response
+		slots <- struct{}{}
 		switch step {
 		case stepCall:
 			r = s.Client.Call(c.sid, c.version, id, s.Accept)
@@ -264,6 +275,7 @@ func (s *Storm) recover(ctx context.Context, c *stormClient, id int64, deadline 
 		case stepInitialized:
 			r = s.Client.Initialized(c.sid, c.version)
 		}
+		<-slots
 		requests.Add(1)
 		statuses[r.Key()]++
 		if r.OK() && (step != stepCall || r.Result) && (step != stepInit || r.SessionID != "") {

@@ -41,7 +41,7 @@ func main() {
 func run() error {
 	var (
 		benchtime = flag.String("benchtime", "2s", "-benchtime of the throughput benchmarks (Miss, Handshake, Call, SSE)")
-		count     = flag.Int("count", 3, "passes over the throughput benchmarks (the table shows medians)")
+		count     = flag.Int("count", 3, "passes over the benchmarks (the table shows medians)")
 		full      = flag.Bool("full", true, "MCPFIBER_BENCH_FULL=1: storm of 10 000 clients, 1 000 SSE streams, 5 000 sessions for memory")
 		in        = flag.String("in", "", "read `go test -bench` output from this file instead of running the benchmarks")
 		out       = flag.String("out", "RESULTS.md", "the Markdown file to write")
@@ -73,7 +73,9 @@ func run() error {
 		for range max(*count, 1) {
 			runs = append(runs, []string{"test", "-run", "^$", "-bench", "^Benchmark(Miss|Handshake|Call|SSE)$", "-benchmem", "-benchtime", *benchtime, "-count", "1", "."})
 		}
-		runs = append(runs, []string{"test", "-run", "^$", "-bench", "^Benchmark(Storm|Memory)$", "-benchmem", "-benchtime", "1x", "-count", "1", "-timeout", "30m", "."})
+		for range max(*count, 1) {
+			runs = append(runs, []string{"test", "-run", "^$", "-bench", "^Benchmark(Storm|Memory)$", "-benchmem", "-benchtime", "1x", "-count", "1", "-timeout", "30m", "."})
+		}
 		var all bytes.Buffer
 		for i, args := range runs {
 			prefix := ""
@@ -81,7 +83,7 @@ func run() error {
 				prefix = "MCPFIBER_BENCH_FULL=1 "
 			}
 			cmdline := prefix + "go " + strings.Join(quoteArgs(args), " ")
-			if i == 0 && *count > 1 {
+			if *count > 1 {
 				cmdline += fmt.Sprintf(" (%d passes)", *count)
 			}
 			if i == 0 || i == len(runs)-1 {
