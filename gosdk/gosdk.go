@@ -409,7 +409,7 @@ func fromResponse(resp *sdkjsonrpc.Response) (*jsonrpc.Message, *jsonrpc.Error) 
 var (
 	errClosed      = jsonrpc.NewError(jsonrpc.CodeInternalError, "Internal error: the SDK session has ended")
 	errDuplicateID = jsonrpc.NewError(jsonrpc.CodeInvalidRequest, "Invalid Request: a request with this id is already in flight in this session")
-	errCancelled   = jsonrpc.NewError(jsonrpc.CodeServerError, "Request cancelled")
+	errCancelled   = mcp.NoResponse
 )
 
 // A pending is a client request the SDK has not answered yet.

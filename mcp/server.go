@@ -945,8 +945,15 @@ func (s *Server) complete(c *Call) ([]byte, *jsonrpc.Error) {
 	return encode(res)
 }
 
-// errCancelled is the sentinel *jsonrpc.Error meaning "send no response".
-var errCancelled = &jsonrpc.Error{Code: 0, Message: ErrCancelled.Error()}
+// NoResponse is the sentinel *jsonrpc.Error a [Backend]'s Handle returns
+// when no response may be sent: the client cancelled the request with
+// notifications/cancelled (2025-11-25 basic/utilities/cancellation: the
+// receiver SHOULD "Not send a response for the cancelled request"). The
+// transport sends nothing for it. Compare with [IsCancelled].
+var NoResponse = &jsonrpc.Error{Code: 0, Message: ErrCancelled.Error()}
+
+// errCancelled is NoResponse, by its in-package name.
+var errCancelled = NoResponse
 
 // IsCancelled reports whether err from [Server.Handle] means the client
 // cancelled the request, so that no response may be sent.
