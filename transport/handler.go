@@ -30,6 +30,7 @@ type Handler struct {
 	stop     chan struct{} // closed when the grace period ends: every writer exits
 	drainCfg atomic.Int64  // drain window in nanoseconds, set before drain is closed
 	calls    tracker       // tool calls running
+	workers  *workers      // goroutines that run calls, kept for reuse
 	writers  tracker       // SSE writers (fasthttp stream-writer goroutines)
 	once     sync.Once     // guards Shutdown
 }
@@ -43,6 +44,7 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 		drain:   make(chan struct{}),
 		stop:    make(chan struct{}),
 	}
+	h.workers = newWorkers(h.stop)
 	h.origins = newOriginMatcher(h.opts.AllowedOrigins)
 	h.log = h.opts.Logger
 	so := h.opts.Sessions

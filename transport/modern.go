@@ -85,12 +85,12 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 		cancel()
 	} else {
 		h.calls.Add(2)
-		go func() { // owner: the Handler (calls); exit: the method handler returns
+		h.workers.run(func() { // owner: the Handler (calls); exit: the method handler returns
 			defer h.calls.Done()
 			defer cancel()
 			result, jerr := h.handleStateless(sb, call)
 			ex.complete(m.ID, result, jerr)
-		}()
+		})
 		go func() { // owner: the Handler (calls); exit: the call ends, or the server stops
 			defer h.calls.Done()
 			select {

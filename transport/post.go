@@ -50,7 +50,8 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx) {
 		reply(ctx, fasthttp.StatusBadRequest, bodyBadVersion)
 		return
 	}
-	if bytes.Contains(body, metaVersionToken) && hasMetaVersion(body) {
+	hasMeta, hasInit := scanTokens(body)
+	if hasMeta && hasMetaVersion(body) {
 		h.postModern(ctx, body)
 		return
 	}
@@ -59,7 +60,7 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx) {
 	// before its body is decoded. Only an initialize may carry a stale ID
 	// (it is ignored: the client is starting over).
 	s, present := h.lookup(ctx)
-	if present && s == nil && !bytes.Contains(body, initializeToken) {
+	if present && s == nil && !hasInit {
 		reply(ctx, fasthttp.StatusNotFound, bodySessionNotFound)
 		return
 	}
@@ -113,6 +114,24 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx) {
 	}
 	h.answer(ctx, s, st, requests, batch, acceptJSON, acceptSSE)
 }
+
+// scanTokens reports, in one pass over body, whether it contains
+// metaVersionToken and initializeToken. Both begin with `"i`, so only those
+// places are looked at. It does not allocate.
+func scanTokens(body []byte) (meta, init bool) {
+	for b := body; ; {
+		i := bytes.Index(b, quoteI)
+		if i < 0 {
+			return meta, init
+		}
+		b = b[i:]
+		meta = meta || bytes.HasPrefix(b, metaVersionToken)
+		init = init || bytes.HasPrefix(b, initializeToken)
+		b = b[2:]
+	}
+}
+
+var quoteI = []byte(`"i`)
 
 // hasMetaVersion reports whether body is a message whose params._meta
 // carries a protocol version: a 2026-07-28 request, even without the
@@ -246,13 +265,13 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, st *mcp.
 			continue
 		}
 		h.calls.Add(1)
-		s.Hold()    // a call in flight keeps the session from idle expiry
-		go func() { // owner: the Handler (calls); exit: the method handler returns
+		s.Hold()               // a call in flight keeps the session from idle expiry
+		h.workers.run(func() { // owner: the Handler (calls); exit: the method handler returns
 			defer h.calls.Done()
 			defer s.Release()
 			result, jerr := h.handle(c)
 			ex.complete(c, result, jerr)
-		}()
+		})
 	}
 	select {
 	case <-ex.decided:
