@@ -188,3 +188,24 @@ func FuzzPOST(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScanTokens checks the one-pass token scan of the 404 fast path
+// against bytes.Contains.
+func FuzzScanTokens(f *testing.F) {
+	for _, s := range []string{
+		``, `"i`, `"initialize"`, `"initialized"`, `{"jsonrpc":"2.0","id":1,"method":"initialize"}`,
+		`{"params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}},"method":"initialize"}`,
+		`"i"i"initialize"`, `""io.modelcontextprotocol/protocolVersion"`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		meta, init := scanTokens(body)
+		if want := bytes.Contains(body, metaVersionToken); meta != want {
+			t.Errorf("scanTokens(%q) meta = %v, want %v", body, meta, want)
+		}
+		if want := bytes.Contains(body, initializeToken); init != want {
+			t.Errorf("scanTokens(%q) init = %v, want %v", body, init, want)
+		}
+	})
+}
