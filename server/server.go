@@ -162,6 +162,9 @@ func New(cfg Config) *Server {
 			app.Get(metrics.Path, func(c *fiber.Ctx) error { mh(c.Context()); return nil })
 		}
 	}
+	// The MCP endpoint needs no Fiber middleware: serve it ahead of the
+	// router, so the 404 fast path pays for no routing.
+	app.Server().Handler = h.Route(app.Server().Handler)
 	return &Server{cfg: cfg, mcp: srv, bridge: br, metrics: m, handler: h, app: app}
 }
 

@@ -93,3 +93,25 @@ func TestOriginAllowAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteAllocs checks that Route adds no allocation to the 404 path.
+func TestRouteAllocs(t *testing.T) {
+	ts, _ := newInProcess(t, nil)
+	next := func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(fasthttp.StatusTeapot) }
+	serve := ts.h.Route(next)
+	ctx := newRequestCtx(fasthttp.MethodPost, []byte(`{"jsonrpc":"2.0","id":1,"method":"ping"}`),
+		"Content-Type", "application/json", "Mcp-Session-Id", "0123456789abcdef0123456789abcdef")
+	serve(ctx)
+	if got := ctx.Response.StatusCode(); got != fasthttp.StatusNotFound {
+		t.Fatalf("Route: status %d, want 404", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { serve(ctx) }); n != 0 {
+		t.Fatalf("404 through Route: %v allocs/op, want 0", n)
+	}
+	other := newRequestCtx(fasthttp.MethodGet, nil)
+	other.Request.SetRequestURI("/healthz")
+	serve(other)
+	if got := other.Response.StatusCode(); got != fasthttp.StatusTeapot {
+		t.Fatalf("Route: /healthz got status %d, want it passed to next", got)
+	}
+}

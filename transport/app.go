@@ -1,10 +1,12 @@
 package transport
 
 import (
+	"bytes"
 	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 // NewApp returns a Fiber app configured for the Streamable HTTP transport
@@ -30,6 +32,24 @@ func NewApp(h *Handler) *fiber.App {
 	})
 	h.Register(app)
 	return app
+}
+
+// Route returns a fasthttp handler that serves requests for exactly
+// Options.Path with h, skipping next, and passes every other request to
+// next. next is typically a Fiber app's handler (app.Server().Handler), so
+// the MCP endpoint, and its 404 fast path, pay for no routing. It skips
+// Fiber's middleware too: do not use it when the MCP route needs Fiber
+// middleware (authentication, say). The mcpfiber binary uses it. It does
+// not allocate.
+func (h *Handler) Route(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	path := []byte(h.opts.Path)
+	return func(ctx *fasthttp.RequestCtx) {
+		if bytes.Equal(ctx.Path(), path) {
+			h.ServeFastHTTP(ctx)
+			return
+		}
+		next(ctx)
+	}
 }
 
 // ErrorHandler is a Fiber ErrorHandler that answers the errors fasthttp
