@@ -25,6 +25,7 @@ type Stream struct {
 	finished bool          // Finish was called: no more events
 	dropped  bool          // the session ended or the stream was dropped
 	wake     chan struct{} // the attached reader's wake-up channel (cap 1), or nil
+	notify   func()        // the attached reader's wake-up function, or nil
 	gen      uint64        // attach generation; a Reader with another is detached
 	read     uint64        // the cursor of the last reader when it closed
 	// delivered: finished, and a reader wrote every event. The writes may
@@ -102,6 +103,26 @@ func (st *Stream) wakeLocked() {
 		default:
 		}
 	}
+	if st.notify != nil {
+		st.notify()
+	}
+}
+
+// detachLocked tells the attached reader, if any, that it is detached
+// (its Wake channel closes, or its notify function is called) and forgets
+// it. It reports whether a reader was attached.
+func (st *Stream) detachLocked() bool {
+	switch {
+	case st.wake != nil:
+		close(st.wake)
+		st.wake = nil
+	case st.notify != nil:
+		st.notify()
+		st.notify = nil
+	default:
+		return false
+	}
+	return true
 }
 
 // drop detaches the reader and releases the events; the session ended.
@@ -109,10 +130,7 @@ func (st *Stream) drop() {
 	st.mu.Lock()
 	st.dropped = true
 	st.events = nil
-	if st.wake != nil {
-		close(st.wake)
-		st.wake = nil
-	}
+	st.detachLocked()
 	st.mu.Unlock()
 }
 
@@ -130,32 +148,53 @@ func (st *Stream) Last() uint64 {
 func (st *Stream) Attach(after uint64) *Reader {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.attachLocked(after)
+	return st.attachLocked(after, nil)
+}
+
+// AttachNotify is Attach for a reader that is woken by a call of notify
+// instead of a channel, so that no goroutine has to wait on it: notify is
+// called, with the stream's lock held, whenever Next may have something
+// new to say (events, the end, or detachment). It must not block and must
+// not call back into the stream.
+func (st *Stream) AttachNotify(after uint64, notify func()) *Reader {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.attachLocked(after, notify)
 }
 
 // TryAttach attaches a reader that continues where the previous one
 // stopped, unless a reader is attached: then it returns false. The GET
 // stream uses it (one per session).
 func (st *Stream) TryAttach() (*Reader, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.wake != nil || st.dropped {
-		return nil, false
-	}
-	return st.attachLocked(st.read), true
+	return st.TryAttachNotify(nil)
 }
 
-func (st *Stream) attachLocked(after uint64) *Reader {
-	if st.wake != nil {
-		close(st.wake) // wakes the old reader, which then sees it is detached
+// TryAttachNotify is TryAttach for a reader woken by notify (see
+// AttachNotify); a nil notify means a channel.
+func (st *Stream) TryAttachNotify(notify func()) (*Reader, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.wake != nil || st.notify != nil || st.dropped {
+		return nil, false
 	}
+	return st.attachLocked(st.read, notify), true
+}
+
+func (st *Stream) attachLocked(after uint64, notify func()) *Reader {
+	st.detachLocked() // the old reader, if any, then sees it is detached
 	st.gen++
-	st.wake = make(chan struct{}, 1)
-	if st.finished || len(st.events) > 0 {
-		st.wake <- struct{}{} // something may be ready already
+	r := &Reader{st: st, gen: st.gen, cursor: after}
+	if notify != nil {
+		st.notify = notify
+	} else {
+		st.wake = make(chan struct{}, 1)
+		r.wake = st.wake
+		if st.finished || len(st.events) > 0 {
+			st.wake <- struct{}{} // something may be ready already
+		}
 	}
 	st.sess.Hold()
-	return &Reader{st: st, gen: st.gen, wake: st.wake, cursor: after}
+	return r
 }
 
 // Kick detaches the attached reader, if any, without attaching another:
@@ -166,11 +205,9 @@ func (st *Stream) attachLocked(after uint64) *Reader {
 func (st *Stream) Kick() bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.wake == nil {
+	if !st.detachLocked() {
 		return false
 	}
-	close(st.wake)
-	st.wake = nil
 	st.gen++
 	return true
 }
@@ -179,7 +216,7 @@ func (st *Stream) Kick() bool {
 func (st *Stream) Attached() bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.wake != nil
+	return st.wake != nil || st.notify != nil
 }
 
 // A ReadStatus says what [Reader.Next] found.
@@ -210,7 +247,7 @@ func (r *Reader) Stream() *Stream { return r.st }
 func (r *Reader) Cursor() uint64 { return r.cursor }
 
 // Wake returns a channel that receives (or is closed) when Next may have
-// something new to say.
+// something new to say; nil for a reader attached with a notify function.
 func (r *Reader) Wake() <-chan struct{} { return r.wake }
 
 // Next appends to buf the retained events after the cursor, advances the
@@ -259,6 +296,7 @@ func (r *Reader) Close() {
 	delivered := false
 	if st.gen == r.gen && !st.dropped {
 		st.wake = nil
+		st.notify = nil
 		st.read = r.cursor
 		delivered = st.finished && r.cursor == st.last && st.id != 0
 		st.delivered = st.delivered || delivered

@@ -18,7 +18,9 @@ import (
 //   - IdleTimeout of 2 min between keep-alive requests, so that shutdown
 //     does not wait on idle connections forever;
 //   - no body-buffering middleware (an etag or compress middleware on the
-//     MCP route breaks SSE).
+//     MCP route breaks SSE);
+//   - KeepHijackedConns, so that a GET stream, written on the connection
+//     fasthttp hands over, needs no goroutine of its own while idle.
 //
 // Callers add their own routes (e.g. /healthz) before listening.
 func NewApp(h *Handler) *fiber.App {
@@ -30,6 +32,10 @@ func NewApp(h *Handler) *fiber.App {
 		ReadTimeout:           time.Minute,
 		ErrorHandler:          h.ErrorHandler,
 	})
+	// GET streams are written on hijacked connections without a goroutine
+	// each (see sseConn): the server must leave those connections open.
+	app.Server().KeepHijackedConns = true
+	h.hijackKept.Store(true)
 	h.Register(app)
 	return app
 }

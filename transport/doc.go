@@ -39,6 +39,19 @@
 // standalone stream (a second gets 409). Sessions at 2025-11-25 or later
 // get a priming event and a retry field first.
 //
+// # Streams and goroutines
+//
+// A POST answered with SSE is written through fasthttp's body stream
+// writer (see writeSSE), so its connection stays reusable afterwards. A
+// GET stream is long-lived, so it is written on the connection fasthttp
+// hands over (Hijack; [NewApp] sets KeepHijackedConns) by an event-driven
+// writer (sseConn): while it has nothing to send it holds no goroutine and
+// no fasthttp buffers, about 1 KB in all (bench BenchmarkMemory). A new
+// event wakes it, and a pump writes on one of the reusable call workers;
+// one ticker sends the keep-alives of all GET streams. Calls that do not
+// run inline also run on those workers, so a goroutine whose stack grew
+// for one call keeps it for the next.
+//
 // # Status codes
 //
 //	403 Origin present and not allowed

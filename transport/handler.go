@@ -31,8 +31,14 @@ type Handler struct {
 	drainCfg atomic.Int64  // drain window in nanoseconds, set before drain is closed
 	calls    tracker       // tool calls running
 	workers  *workers      // goroutines that run calls, kept for reuse
-	writers  tracker       // SSE writers (fasthttp stream-writer goroutines)
-	once     sync.Once     // guards Shutdown
+	sse      sseRegistry   // GET streams on hijacked connections
+
+	// hijackKept: the fasthttp server keeps hijacked connections open
+	// (KeepHijackedConns; NewApp sets both), so a GET stream needs no
+	// goroutine of its own.
+	hijackKept atomic.Bool
+	writers    tracker   // SSE writers (fasthttp stream-writer goroutines)
+	once       sync.Once // guards Shutdown
 }
 
 // NewHandler returns a Handler serving b, with a session map made from
@@ -210,7 +216,6 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx) {
 		reply(ctx, fasthttp.StatusServiceUnavailable, bodyDraining)
 		return
 	}
-	var r *sessions.Reader
 	if last := ctx.Request.Header.Peek(headerLastEventID); len(last) > 0 {
 		streamID, seq, ok := sessions.ParseEventID(last)
 		var st *sessions.Stream
@@ -221,18 +226,34 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx) {
 			reply(ctx, fasthttp.StatusBadRequest, bodyBadEventID)
 			return
 		}
-		r = st.Attach(seq)
+		if ctx.Conn() == nil { // a RequestCtx not served by a server
+			h.startSSE(ctx, s, st.Attach(seq))
+			return
+		}
+		h.startGETStream(ctx, s, func(notify func()) (*sessions.Reader, bool) {
+			return st.AttachNotify(seq, notify), true
+		})
+		return
+	}
+	st := s.Standalone()
+	if st == nil {
+		reply(ctx, fasthttp.StatusNotFound, bodySessionEnded)
+		return
+	}
+	var started bool
+	if ctx.Conn() == nil {
+		var r *sessions.Reader
+		if r, started = st.TryAttach(); started {
+			h.startSSE(ctx, s, r)
+		}
 	} else {
-		st := s.Standalone()
-		if st == nil {
+		started = h.startGETStream(ctx, s, st.TryAttachNotify)
+	}
+	if !started {
+		if s.Reason() != 0 {
 			reply(ctx, fasthttp.StatusNotFound, bodySessionEnded)
 			return
 		}
-		var ok bool
-		if r, ok = st.TryAttach(); !ok {
-			reply(ctx, fasthttp.StatusConflict, bodyConflict)
-			return
-		}
+		reply(ctx, fasthttp.StatusConflict, bodyConflict)
 	}
-	h.startSSE(ctx, s, r)
 }

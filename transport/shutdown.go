@@ -35,6 +35,7 @@ func (h *Handler) Shutdown(ctx context.Context, drain time.Duration) error {
 		h.drainCfg.Store(int64(max(drain, 0)))
 		h.draining.Store(true)
 		close(h.drain)
+		h.drainSSE(h.drainWindow())
 
 		select {
 		case <-h.calls.Idle():
@@ -46,6 +47,7 @@ func (h *Handler) Shutdown(ctx context.Context, drain time.Duration) error {
 		}
 		err = ctx.Err()
 		close(h.stop)
+		h.stopSSE()
 		h.sessions.Close()
 	})
 	return err

@@ -39,36 +39,29 @@ func (h *Handler) startSSE(ctx *fasthttp.RequestCtx, s *sessions.Session, r *ses
 	})
 }
 
-// writeSSE writes the events of r to w as SSE events, "id: <stream>_<seq>"
-// and one JSON-RPC message each, flushing after each batch. For sessions at
-// 2025-11-25 or later it first writes a priming event: an event ID, a
-// retry field and empty data (2025-11-25 basic/transports §Sending
-// Messages to the Server, item 6).
+// writeSSE writes the events of a POST's stream r to w as SSE events (see
+// appendEvent), flushing after each batch. For sessions at 2025-11-25 or
+// later it first writes a priming event: an event ID, a retry field and
+// empty data (2025-11-25 basic/transports §Sending Messages to the Server,
+// item 6). GET streams are written by an [sseConn] instead.
 //
 // Its exits:
-//   - the stream is finished and every event written (a POST stream
-//     after its last response);
+//   - the stream is finished and every event written (after the last
+//     response);
 //   - a write or flush fails: the client is gone (fasthttp reports nothing
 //     sooner; keep-alives make this come sooner);
-//   - r is detached: a resumption took the stream over, or the session
-//     ended;
-//   - drain: a GET stream ends at a random moment of the drain window,
-//     after a retry field (see Shutdown);
+//   - r is detached: a resumption took the stream over, the handler closed
+//     the connection (SEP-1699), or the session ended;
 //   - the grace period of Shutdown ends.
 //
 // It closes r on exit.
 func (h *Handler) writeSSE(w *bufio.Writer, s *sessions.Session, r *sessions.Reader, priming bool) {
 	defer r.Close()
 	streamID := r.Stream().ID()
-	idbuf := make([]byte, 0, 48)
+	out := make([]byte, 0, 512)
 	if priming {
-		idbuf = sessions.AppendEventID(idbuf[:0], streamID, r.Cursor())
-		w.WriteString("id: ")
-		w.Write(idbuf)
-		w.WriteString("\nretry: ")
-		w.Write(strconv.AppendInt(idbuf[:0], h.opts.RetryHint.Milliseconds(), 10))
-		w.WriteString("\ndata: \n\n")
-		if w.Flush() != nil {
+		out = appendPriming(out, streamID, r.Cursor(), h.opts.RetryHint)
+		if _, err := w.Write(out); err != nil || w.Flush() != nil {
 			return
 		}
 	}
@@ -78,20 +71,16 @@ func (h *Handler) writeSSE(w *bufio.Writer, s *sessions.Session, r *sessions.Rea
 		defer t.Stop()
 		keepAlive = t.C
 	}
-	drain := h.drain
-	var drainAt <-chan time.Time
 	buf := make([]sessions.Event, 0, 8)
 	for {
 		evs, lost, status := r.Next(buf[:0])
-		if lost > 0 {
-			h.log.Warn("sse: events were dropped before they could be sent (MaxEventsPerStream)",
-				"session", s.ID(), "stream", streamID, "lost", lost)
-		}
+		h.warnLost(s, streamID, lost)
 		if len(evs) > 0 {
+			out = out[:0]
 			for _, e := range evs {
-				idbuf = writeEvent(w, idbuf, streamID, e)
+				out = appendEvent(out, streamID, e)
 			}
-			if w.Flush() != nil {
+			if _, err := w.Write(out); err != nil || w.Flush() != nil {
 				return
 			}
 		}
@@ -103,35 +92,50 @@ func (h *Handler) writeSSE(w *bufio.Writer, s *sessions.Session, r *sessions.Rea
 		case <-s.Done():
 			return
 		case <-keepAlive:
-			w.WriteString(": keepalive\n\n")
+			w.WriteString(keepAliveComment)
 			if w.Flush() != nil {
 				return
 			}
-		case <-drain:
-			drain = nil
-			if streamID == 0 { // POST streams run until their response
-				drainAt = time.After(jitter(h.drainWindow()))
-			}
-		case <-drainAt:
-			retry := h.opts.RetryHint + jitter(h.drainWindow())
-			w.WriteString("retry: ")
-			w.Write(strconv.AppendInt(idbuf[:0], retry.Milliseconds(), 10))
-			w.WriteString("\n\n")
-			_ = w.Flush()
-			return
 		case <-h.stop:
 			return
 		}
 	}
 }
 
-// writeEvent writes one SSE event. A JSON message has no raw newlines,
-// but each line of data gets its own "data:" field all the same.
-func writeEvent(w *bufio.Writer, idbuf []byte, stream uint64, e sessions.Event) []byte {
-	idbuf = sessions.AppendEventID(idbuf[:0], stream, e.Seq)
-	w.WriteString("id: ")
-	w.Write(idbuf)
-	w.WriteString("\nevent: message\n")
+// keepAliveComment is an SSE comment: clients ignore it, and writing it
+// tells a dead connection from a quiet one.
+const keepAliveComment = ": keepalive\n\n"
+
+func (h *Handler) warnLost(s *sessions.Session, stream, lost uint64) {
+	if lost > 0 {
+		h.log.Warn("sse: events were dropped before they could be sent (MaxEventsPerStream)",
+			"session", s.ID(), "stream", stream, "lost", lost)
+	}
+}
+
+// appendPriming appends a priming event: the event ID "<stream>_<cursor>",
+// a retry field and empty data.
+func appendPriming(dst []byte, stream, cursor uint64, retry time.Duration) []byte {
+	dst = append(dst, "id: "...)
+	dst = sessions.AppendEventID(dst, stream, cursor)
+	dst = appendRetry(append(dst, '\n'), retry)
+	return append(dst, "data: \n\n"...)
+}
+
+// appendRetry appends an SSE retry field, in milliseconds.
+func appendRetry(dst []byte, retry time.Duration) []byte {
+	dst = append(dst, "retry: "...)
+	dst = strconv.AppendInt(dst, retry.Milliseconds(), 10)
+	return append(dst, '\n')
+}
+
+// appendEvent appends one SSE event: "id: <stream>_<seq>", "event:
+// message", and the JSON-RPC message as data. A JSON message has no raw
+// newlines, but each line of data gets its own "data:" field all the same.
+func appendEvent(dst []byte, stream uint64, e sessions.Event) []byte {
+	dst = append(dst, "id: "...)
+	dst = sessions.AppendEventID(dst, stream, e.Seq)
+	dst = append(dst, "\nevent: message\n"...)
 	data := e.Data
 	for {
 		line := data
@@ -139,15 +143,14 @@ func writeEvent(w *bufio.Writer, idbuf []byte, stream uint64, e sessions.Event) 
 		if i >= 0 {
 			line, data = data[:i], data[i+1:]
 		}
-		w.WriteString("data: ")
-		w.Write(bytes.TrimSuffix(line, []byte("\r")))
-		w.WriteByte('\n')
+		dst = append(dst, "data: "...)
+		dst = append(dst, bytes.TrimSuffix(line, []byte("\r"))...)
+		dst = append(dst, '\n')
 		if i < 0 {
 			break
 		}
 	}
-	w.WriteByte('\n')
-	return idbuf
+	return append(dst, '\n')
 }
 
 // jitter returns a uniformly random duration in [0, d).

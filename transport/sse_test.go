@@ -3,11 +3,14 @@ package transport
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 	"github.com/mcpfiber/mcpfiber/mcp"
@@ -516,4 +519,31 @@ func TestServerInitiatedDisconnect(t *testing.T) {
 			t.Fatalf("at 2025-06-18 the stream must stay open and carry the response: %v", evs)
 		}
 	})
+}
+
+// TestGETStreamNeverHandedOver checks the reaper of the keep-alive ticker:
+// a GET stream whose hijacked connection fasthttp never hands over (the
+// client left between request and response) must not keep the session's
+// GET stream attached, or every later GET would get 409.
+func TestGETStreamNeverHandedOver(t *testing.T) {
+	ts := newTestServer(t, &Options{KeepAlive: 50 * time.Millisecond})
+	sid := ts.initialize(t, "2025-11-25")
+	s := ts.h.Sessions().Lookup(sid)
+	server, client := net.Pipe()
+	defer client.Close()
+	ctx := &fasthttp.RequestCtx{}
+	ctx.Init2(server, nil, false)
+	if !ts.h.startGETStream(ctx, s, s.Standalone().TryAttachNotify) {
+		t.Fatal("startGETStream refused a free GET stream")
+	}
+	// ctx is not served, so its hijack handler never runs.
+	statusCase{name: "second GET while the first is pending", method: "GET", sid: sid, status: 409, code: jsonrpc.CodeServerError}.check(t, ts)
+	waitFor(t, 5*time.Second, func() error {
+		if s.Standalone().Attached() {
+			return fmt.Errorf("the never-started GET stream is still attached")
+		}
+		return nil
+	})
+	_, get := ts.openSSE(t, http.MethodGet, sid, "")
+	get.expectPriming(t, "0_0")
 }
