@@ -94,18 +94,19 @@ func (h *Handler) Serve(c *fiber.Ctx) error {
 // BenchmarkNotFound). Request memory is only borrowed.
 func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	defer h.observe(ctx)
-	if !h.origins.allow(ctx.Request.Header.Peek(fasthttp.HeaderOrigin)) {
+	hdr := readHeaders(&ctx.Request.Header)
+	if !h.origins.allow(hdr.origin) {
 		reply(ctx, fasthttp.StatusForbidden, bodyForbiddenOrigin)
 		return
 	}
 	m := ctx.Method()
 	switch {
 	case bytes.Equal(m, methodPOST):
-		h.post(ctx)
+		h.post(ctx, &hdr)
 	case bytes.Equal(m, methodGET):
-		h.get(ctx)
+		h.get(ctx, &hdr)
 	case bytes.Equal(m, methodDELETE):
-		h.delete(ctx)
+		h.delete(ctx, &hdr)
 	default:
 		ctx.Response.Header.Set(fasthttp.HeaderAllow, allowMethods)
 		reply(ctx, fasthttp.StatusMethodNotAllowed, bodyMethodNotAllowed)
@@ -116,7 +117,10 @@ var (
 	methodPOST   = []byte(fasthttp.MethodPost)
 	methodGET    = []byte(fasthttp.MethodGet)
 	methodDELETE = []byte(fasthttp.MethodDelete)
+)
 
+// The MCP request headers.
+const (
 	headerSessionID   = "Mcp-Session-Id"
 	headerVersion     = "Mcp-Protocol-Version"
 	headerLastEventID = "Last-Event-ID"
@@ -147,8 +151,8 @@ func versionEra(v []byte) era {
 
 // lookup returns the live session named by the Mcp-Session-Id header, and
 // whether the header was present. It does not allocate.
-func (h *Handler) lookup(ctx *fasthttp.RequestCtx) (s *sessions.Session, present bool) {
-	id := ctx.Request.Header.Peek(headerSessionID)
+func (h *Handler) lookup(hdr *reqHeaders) (s *sessions.Session, present bool) {
+	id := hdr.sessionID
 	if len(id) == 0 {
 		return nil, false
 	}
@@ -158,8 +162,8 @@ func (h *Handler) lookup(ctx *fasthttp.RequestCtx) (s *sessions.Session, present
 // sessionFor resolves the session of a GET or DELETE, writing the refusal
 // (400 without the header, 404 for an unknown session) and returning nil
 // when there is none. It does not allocate.
-func (h *Handler) sessionFor(ctx *fasthttp.RequestCtx) *sessions.Session {
-	s, present := h.lookup(ctx)
+func (h *Handler) sessionFor(ctx *fasthttp.RequestCtx, hdr *reqHeaders) *sessions.Session {
+	s, present := h.lookup(hdr)
 	switch {
 	case !present:
 		reply(ctx, fasthttp.StatusBadRequest, bodySessionRequired)
@@ -172,8 +176,8 @@ func (h *Handler) sessionFor(ctx *fasthttp.RequestCtx) *sessions.Session {
 // delete ends a session (2025-11-25 basic/transports §Session Management:
 // "the client SHOULD send an HTTP DELETE … to explicitly terminate the
 // session"): 204, and 404 for the ID from then on.
-func (h *Handler) delete(ctx *fasthttp.RequestCtx) {
-	switch versionEra(ctx.Request.Header.Peek(headerVersion)) {
+func (h *Handler) delete(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
+	switch versionEra(hdr.version) {
 	case eraModern:
 		ctx.Response.Header.Set(fasthttp.HeaderAllow, fasthttp.MethodPost)
 		reply(ctx, fasthttp.StatusMethodNotAllowed, bodyModernGET)
@@ -182,7 +186,7 @@ func (h *Handler) delete(ctx *fasthttp.RequestCtx) {
 		reply(ctx, fasthttp.StatusBadRequest, bodyBadVersion)
 		return
 	}
-	s := h.sessionFor(ctx)
+	s := h.sessionFor(ctx, hdr)
 	if s == nil {
 		return
 	}
@@ -193,12 +197,12 @@ func (h *Handler) delete(ctx *fasthttp.RequestCtx) {
 // get opens the session's GET stream, or resumes a stream with
 // Last-Event-ID (2025-11-25 basic/transports §Listening for Messages from
 // the Server, §Resumability and Redelivery).
-func (h *Handler) get(ctx *fasthttp.RequestCtx) {
-	if _, sse := parseAccept(ctx.Request.Header.Peek(fasthttp.HeaderAccept)); !sse {
+func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
+	if _, sse := parseAccept(hdr.accept); !sse {
 		reply(ctx, fasthttp.StatusNotAcceptable, bodyNotAcceptableSSE)
 		return
 	}
-	switch versionEra(ctx.Request.Header.Peek(headerVersion)) {
+	switch versionEra(hdr.version) {
 	case eraModern:
 		ctx.Response.Header.Set(fasthttp.HeaderAllow, fasthttp.MethodPost)
 		reply(ctx, fasthttp.StatusMethodNotAllowed, bodyModernGET)
@@ -207,7 +211,7 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx) {
 		reply(ctx, fasthttp.StatusBadRequest, bodyBadVersion)
 		return
 	}
-	s := h.sessionFor(ctx)
+	s := h.sessionFor(ctx, hdr)
 	if s == nil {
 		return
 	}
@@ -216,7 +220,7 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx) {
 		reply(ctx, fasthttp.StatusServiceUnavailable, bodyDraining)
 		return
 	}
-	if last := ctx.Request.Header.Peek(headerLastEventID); len(last) > 0 {
+	if last := hdr.lastEventID; len(last) > 0 {
 		streamID, seq, ok := sessions.ParseEventID(last)
 		var st *sessions.Stream
 		if ok {

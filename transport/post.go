@@ -27,12 +27,12 @@ var (
 // Server). In order: Content-Type (415), Accept (406), size (413), era
 // (by MCP-Protocol-Version, then by _meta), the session (404 at once for an
 // unknown one, before the body is decoded), then decoding (400).
-func (h *Handler) post(ctx *fasthttp.RequestCtx) {
+func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	if !isJSONContentType(ctx.Request.Header.ContentType()) {
 		reply(ctx, fasthttp.StatusUnsupportedMediaType, bodyUnsupportedMedia)
 		return
 	}
-	acceptJSON, acceptSSE := parseAccept(ctx.Request.Header.Peek(fasthttp.HeaderAccept))
+	acceptJSON, acceptSSE := parseAccept(hdr.accept)
 	if !acceptJSON && !acceptSSE {
 		reply(ctx, fasthttp.StatusNotAcceptable, bodyNotAcceptable)
 		return
@@ -42,7 +42,7 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx) {
 		reply(ctx, fasthttp.StatusRequestEntityTooLarge, bodyTooLarge)
 		return
 	}
-	switch versionEra(ctx.Request.Header.Peek(headerVersion)) {
+	switch versionEra(hdr.version) {
 	case eraModern:
 		h.postModern(ctx, body)
 		return
@@ -59,7 +59,7 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx) {
 	// The fast path: a well-formed request for a dead session is answered
 	// before its body is decoded. Only an initialize may carry a stale ID
 	// (it is ignored: the client is starting over).
-	s, present := h.lookup(ctx)
+	s, present := h.lookup(hdr)
 	if present && s == nil && !hasInit {
 		reply(ctx, fasthttp.StatusNotFound, bodySessionNotFound)
 		return

@@ -12,6 +12,7 @@ import (
 
 	json "github.com/goccy/go-json"
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 	"github.com/mcpfiber/mcpfiber/mcp"
@@ -502,4 +503,31 @@ func TestDraining(t *testing.T) {
 		t.Errorf("%d sessions after Shutdown, want 0", n)
 	}
 	statusCase{name: "after Shutdown", method: "POST", sid: sid, body: pingBody, status: 404, code: jsonrpc.CodeSessionNotFound}.check(t, ts)
+}
+
+// TestReadHeaders checks that the one-pass header reader finds the MCP
+// headers whatever the case of their names, with and without fasthttp's
+// header-name normalization.
+func TestReadHeaders(t *testing.T) {
+	for _, normalize := range []bool{true, false} {
+		for _, names := range [][5]string{
+			{"Origin", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-ID"},
+			{"origin", "accept", "mcp-session-id", "mcp-protocol-version", "last-event-id"},
+			{"ORIGIN", "ACCEPT", "MCP-SESSION-ID", "MCP-PROTOCOL-VERSION", "LAST-EVENT-ID"},
+		} {
+			var h fasthttp.RequestHeader
+			if !normalize {
+				h.DisableNormalizing()
+			}
+			h.Set("X-Other", "x")
+			for i, n := range names {
+				h.Set(n, "v"+strconv.Itoa(i))
+			}
+			r := readHeaders(&h)
+			got := [5]string{string(r.origin), string(r.accept), string(r.sessionID), string(r.version), string(r.lastEventID)}
+			if want := [5]string{"v0", "v1", "v2", "v3", "v4"}; got != want {
+				t.Errorf("normalize=%v names %v: readHeaders = %q, want %q", normalize, names, got, want)
+			}
+		}
+	}
 }
