@@ -43,8 +43,7 @@ type child struct {
 	initDone bool                    // the initialize response was routed
 	pending  map[string]*pendingCall // client requests in flight, by raw id
 	tokens   map[string]*pendingCall // the same, by raw progressToken
-	backlog  [][]byte                // messages for the GET stream waiting for the session
-	ready    bool                    // the GET stream takes messages: backlog flushed
+	out      *mcp.Backlog            // messages for the GET stream, held until the session takes them
 	dead     bool                    // the process has exited
 	stopping bool                    // stop was called: the session ended
 
@@ -104,6 +103,9 @@ func (b *Bridge) start() (*child, error) {
 		readDone: make(chan struct{}),
 		exited:   make(chan struct{}),
 	}
+	c.out = mcp.NewBacklog(b.opts.MaxPendingMessages, func() {
+		c.logger().Warn("stdio server sent more messages than MaxPendingMessages before its session started; dropping the oldest")
+	})
 	c.log.Store(b.log.With("pid", c.pid))
 	b.mu.Lock()
 	b.all[c] = struct{}{}
@@ -164,6 +166,7 @@ func (c *child) bind(st *mcp.SessionState) bool {
 		return false
 	}
 	c.st = st
+	c.out.Bind(st)
 	return true
 }
 
@@ -194,7 +197,7 @@ func (c *child) request(call *mcp.Call) ([]byte, *jsonrpc.Error) {
 	if p.token != "" {
 		c.tokens[p.token] = p
 	}
-	c.flushLocked()
+	c.out.Flush()
 	c.mu.Unlock()
 	defer c.forget(key, p)
 
@@ -342,63 +345,14 @@ func (c *child) route(m *jsonrpc.Message, raw []byte) {
 	c.sendStandalone(raw)
 }
 
-// sendStandalone sends msg on the session's GET stream, or keeps it (in
+// sendStandalone sends msg on the session's GET stream, or holds it (in
 // order, within MaxPendingMessages) until the session can take it.
-func (c *child) sendStandalone(msg []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ready {
-		_ = c.st.Send(msg) // fails only once the session has ended
-		return
-	}
-	if len(c.backlog) >= c.b.opts.MaxPendingMessages {
-		c.logger().Warn("stdio server sent more messages than MaxPendingMessages before its session started; dropping the oldest")
-		c.backlog[0] = nil
-		c.backlog = c.backlog[1:]
-	}
-	c.backlog = append(c.backlog, msg)
-	if c.st != nil {
-		c.trySendBacklogLocked()
-	}
-}
+func (c *child) sendStandalone(msg []byte) { c.out.Send(msg) }
 
-// flush sends the backlog once the session can take it. Client-driven
-// calls flush first, so early messages keep their place in the order.
-func (c *child) flush() {
-	c.mu.Lock()
-	c.flushLocked()
-	c.mu.Unlock()
-}
-
-// flushLocked is called only once the client has the session ID, so the
-// session's GET stream works.
-func (c *child) flushLocked() {
-	if c.ready || c.st == nil {
-		return
-	}
-	if c.trySendBacklogLocked() {
-		c.ready = true
-	}
-}
-
-// trySendBacklogLocked sends the backlog in order and reports whether it
-// all went; it marks the stream ready when something went.
-func (c *child) trySendBacklogLocked() bool {
-	sent := false
-	for len(c.backlog) > 0 {
-		if c.st.Send(c.backlog[0]) != nil {
-			return false
-		}
-		sent = true
-		c.backlog[0] = nil
-		c.backlog = c.backlog[1:]
-	}
-	c.backlog = nil
-	if sent {
-		c.ready = true
-	}
-	return true
-}
+// flush sends what the child sent early, once the session can take it.
+// Client-driven calls flush first, so early messages keep their place in
+// the order.
+func (c *child) flush() { c.out.Flush() }
 
 // readStderr logs the child's stderr line by line, at most
 // StderrLinesPerSecond a second. Owner: the Bridge; exit: EOF.

@@ -266,7 +266,7 @@ func (b *Backend) Handle(call *mcp.Call) ([]byte, *jsonrpc.Error) {
 		return nil, errDuplicateID
 	}
 	c.pending[req.ID] = p
-	c.flushLocked()
+	c.out.Flush()
 	c.mu.Unlock()
 	b.mu.Lock()
 	b.extras[extra] = p
@@ -432,8 +432,7 @@ type conn struct {
 	st       *mcp.SessionState
 	initDone bool
 	pending  map[sdkjsonrpc.ID]*pending
-	backlog  [][]byte // GET-stream messages waiting for the session
-	ready    bool     // the GET stream takes messages
+	out      *mcp.Backlog // GET-stream messages, held until the session takes them
 }
 
 // newConn returns a conn registered with b, or nil once b is closing.
@@ -445,6 +444,9 @@ func newConn(b *Backend) *conn {
 		initResp: make(chan *sdkjsonrpc.Response, 1),
 		pending:  make(map[sdkjsonrpc.ID]*pending),
 	}
+	c.out = mcp.NewBacklog(b.opts.MaxPendingMessages, func() {
+		b.opts.Logger.Warn("gosdk: more messages than MaxPendingMessages before the session started; dropping the oldest")
+	})
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closing {
@@ -467,6 +469,7 @@ func (c *conn) bind(st *mcp.SessionState) bool {
 		return false
 	}
 	c.st = st
+	c.out.Bind(st)
 	return true
 }
 
@@ -553,59 +556,12 @@ func isInitID(id sdkjsonrpc.ID) bool {
 	return ok && s == "mcpfiber-initialize"
 }
 
-// sendStandalone sends msg on the session's GET stream, or keeps it in
+// sendStandalone sends msg on the session's GET stream, or holds it in
 // order until the session exists.
-func (c *conn) sendStandalone(msg []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ready {
-		_ = c.st.Send(msg) // fails only once the session has ended
-		return
-	}
-	if len(c.backlog) >= c.b.opts.MaxPendingMessages {
-		c.b.opts.Logger.Warn("gosdk: more messages than MaxPendingMessages before the session started; dropping the oldest")
-		c.backlog[0] = nil
-		c.backlog = c.backlog[1:]
-	}
-	c.backlog = append(c.backlog, msg)
-	if c.st != nil {
-		c.trySendBacklogLocked()
-	}
-}
+func (c *conn) sendStandalone(msg []byte) { c.out.Send(msg) }
 
-func (c *conn) flush() {
-	c.mu.Lock()
-	c.flushLocked()
-	c.mu.Unlock()
-}
-
-// flushLocked is called once the client has the session ID, so the GET
-// stream works.
-func (c *conn) flushLocked() {
-	if c.ready || c.st == nil {
-		return
-	}
-	if c.trySendBacklogLocked() {
-		c.ready = true
-	}
-}
-
-func (c *conn) trySendBacklogLocked() bool {
-	sent := false
-	for len(c.backlog) > 0 {
-		if c.st.Send(c.backlog[0]) != nil {
-			return false
-		}
-		sent = true
-		c.backlog[0] = nil
-		c.backlog = c.backlog[1:]
-	}
-	c.backlog = nil
-	if sent {
-		c.ready = true
-	}
-	return true
-}
+// flush sends what the SDK wrote early, once the session can take it.
+func (c *conn) flush() { c.out.Flush() }
 
 // Close implements [sdk.Connection]. Whoever closes first (the transport
 // ending the session, or the SDK closing its session), the session ends:

@@ -74,6 +74,14 @@ func (st *SessionState) Send(msg []byte) error {
 	return out.Send(msg)
 }
 
+// hasOutbound reports whether the transport has set the session's
+// outbound, so that Send can deliver.
+func (st *SessionState) hasOutbound() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.out != nil
+}
+
 // ErrSessionEnded is returned by [SessionState.Send] after the session
 // ended (or before the transport set its outbound).
 var ErrSessionEnded = errors.New("mcp: session ended")
