@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +19,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	"github.com/mcpfiber/mcpfiber/internal/testutil"
 	"github.com/mcpfiber/mcpfiber/transport"
 )
 
@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	if code == 0 {
-		if err := waitNoLeaks(5 * time.Second); err != nil {
+		if err := testutil.NoLeaks(5*time.Second, leakMarkers...); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			code = 1
 		}
@@ -50,47 +50,6 @@ var leakMarkers = []string{
 	"bridge.(*child).wait",
 	"bridge.(*child).terminate",
 	"transport.(*Handler).writeSSE",
-}
-
-func waitNoLeaks(d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			for _, m := range leakMarkers {
-				if strings.Contains(g, m) {
-					leaked = append(leaked, g)
-					break
-				}
-			}
-		}
-		if len(leaked) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("leaked %d goroutines:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// waitFor polls cond every 10ms until it returns nil, failing the test
-// with cond's last error after d.
-func waitFor(t testing.TB, d time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", d, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // fakeCommand returns the command that runs this test binary as a fake
@@ -389,3 +348,6 @@ func runFakeServer(mode string) int {
 	}
 	return 0
 }
+
+// waitFor is testutil.WaitFor, by its short name.
+var waitFor = testutil.WaitFor

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpfiber/mcpfiber/internal/testutil"
 	"github.com/mcpfiber/mcpfiber/server"
 )
 
@@ -129,25 +130,6 @@ func checkLeaks(t *testing.T) {
 			return nil
 		})
 	})
-}
-
-// waitFor polls cond every 5ms until it returns nil, and fails t with the
-// last error if that has not happened within timeout.
-func waitFor(t testing.TB, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v: %v", timeout, err)
-		}
-		<-tick.C
-	}
 }
 
 // An sseEvent is one event of a text/event-stream body, as the
@@ -455,3 +437,6 @@ func readAll(r *sseReader, body io.Closer) <-chan streamResult {
 	}()
 	return ch
 }
+
+// waitFor is testutil.WaitFor, by its short name.
+var waitFor = testutil.WaitFor

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/mcpfiber/mcpfiber/catalog"
+	"github.com/mcpfiber/mcpfiber/internal/testutil"
 	"github.com/mcpfiber/mcpfiber/mcp"
 	"github.com/mcpfiber/mcpfiber/sessions"
 )
@@ -33,7 +33,7 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		if err := waitNoLeaks(5 * time.Second); err != nil {
+		if err := testutil.NoLeaks(5*time.Second, leakMarkers...); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			code = 1
 		}
@@ -47,47 +47,6 @@ var leakMarkers = []string{
 	"transport.(*Handler).answer.func",
 	"transport.(*Handler).Shutdown.func",
 	"sessions.(*Map).sweep",
-}
-
-func waitNoLeaks(d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			for _, m := range leakMarkers {
-				if strings.Contains(g, m) {
-					leaked = append(leaked, g)
-					break
-				}
-			}
-		}
-		if len(leaked) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("leaked %d goroutines:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// waitFor polls cond every 5ms until it returns nil, failing the test with
-// cond's last error after d.
-func waitFor(t testing.TB, d time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %v: %v", d, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // A testServer is a Handler behind NewApp, listening on 127.0.0.1:0, with
@@ -653,3 +612,6 @@ func initializeInProcess(t testing.TB, serve fasthttp.RequestHandler, version st
 	}
 	return sid
 }
+
+// waitFor is testutil.WaitFor, by its short name.
+var waitFor = testutil.WaitFor
