@@ -44,8 +44,8 @@ func TestMain(m *testing.M) {
 // leakMarkers are stack frames of goroutines the module starts.
 var leakMarkers = []string{
 	"transport.(*Handler).writeSSE",
-	"transport.(*Handler).answer.func",
-	"transport.(*Handler).Shutdown.func",
+	"transport.(*workers).loop",      // calls and GET-stream pumps
+	"transport.(*Handler).keepAlive", // the GET streams' keep-alive ticker
 	"sessions.(*Map).sweep",
 }
 
