@@ -56,11 +56,16 @@ func FuzzParseAccept(f *testing.F) {
 		"", " ", acceptBoth, "application/json", "text/event-stream", "*/*", "text/*", "application/*",
 		"text/html", "Application/JSON , TEXT/EVENT-STREAM", "application/json;q=0", "text/event-stream; q=0.000, */*;q=0",
 		"application/json;q=0.5;charset=utf-8", ",,,", "application/json,", ";q=0", "*/*;Q=0.0", "text/event-stream;q=0.",
+		"text/event-stream, application/json", "*/*, text/*", "application/*, text/event-stream",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, h string) {
 		gotJSON, gotSSE := parseAccept([]byte(h))
+		// The whole-header matches agree with the general parser.
+		if j, s := parseAcceptRanges([]byte(h)); j != gotJSON || s != gotSSE {
+			t.Fatalf("parseAccept(%q) = %v, %v; parseAcceptRanges: %v, %v", h, gotJSON, gotSSE, j, s)
+		}
 		if plainAccept(h) {
 			if wantJSON, wantSSE := refAccept(h); gotJSON != wantJSON || gotSSE != wantSSE {
 				t.Fatalf("parseAccept(%q) = %v, %v; want %v, %v", h, gotJSON, gotSSE, wantJSON, wantSSE)

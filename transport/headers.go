@@ -33,26 +33,37 @@ func readHeaders(h *fasthttp.RequestHeader) (r reqHeaders) {
 	for k, v := range h.All() {
 		switch len(k) {
 		case len("Origin"): // and "Accept"
-			if bytes.EqualFold(k, hdrOrigin) {
+			if headerIs(k, hdrOrigin) {
 				r.origin = v
-			} else if bytes.EqualFold(k, hdrAccept) {
+			} else if headerIs(k, hdrAccept) {
 				r.accept = v
 			}
 		case len(headerSessionID):
-			if bytes.EqualFold(k, hdrSessionID) {
+			if headerIs(k, hdrSessionID) {
 				r.sessionID = v
 			}
 		case len(headerVersion):
-			if bytes.EqualFold(k, hdrVersion) {
+			if headerIs(k, hdrVersion) {
 				r.version = v
 			}
 		case len(headerLastEventID):
-			if bytes.EqualFold(k, hdrLastEventID) {
+			if headerIs(k, hdrLastEventID) {
 				r.lastEventID = v
 			}
 		}
 	}
 	return r
+}
+
+// headerIs reports whether the header name k is name, ignoring case. name
+// is in fasthttp's normalized form, which is how k arrives unless the
+// server disables normalizing: that case costs one memequal, and a
+// different first letter rejects at once.
+func headerIs(k, name []byte) bool {
+	if len(k) != len(name) || k[0]|0x20 != name[0]|0x20 {
+		return false
+	}
+	return bytes.Equal(k, name) || bytes.EqualFold(k, name)
 }
 
 var (
@@ -66,8 +77,22 @@ var (
 // parseAccept reports which of the two MCP response types an Accept header
 // admits (RFC 9110 §12.5.1): application/json and text/event-stream, by
 // exact type, type/* or */*, ignoring ranges with q=0. An empty header
-// admits both. It neither retains h nor allocates.
+// admits both. The headers the SDKs send are matched whole first. It
+// neither retains h nor allocates.
 func parseAccept(h []byte) (json, sse bool) {
+	switch string(h) { // compiled to a comparison, no conversion
+	case "application/json, text/event-stream", "text/event-stream, application/json":
+		return true, true
+	case "text/event-stream":
+		return false, true
+	case "application/json":
+		return true, false
+	}
+	return parseAcceptRanges(h)
+}
+
+// parseAcceptRanges is parseAccept without the whole-header matches.
+func parseAcceptRanges(h []byte) (json, sse bool) {
 	if len(bytes.TrimSpace(h)) == 0 {
 		return true, true
 	}
@@ -86,13 +111,18 @@ func parseAccept(h []byte) (json, sse bool) {
 		if len(mt) == 0 || qIsZero(params) {
 			continue
 		}
-		switch {
-		case bytes.Equal(mt, []byte("*/*")):
-			json, sse = true, true
-		case bytes.EqualFold(mt, []byte("application/json")), bytes.EqualFold(mt, []byte("application/*")):
-			json = true
-		case bytes.EqualFold(mt, []byte("text/event-stream")), bytes.EqualFold(mt, []byte("text/*")):
-			sse = true
+		switch len(mt) {
+		case len("*/*"):
+			json = json || string(mt) == "*/*"
+			sse = sse || string(mt) == "*/*"
+		case len("text/*"):
+			sse = sse || bytes.EqualFold(mt, []byte("text/*"))
+		case len("application/*"):
+			json = json || bytes.EqualFold(mt, []byte("application/*"))
+		case len("application/json"):
+			json = json || bytes.EqualFold(mt, []byte("application/json"))
+		case len("text/event-stream"):
+			sse = sse || bytes.EqualFold(mt, []byte("text/event-stream"))
 		}
 	}
 	return json, sse
@@ -129,6 +159,9 @@ func qIsZero(params []byte) bool {
 // isJSONContentType reports whether a Content-Type is application/json,
 // with or without parameters such as charset. It does not allocate.
 func isJSONContentType(ct []byte) bool {
+	if string(ct) == "application/json" { // what the SDKs send
+		return true
+	}
 	if i := bytes.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
