@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -92,6 +93,29 @@ func BenchmarkCall(b *testing.B) {
 			}
 			if body := ctx.Response.Body(); !bytes.Contains(body, []byte(`"id":7,"result"`)) {
 				b.Fatalf("body %s: want the response to id 7", body)
+			}
+		})
+	}
+}
+
+// BenchmarkScanTokens measures the scan for the initialize and _meta
+// protocol-version tokens that every legacy POST body goes through before
+// the session lookup.
+//
+// go test ./transport -run='^$' -bench=BenchmarkScanTokens -count=10
+func BenchmarkScanTokens(b *testing.B) {
+	call := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}}`
+	for _, c := range []struct{ name, body string }{
+		{"body=ping", pingBody},
+		{"body=call", call},
+		{"body=call-x20", strings.Repeat(call, 20)},
+		{"body=initialize", initBody("2025-11-25")},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			body := []byte(c.body)
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				scanTokens(body)
 			}
 		})
 	}

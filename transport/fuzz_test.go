@@ -194,13 +194,15 @@ func FuzzPOST(f *testing.F) {
 	})
 }
 
-// FuzzScanTokens checks the one-pass token scan of the 404 fast path
-// against bytes.Contains.
+// FuzzScanTokens checks the token scan of the 404 fast path against
+// bytes.Contains.
 func FuzzScanTokens(f *testing.F) {
 	for _, s := range []string{
 		``, `"i`, `"initialize"`, `"initialized"`, `{"jsonrpc":"2.0","id":1,"method":"initialize"}`,
 		`{"params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}},"method":"initialize"}`,
 		`"i"i"initialize"`, `""io.modelcontextprotocol/protocolVersion"`,
+		`z`, `zzzzzzzzz"initialize"`, `"initializ`, `initialize"`, `V"io.modelcontextprotocol/protocolVersion`,
+		`"io.modelcontextprotocol/protocolVersio"io.modelcontextprotocol/protocolVersion"`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -115,23 +115,41 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	h.answer(ctx, s, st, requests, batch, acceptJSON, acceptSSE)
 }
 
-// scanTokens reports, in one pass over body, whether it contains
-// metaVersionToken and initializeToken. Both begin with `"i`, so only those
-// places are looked at. It does not allocate.
+// scanTokens reports whether body contains metaVersionToken and
+// initializeToken. Each is looked for by a byte that is rare in JSON-RPC
+// bodies ('V' and 'z'): one vectorized IndexByte pass per token, and a
+// comparison only where that byte is. It neither retains body nor
+// allocates.
 func scanTokens(body []byte) (meta, init bool) {
-	for b := body; ; {
-		i := bytes.Index(b, quoteI)
-		if i < 0 {
-			return meta, init
-		}
-		b = b[i:]
-		meta = meta || bytes.HasPrefix(b, metaVersionToken)
-		init = init || bytes.HasPrefix(b, initializeToken)
-		b = b[2:]
-	}
+	return containsAt(body, metaVersionToken, metaAnchor), containsAt(body, initializeToken, initAnchor)
 }
 
-var quoteI = []byte(`"i`)
+// Where the rare byte is in each token.
+var (
+	metaAnchor = bytes.IndexByte(metaVersionToken, 'V')
+	initAnchor = bytes.IndexByte(initializeToken, 'z')
+)
+
+// containsAt reports whether tok occurs in b, finding candidates by
+// tok[at].
+func containsAt(b, tok []byte, at int) bool {
+	c := tok[at]
+	for off := at; off < len(b); {
+		i := bytes.IndexByte(b[off:], c)
+		if i < 0 {
+			return false
+		}
+		p := off + i - at // where tok would start
+		if p+len(tok) > len(b) {
+			return false
+		}
+		if bytes.Equal(b[p:p+len(tok)], tok) {
+			return true
+		}
+		off += i + 1
+	}
+	return false
+}
 
 // hasMetaVersion reports whether body is a message whose params._meta
 // carries a protocol version: a 2026-07-28 request, even without the
