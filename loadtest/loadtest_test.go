@@ -97,6 +97,27 @@ func TestMiss(t *testing.T) {
 	}
 }
 
+// TestStatusOnly checks that a StatusOnly request reports the status and
+// nothing of the body, and that the same request without it reports both.
+func TestStatusOnly(t *testing.T) {
+	srv := startServer(t)
+	c, err := load.NewClient(srv.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	r := load.Request{Method: "DELETE", SessionID: "0123456789abcdef0123456789abcdef", Version: load.DefaultProtocolVersion}
+	if got := c.Do(&r); got.Status != 404 || got.RPCError != -32001 {
+		t.Errorf("Do = %s, want 404 -32001", got.Key())
+	}
+	r.StatusOnly = true
+	for range 3 { // the connection stays usable: the body was read
+		if got := c.Do(&r); got.Status != 404 || got.RPCError != 0 || got.Err != nil {
+			t.Errorf("Do (StatusOnly) = %s, want 404 and no JSON-RPC error code", got.Key())
+		}
+	}
+}
+
 func TestHandshake(t *testing.T) {
 	srv := startServer(t)
 	res, out := runCmd(t, context.Background(), srv.URL(), "handshake", "--count", "50", "--concurrency", "4", "--format", "markdown")
