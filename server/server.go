@@ -188,6 +188,7 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return err
 	}
+	ln = transport.Listener(ln) // inside TLS: tls.Conn sets deadlines on it
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
 	}

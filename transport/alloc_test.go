@@ -4,6 +4,7 @@ package transport
 
 import (
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -113,5 +114,20 @@ func TestRouteAllocs(t *testing.T) {
 	serve(other)
 	if got := other.Response.StatusCode(); got != fasthttp.StatusTeapot {
 		t.Fatalf("Route: /healthz got status %d, want it passed to next", got)
+	}
+}
+
+// TestListenerDeadlineAllocs checks that a Listener's connections set read
+// deadlines without allocating, whether they pass one on or keep the one
+// in force.
+func TestListenerDeadlineAllocs(t *testing.T) {
+	c, _ := loopbackPair(t)
+	d := time.Now().Add(time.Minute)
+	if n := testing.AllocsPerRun(100, func() {
+		_ = c.SetReadDeadline(d)
+		_ = c.SetReadDeadline(d.Add(time.Millisecond)) // kept
+		_ = c.SetReadDeadline(time.Time{})             // passed on
+	}); n != 0 {
+		t.Errorf("SetReadDeadline: %v allocs/op, want 0", n)
 	}
 }

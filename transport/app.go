@@ -14,21 +14,27 @@ import (
 //
 //   - BodyLimit is Options.MaxBodyBytes, and a larger body gets 413 with a
 //     JSON-RPC error body (through the app's ErrorHandler);
+//   - ReadTimeout of 1 min to read a request, headers and body, so that a
+//     client sending its request a byte at a time cannot hold a
+//     connection;
+//   - IdleTimeout of 1 min between keep-alive requests, so that idle
+//     connections do not pile up and shutdown does not wait on them
+//     forever; equal to ReadTimeout so that a [Listener] can leave a busy
+//     connection's read deadline alone;
 //   - no WriteTimeout, so SSE responses may live as long as their stream;
-//   - IdleTimeout of 2 min between keep-alive requests, so that shutdown
-//     does not wait on idle connections forever;
 //   - no body-buffering middleware (an etag or compress middleware on the
 //     MCP route breaks SSE);
 //   - KeepHijackedConns, so that a GET stream, written on the connection
 //     fasthttp hands over, needs no goroutine of its own while idle.
 //
-// Callers add their own routes (e.g. /healthz) before listening.
+// Callers add their own routes (e.g. /healthz) before listening, and
+// should serve it on a [Listener] (app.Listener(transport.Listener(ln))).
 func NewApp(h *Handler) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "mcpfiber",
 		DisableStartupMessage: true,
 		BodyLimit:             h.opts.MaxBodyBytes,
-		IdleTimeout:           2 * time.Minute,
+		IdleTimeout:           time.Minute,
 		ReadTimeout:           time.Minute,
 		ErrorHandler:          h.ErrorHandler,
 	})

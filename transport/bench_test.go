@@ -2,8 +2,10 @@ package transport
 
 import (
 	"bytes"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -116,6 +118,28 @@ func BenchmarkScanTokens(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
 				scanTokens(body)
+			}
+		})
+	}
+}
+
+// BenchmarkDeadline measures what fasthttp does to a keep-alive connection
+// per request when ReadTimeout and IdleTimeout are set: two read
+// deadlines, each time.Now() plus the timeout. conn=tcp is the connection
+// as accepted; conn=listener is the same through a [Listener].
+//
+// go test ./transport -run='^$' -bench=BenchmarkDeadline -count=10
+func BenchmarkDeadline(b *testing.B) {
+	c, _ := loopbackPair(b)
+	for _, conn := range []struct {
+		name string
+		c    net.Conn
+	}{{"tcp", c.Conn}, {"listener", c}} {
+		b.Run("conn="+conn.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = conn.c.SetReadDeadline(time.Now().Add(time.Minute))
+				_ = conn.c.SetReadDeadline(time.Now().Add(time.Minute))
 			}
 		})
 	}
