@@ -213,7 +213,7 @@ func newTestServerApp(t testing.TB, opts *Options, mkApp func(*Handler) *fiber.A
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- ts.app.Listener(ln) }() // owner: the test; exit: app shutdown in Cleanup
+	go func() { served <- ts.app.Listener(Listener(ln)) }() // owner: the test; exit: app shutdown in Cleanup
 	ts.url = "http://" + ln.Addr().String() + ts.h.Options().Path
 	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 16}
 	ts.client = &http.Client{Transport: tr}

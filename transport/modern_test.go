@@ -48,7 +48,7 @@ func modernServer(t *testing.T, opts *transport.Options) (url string, cancelled 
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- app.Listener(ln) }() // owner: the test; exit: Cleanup
+	go func() { served <- app.Listener(transport.Listener(ln)) }() // owner: the test; exit: Cleanup
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
