@@ -169,7 +169,7 @@ func (b *Bridge) Stats() Stats {
 // the transport does not serve.
 func (b *Bridge) Initialize(params json.RawMessage) ([]byte, *mcp.SessionState, *jsonrpc.Error) {
 	var p mcp.InitializeParams
-	if len(params) == 0 || json.Unmarshal(params, &p) != nil || p.ProtocolVersion == "" {
+	if len(params) == 0 || jsonrpc.Unmarshal(params, &p) != nil || p.ProtocolVersion == "" {
 		return nil, nil, jsonrpc.NewError(jsonrpc.CodeInvalidParams, "Invalid params: initialize needs params with a protocolVersion string")
 	}
 	if b.closing.Load() {
@@ -197,7 +197,7 @@ func (b *Bridge) Initialize(params json.RawMessage) ([]byte, *mcp.SessionState, 
 	}
 	var caps mcp.ClientCapabilities
 	if len(p.Capabilities) > 0 {
-		_ = json.Unmarshal(p.Capabilities, &caps) // unknown shapes declare nothing
+		_ = jsonrpc.Unmarshal(p.Capabilities, &caps) // unknown shapes declare nothing
 	}
 	st := mcp.NewSessionState(version, p.ClientInfo, caps)
 	if !c.bind(st) {
@@ -332,7 +332,7 @@ func progressToken(params []byte) []byte {
 			ProgressToken json.RawMessage `json:"progressToken"`
 		} `json:"_meta"`
 	}
-	if json.Unmarshal(params, &p) != nil || string(p.Meta.ProgressToken) == "null" {
+	if jsonrpc.Unmarshal(params, &p) != nil || string(p.Meta.ProgressToken) == "null" {
 		return nil
 	}
 	return p.Meta.ProgressToken

@@ -149,7 +149,7 @@ func (c *child) initialize(params []byte, timeout time.Duration) ([]byte, string
 	var r struct {
 		ProtocolVersion string `json:"protocolVersion"`
 	}
-	if json.Unmarshal(m.Result, &r) != nil || !mcp.IsLegacyVersion(r.ProtocolVersion) {
+	if jsonrpc.Unmarshal(m.Result, &r) != nil || !mcp.IsLegacyVersion(r.ProtocolVersion) {
 		c.logger().Error("stdio server answered initialize with a protocol version this transport does not serve",
 			"protocolVersion", r.ProtocolVersion, "served", mcp.LegacyVersions)
 		return nil, "", jsonrpc.NewError(jsonrpc.CodeInternalError,
@@ -236,7 +236,7 @@ func (c *child) notify(method string, params []byte) {
 		var p struct {
 			RequestID json.RawMessage `json:"requestId"`
 		}
-		if json.Unmarshal(params, &p) == nil && len(p.RequestID) > 0 {
+		if jsonrpc.Unmarshal(params, &p) == nil && len(p.RequestID) > 0 {
 			c.mu.Lock()
 			pc := c.pending[string(p.RequestID)]
 			if pc != nil {
@@ -502,7 +502,7 @@ func notificationToken(params []byte) []byte {
 	var p struct {
 		ProgressToken json.RawMessage `json:"progressToken"`
 	}
-	if json.Unmarshal(params, &p) != nil || len(p.ProgressToken) == 0 {
+	if jsonrpc.Unmarshal(params, &p) != nil || len(p.ProgressToken) == 0 {
 		return nil
 	}
 	return p.ProgressToken

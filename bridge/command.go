@@ -4,7 +4,7 @@ import (
 	"errors"
 	"strings"
 
-	json "github.com/goccy/go-json"
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
 
 // ParseCommand splits the one-string form of a command (an environment
@@ -22,7 +22,7 @@ func ParseCommand(s string) ([]string, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "[") {
 		var args []string
-		if err := json.Unmarshal([]byte(s), &args); err != nil {
+		if err := jsonrpc.Unmarshal([]byte(s), &args); err != nil {
 			return nil, errors.New("bridge: a command starting with [ must be a JSON array of strings")
 		}
 		if len(args) == 0 || args[0] == "" {

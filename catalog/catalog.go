@@ -17,6 +17,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
 	"github.com/mcpfiber/mcpfiber/mcp"
 )
 
@@ -73,7 +74,7 @@ func echo(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, err
 	var args struct {
 		Message *string `json:"message"`
 	}
-	if err := json.Unmarshal(req.Params.Arguments, &args); err != nil || args.Message == nil {
+	if err := jsonrpc.Unmarshal(req.Params.Arguments, &args); err != nil || args.Message == nil {
 		return nil, fmt.Errorf("echo: arguments must be an object with a string \"message\"")
 	}
 	return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent(*args.Message)}}, nil
@@ -85,7 +86,7 @@ func progress(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResul
 		IntervalMs int `json:"intervalMs"`
 	}{Steps: 3, IntervalMs: 10}
 	if len(req.Params.Arguments) > 0 {
-		if err := json.Unmarshal(req.Params.Arguments, &args); err != nil {
+		if err := jsonrpc.Unmarshal(req.Params.Arguments, &args); err != nil {
 			return nil, fmt.Errorf("progress: arguments: %v", err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
 	"github.com/mcpfiber/mcpfiber/mcp"
 )
 
@@ -142,7 +143,7 @@ func conformanceTools(s *mcp.Server) {
 			if req.Params.Meta != nil {
 				token = string(req.Params.Meta.ProgressToken)
 				var s string
-				if json.Unmarshal(req.Params.Meta.ProgressToken, &s) == nil {
+				if jsonrpc.Unmarshal(req.Params.Meta.ProgressToken, &s) == nil {
 					token = s
 				}
 			}
@@ -169,7 +170,7 @@ func conformanceTools(s *mcp.Server) {
 			var args struct {
 				Prompt string `json:"prompt"`
 			}
-			if err := json.Unmarshal(req.Params.Arguments, &args); err != nil {
+			if err := jsonrpc.Unmarshal(req.Params.Arguments, &args); err != nil {
 				return nil, fmt.Errorf("test_sampling: arguments: %v", err)
 			}
 			res, err := req.CreateMessage(ctx, &mcp.CreateMessageParams{
@@ -187,7 +188,7 @@ func conformanceTools(s *mcp.Server) {
 			var args struct {
 				Message string `json:"message"`
 			}
-			if err := json.Unmarshal(req.Params.Arguments, &args); err != nil {
+			if err := jsonrpc.Unmarshal(req.Params.Arguments, &args); err != nil {
 				return nil, fmt.Errorf("test_elicitation: arguments: %v", err)
 			}
 			res, err := req.Elicit(ctx, &mcp.ElicitParams{
@@ -260,7 +261,7 @@ func conformanceStatelessTools(s *mcp.Server) {
 			var args struct {
 				Region string `json:"region"`
 			}
-			_ = json.Unmarshal(req.Params.Arguments, &args)
+			_ = jsonrpc.Unmarshal(req.Params.Arguments, &args)
 			return text("region=" + args.Region), nil
 		})
 	add("test_missing_capability", "Requires the sampling client capability; used to verify MissingRequiredClientCapabilityError (-32021)", nil,
@@ -375,7 +376,7 @@ func conformanceInputTools(s *mcp.Server) {
 				Round int    `json:"round"`
 				Name  string `json:"name,omitempty"`
 			}
-			_ = json.Unmarshal([]byte(state), &round)
+			_ = jsonrpc.Unmarshal([]byte(state), &round)
 			switch round.Round {
 			case 1:
 				name := "unknown"
@@ -542,7 +543,7 @@ func conformanceTaskTools(s *mcp.Server) {
 			var args struct {
 				Name string `json:"name"`
 			}
-			_ = json.Unmarshal(req.Params.Arguments, &args)
+			_ = jsonrpc.Unmarshal(req.Params.Arguments, &args)
 			return text("Hello, " + args.Name + "!"), nil
 		})
 	add("slow_compute", "Sleeps seconds, then returns; a task when seconds > 0", mcp.TaskSupportOptional,
@@ -552,7 +553,7 @@ func conformanceTaskTools(s *mcp.Server) {
 				Seconds float64 `json:"seconds"`
 				Label   string  `json:"label"`
 			}
-			_ = json.Unmarshal(req.Params.Arguments, &args)
+			_ = jsonrpc.Unmarshal(req.Params.Arguments, &args)
 			if args.Seconds < 0 || args.Seconds > 600 {
 				return nil, fmt.Errorf("slow_compute: seconds must be 0–600")
 			}
@@ -586,7 +587,7 @@ func conformanceTaskTools(s *mcp.Server) {
 			var args struct {
 				Filename string `json:"filename"`
 			}
-			_ = json.Unmarshal(req.Params.Arguments, &args)
+			_ = jsonrpc.Unmarshal(req.Params.Arguments, &args)
 			res, err := req.Elicit(ctx, &mcp.ElicitParams{
 				Message:         "Delete " + args.Filename + "?",
 				RequestedSchema: json.RawMessage(`{"type":"object","properties":{"confirm":{"type":"boolean"}},"required":["confirm"]}`),

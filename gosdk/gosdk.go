@@ -153,7 +153,7 @@ var initID = []byte(`"mcpfiber-initialize"`)
 // transport does not serve.
 func (b *Backend) Initialize(params json.RawMessage) ([]byte, *mcp.SessionState, *jsonrpc.Error) {
 	var p mcp.InitializeParams
-	if len(params) == 0 || json.Unmarshal(params, &p) != nil || p.ProtocolVersion == "" {
+	if len(params) == 0 || jsonrpc.Unmarshal(params, &p) != nil || p.ProtocolVersion == "" {
 		return nil, nil, jsonrpc.NewError(jsonrpc.CodeInvalidParams, "Invalid params: initialize needs params with a protocolVersion string")
 	}
 	c := newConn(b)
@@ -198,13 +198,13 @@ func (b *Backend) Initialize(params json.RawMessage) ([]byte, *mcp.SessionState,
 	var r struct {
 		ProtocolVersion string `json:"protocolVersion"`
 	}
-	if json.Unmarshal(m.Result, &r) != nil || !mcp.IsLegacyVersion(r.ProtocolVersion) {
+	if jsonrpc.Unmarshal(m.Result, &r) != nil || !mcp.IsLegacyVersion(r.ProtocolVersion) {
 		c.Close()
 		return nil, nil, jsonrpc.NewError(jsonrpc.CodeInternalError, "Internal error: the SDK server answered protocol version "+r.ProtocolVersion+", which this transport does not serve with sessions")
 	}
 	var caps mcp.ClientCapabilities
 	if len(p.Capabilities) > 0 {
-		_ = json.Unmarshal(p.Capabilities, &caps)
+		_ = jsonrpc.Unmarshal(p.Capabilities, &caps)
 	}
 	st := mcp.NewSessionState(r.ProtocolVersion, p.ClientInfo, caps)
 	if !c.bind(st) {
@@ -489,7 +489,7 @@ func (c *conn) cancel(params []byte) {
 	var p struct {
 		RequestID any `json:"requestId"`
 	}
-	if json.Unmarshal(params, &p) != nil {
+	if jsonrpc.Unmarshal(params, &p) != nil {
 		return
 	}
 	id, err := sdkjsonrpc.MakeID(p.RequestID)

@@ -37,6 +37,12 @@ func TestDecodeValid(t *testing.T) {
 			kind: KindRequest, id: `3`, method: "ping"},
 		{name: "request/unknown-member", body: `{"jsonrpc":"2.0","id":1,"method":"ping","extra":true}`,
 			kind: KindRequest, id: `1`, method: "ping"},
+		// Names are matched exactly: a case variant is an unknown member
+		// (GHSA-wvj2-96wp-fq3f).
+		{name: "request/case-variant-ignored", body: `{"jsonrpc":"2.0","id":1,"method":"ping","Method":"tools/call","PARAMS":{"x":1}}`,
+			kind: KindRequest, id: `1`, method: "ping"},
+		{name: "request/folded-name-ignored", body: `{"jsonrpc":"2.0","id":1,"method":"ping","paramſ":{"x":1}}`,
+			kind: KindRequest, id: `1`, method: "ping"},
 		{name: "notification", body: `{"jsonrpc":"2.0","method":"notifications/initialized"}`,
 			kind: KindNotification, method: "notifications/initialized"},
 		{name: "notification/params", body: `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}`,
@@ -107,6 +113,16 @@ func TestDecodeInvalid(t *testing.T) {
 		{"single-quotes", `{'jsonrpc':'2.0'}`, CodeParseError},
 		{"trailing-garbage", `{"jsonrpc":"2.0","method":"a"} x`, CodeParseError},
 		{"bad-escape", `{"jsonrpc":"2.0","method":"a\q"}`, CodeParseError},
+		{"invalid-utf8", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\xff\"}", CodeParseError},
+
+		// Member names are matched exactly and named once (GHSA-wvj2-96wp-fq3f):
+		// -32600.
+		{"duplicate-method", `{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call"}`, CodeInvalidRequest},
+		{"duplicate-id", `{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}`, CodeInvalidRequest},
+		{"duplicate-in-params", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","name":"b"}}`, CodeInvalidRequest},
+		{"duplicate-in-batch-member", `[{"jsonrpc":"2.0","method":"a","method":"b"}]`, CodeInvalidRequest},
+		{"method-case-variant-only", `{"jsonrpc":"2.0","id":1,"Method":"ping"}`, CodeInvalidRequest},
+		{"jsonrpc-case-variant-only", `{"JSONRPC":"2.0","id":1,"method":"ping"}`, CodeInvalidRequest},
 
 		// JSON, but not a JSON-RPC 2.0 message as MCP restricts it: -32600.
 		{"jsonrpc-missing", `{"id":1,"method":"ping"}`, CodeInvalidRequest},

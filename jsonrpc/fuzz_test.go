@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+	"unicode/utf8"
 )
 
 // decodeSeeds are the seed corpus of FuzzDecode: every shape the table
@@ -18,6 +19,10 @@ var decodeSeeds = []string{
 	`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`,
 	`{"jsonrpc":"2.0","id":"x","method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}`,
 	`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+	`{"jsonrpc":"2.0","id":1,"method":"ping","Method":"tools/call"}`,
+	`{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call"}`,
+	`{"jsonrpc":"2.0","id":1,"Method":"ping"}`,
+	`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"name":"a","name":"b"}}`,
 	`{"jsonrpc":"2.0","id":5,"result":{}}`,
 	`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x","data":[1]}}`,
 	`[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"n"},{"jsonrpc":"2.0","id":"r","result":1}]`,
@@ -56,8 +61,11 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		if !json.Valid(body) {
-			t.Fatalf("Decode accepted %q, which encoding/json says is not JSON", body)
+		if !json.Valid(body) || !utf8.Valid(body) {
+			t.Fatalf("Decode accepted %q, which is not UTF-8 JSON", body)
+		}
+		if !batch {
+			checkExactNames(t, body, msgs[0])
 		}
 		if len(msgs) == 0 || len(msgs) > MaxBatch || (!batch && len(msgs) != 1) {
 			t.Fatalf("Decode(%q): %d messages, batch %v", body, len(msgs), batch)
@@ -66,6 +74,36 @@ func FuzzDecode(f *testing.F) {
 			checkMessage(t, body, m)
 		}
 	})
+}
+
+// checkExactNames checks a decoded message against its members as
+// encoding/json reads them into a map, where names are exact: the method
+// and the ID are the members named exactly "method" and "id"
+// (GHSA-wvj2-96wp-fq3f).
+func checkExactNames(t *testing.T, body []byte, m *Message) {
+	t.Helper()
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		t.Fatalf("Decode accepted %q, which encoding/json cannot read as an object: %v", body, err)
+	}
+	var method string
+	if raw, ok := obj["method"]; ok {
+		_ = json.Unmarshal(raw, &method)
+	}
+	if method != m.Method {
+		t.Fatalf("Decode(%q): method %q, but the member named \"method\" is %q", body, m.Method, method)
+	}
+	if id, ok := obj["id"]; ok != (m.ID != nil) || ok && !bytes.Equal(compact(id), compact(m.ID)) {
+		t.Fatalf("Decode(%q): ID %q, but the member named \"id\" is %q", body, m.ID, id)
+	}
+}
+
+func compact(raw []byte) []byte {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return raw
+	}
+	return b.Bytes()
 }
 
 func checkMessage(t *testing.T, body []byte, m *Message) {

@@ -1,7 +1,6 @@
 package jsonrpc
 
 import (
-	"errors"
 	"strconv"
 
 	json "github.com/goccy/go-json"
@@ -68,6 +67,9 @@ type wireMessage struct {
 // JSON, [CodeInvalidRequest] when it is JSON but not a JSON-RPC 2.0 message
 // as MCP restricts it (2025-11-25 basic §Requests: the ID is a string or an
 // integer, never null). A batch with any invalid member is rejected whole.
+// Member names are matched exactly, as [Unmarshal] does: {"Method":"ping"}
+// has no method, and an object naming a member twice is
+// [CodeInvalidRequest]; text that is not UTF-8 is [CodeParseError].
 //
 // Decode copies what it keeps; body may be reused when it returns.
 func Decode(body []byte) (msgs []*Message, batch bool, err *Error) {
@@ -83,7 +85,7 @@ func Decode(body []byte) (msgs []*Message, batch bool, err *Error) {
 		return []*Message{m}, false, nil
 	}
 	var raws []json.RawMessage
-	if e := json.Unmarshal(body, &raws); e != nil {
+	if e := Unmarshal(body, &raws); e != nil {
 		return nil, true, decodeError(e)
 	}
 	switch {
@@ -105,7 +107,7 @@ func Decode(body []byte) (msgs []*Message, batch bool, err *Error) {
 
 func decodeOne(raw []byte) (*Message, *Error) {
 	var w wireMessage
-	if e := json.Unmarshal(raw, &w); e != nil {
+	if e := Unmarshal(raw, &w); e != nil {
 		return nil, decodeError(e)
 	}
 	if w.JSONRPC == nil || *w.JSONRPC != "2.0" {
@@ -174,8 +176,10 @@ func nullToNil(raw json.RawMessage) json.RawMessage {
 }
 
 func decodeError(e error) *Error {
-	var se *json.SyntaxError
-	if errors.As(e, &se) {
+	switch {
+	case IsDuplicateName(e):
+		return errDuplicate
+	case isSyntaxError(e):
 		return errParse
 	}
 	return errNotMessage
@@ -194,6 +198,7 @@ var (
 	errParse         = NewError(CodeParseError, "Parse error: invalid JSON")
 	errEmptyBody     = NewError(CodeParseError, "Parse error: empty body")
 	errNotMessage    = NewError(CodeInvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message")
+	errDuplicate     = NewError(CodeInvalidRequest, "Invalid Request: an object names a member twice")
 	errVersion       = NewError(CodeInvalidRequest, `Invalid Request: "jsonrpc" must be "2.0"`)
 	errNoMethod      = NewError(CodeInvalidRequest, "Invalid Request: empty method")
 	errMixed         = NewError(CodeInvalidRequest, "Invalid Request: a message with a method has no result or error")

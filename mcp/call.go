@@ -190,7 +190,7 @@ func (r *Request) ask(ctx context.Context, method string, params, result any) er
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(raw, result); err != nil {
+	if err := jsonrpc.Unmarshal(raw, result); err != nil {
 		return fmt.Errorf("mcp: %s: the client's answer: %w", method, err)
 	}
 	return nil
@@ -229,7 +229,7 @@ func (st *SessionState) call(ctx context.Context, out Outbound, timeout time.Dur
 		if m.Error != nil {
 			return m.Error
 		}
-		if err := json.Unmarshal(m.Result, result); err != nil {
+		if err := jsonrpc.Unmarshal(m.Result, result); err != nil {
 			return fmt.Errorf("mcp: %s: the client's result: %w", method, err)
 		}
 		return nil

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 
 	json "github.com/goccy/go-json"
+
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
 
 // Content is one content block of a tool result, a prompt message or a
@@ -141,7 +143,7 @@ func (rc *ResourceContents) UnmarshalJSON(b []byte) error {
 		Blob     *string `json:"blob"`
 		Meta     Meta    `json:"_meta"`
 	}
-	if err := json.Unmarshal(b, &w); err != nil {
+	if err := jsonrpc.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	*rc = ResourceContents{URI: w.URI, MIMEType: w.MIMEType, Text: w.Text, Meta: w.Meta}

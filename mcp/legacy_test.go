@@ -402,3 +402,30 @@ func TestSessionRequests(t *testing.T) {
 		t.Errorf("GET stream: %s", m.Method)
 	}
 }
+
+// TestParamNamesExact checks that params member names are matched exactly
+// (GHSA-wvj2-96wp-fq3f): a case variant of a name is an unknown member,
+// not the name, and a name given twice is refused.
+func TestParamNamesExact(t *testing.T) {
+	e := legacyServer(t, nil)
+	s := e.initialize(mcp.Version20251125, allCaps)
+
+	var pr mcp.GetPromptResult
+	s.post(`{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"greet","Name":"other","arguments":{"who":"Ada"},"ARGUMENTS":{"who":"Eve"}}}`).result(t, &pr)
+	if len(pr.Messages) != 1 || pr.Messages[0].Content.Text != "hello Ada" {
+		t.Errorf("prompts/get with case variants: %+v, want greet for Ada", pr)
+	}
+	if r := s.post(`{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"NAME":"greet","arguments":{"who":"Ada"}}}`); r.errCode(t) != jsonrpc.CodeInvalidParams {
+		t.Errorf("prompts/get with only NAME: code %d, want %d", r.errCode(t), jsonrpc.CodeInvalidParams)
+	}
+	var rr struct {
+		Contents []map[string]any `json:"contents"`
+	}
+	s.post(`{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"test://a","URI":"test://items/42"}}`).result(t, &rr)
+	if len(rr.Contents) != 1 || rr.Contents[0]["blob"] != "AQID" {
+		t.Errorf("resources/read with a case variant: %v, want test://a", rr.Contents)
+	}
+	if r := s.post(`{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"test://a","uri":"test://items/42"}}`); r.errCode(t) != jsonrpc.CodeInvalidRequest {
+		t.Errorf("resources/read naming uri twice: code %d, want %d", r.errCode(t), jsonrpc.CodeInvalidRequest)
+	}
+}

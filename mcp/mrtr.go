@@ -56,7 +56,7 @@ func (r InputResponses) Elicit(key string) (*ElicitResult, bool) {
 		return nil, false
 	}
 	var res ElicitResult
-	if json.Unmarshal(raw, &res) != nil {
+	if jsonrpc.Unmarshal(raw, &res) != nil {
 		return nil, false
 	}
 	switch res.Action {
@@ -86,7 +86,7 @@ func (r InputResponses) CreateMessage(key string) (*CreateMessageResult, bool) {
 		return nil, false
 	}
 	var res CreateMessageResult
-	if json.Unmarshal(raw, &res) != nil || res.Role == "" || res.Content.Type == "" {
+	if jsonrpc.Unmarshal(raw, &res) != nil || res.Role == "" || res.Content.Type == "" {
 		return nil, false
 	}
 	return &res, true
@@ -100,7 +100,7 @@ func (r InputResponses) ListRoots(key string) (*ListRootsResult, bool) {
 		return nil, false
 	}
 	var res ListRootsResult
-	if json.Unmarshal(raw, &res) != nil || res.Roots == nil {
+	if jsonrpc.Unmarshal(raw, &res) != nil || res.Roots == nil {
 		return nil, false
 	}
 	return &res, true

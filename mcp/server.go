@@ -189,7 +189,7 @@ func (s *Server) AddTool(t *Tool, h ToolHandler) {
 	var schema struct {
 		Type string `json:"type"`
 	}
-	if err := json.Unmarshal(t.InputSchema, &schema); err != nil || schema.Type != "object" {
+	if err := jsonrpc.Unmarshal(t.InputSchema, &schema); err != nil || schema.Type != "object" {
 		panic(fmt.Sprintf("mcp: tool %q: inputSchema must be a JSON Schema with \"type\":\"object\"", t.Name))
 	}
 	headers, err := paramHeaders(t.InputSchema)
@@ -332,12 +332,12 @@ func (s *Server) has(kind featureKind) bool {
 // protocolVersion string give CodeInvalidParams.
 func (s *Server) Initialize(params json.RawMessage) ([]byte, *SessionState, *jsonrpc.Error) {
 	var p InitializeParams
-	if len(params) == 0 || json.Unmarshal(params, &p) != nil || p.ProtocolVersion == "" {
+	if len(params) == 0 || jsonrpc.Unmarshal(params, &p) != nil || p.ProtocolVersion == "" {
 		return nil, nil, invalidParams("initialize needs params with a protocolVersion string")
 	}
 	var caps ClientCapabilities
 	if len(p.Capabilities) > 0 {
-		_ = json.Unmarshal(p.Capabilities, &caps) // unknown shapes declare nothing
+		_ = jsonrpc.Unmarshal(p.Capabilities, &caps) // unknown shapes declare nothing
 	}
 	version := NegotiateVersion(p.ProtocolVersion)
 	res := InitializeResult{
@@ -486,7 +486,7 @@ func (s *Server) Notify(st *SessionState, method string, params json.RawMessage)
 		var p struct {
 			RequestID json.RawMessage `json:"requestId"`
 		}
-		if json.Unmarshal(params, &p) == nil && len(p.RequestID) > 0 {
+		if jsonrpc.Unmarshal(params, &p) == nil && len(p.RequestID) > 0 {
 			st.cancelRequest(p.RequestID)
 		}
 	}
@@ -579,7 +579,7 @@ func setLevel(c *Call) ([]byte, *jsonrpc.Error) {
 	var p struct {
 		Level LoggingLevel `json:"level"`
 	}
-	if json.Unmarshal(c.Params, &p) != nil || p.Level.severity() == 0 {
+	if jsonrpc.Unmarshal(c.Params, &p) != nil || p.Level.severity() == 0 {
 		return nil, invalidParams("level must be one of debug, info, notice, warning, error, critical, alert, emergency")
 	}
 	c.Session.logLevel.Store(p.Level.severity())
@@ -588,7 +588,7 @@ func setLevel(c *Call) ([]byte, *jsonrpc.Error) {
 
 func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
 	var p CallToolParams
-	if len(c.Params) == 0 || json.Unmarshal(c.Params, &p) != nil || p.Name == "" {
+	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.Name == "" {
 		return nil, invalidParams("tools/call needs params with a tool name")
 	}
 	if len(p.Arguments) > 0 && p.Arguments[0] != '{' && string(p.Arguments) != "null" {
@@ -754,7 +754,7 @@ func (s *Server) listPrompts(c *Call) ([]byte, *jsonrpc.Error) {
 
 func (s *Server) getPrompt(c *Call) ([]byte, *jsonrpc.Error) {
 	var p GetPromptParams
-	if len(c.Params) == 0 || json.Unmarshal(c.Params, &p) != nil || p.Name == "" {
+	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.Name == "" {
 		return nil, invalidParams("prompts/get needs params with a prompt name, and arguments (if any) an object of strings")
 	}
 	s.mu.RLock()
@@ -853,7 +853,7 @@ func (s *Server) findResource(uri string) ResourceHandler {
 
 func (s *Server) readResource(c *Call) ([]byte, *jsonrpc.Error) {
 	var p ReadResourceParams
-	if len(c.Params) == 0 || json.Unmarshal(c.Params, &p) != nil || p.URI == "" {
+	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.URI == "" {
 		return nil, invalidParams("resources/read needs params with a uri")
 	}
 	h := s.findResource(p.URI)
@@ -900,7 +900,7 @@ func (s *Server) subscribe(c *Call) ([]byte, *jsonrpc.Error) {
 		return nil, methodNotFound(c.Method)
 	}
 	var p SubscribeParams
-	if len(c.Params) == 0 || json.Unmarshal(c.Params, &p) != nil || p.URI == "" {
+	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.URI == "" {
 		return nil, invalidParams(c.Method + " needs params with a uri")
 	}
 	if c.Method == "resources/subscribe" {
@@ -913,7 +913,7 @@ func (s *Server) subscribe(c *Call) ([]byte, *jsonrpc.Error) {
 
 func (s *Server) complete(c *Call) ([]byte, *jsonrpc.Error) {
 	var p CompleteParams
-	if len(c.Params) == 0 || json.Unmarshal(c.Params, &p) != nil || p.Ref.Type == "" {
+	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.Ref.Type == "" {
 		return nil, invalidParams("completion/complete needs params with a ref and an argument")
 	}
 	switch p.Ref.Type {

@@ -168,26 +168,26 @@ func parseRequestMeta(params json.RawMessage) (*requestMeta, *jsonrpc.Error) {
 	var p struct {
 		Meta map[string]json.RawMessage `json:"_meta"`
 	}
-	if len(params) == 0 || params[0] != '{' || json.Unmarshal(params, &p) != nil || p.Meta == nil {
+	if len(params) == 0 || params[0] != '{' || jsonrpc.Unmarshal(params, &p) != nil || p.Meta == nil {
 		return nil, invalidParams("params._meta is required, with " + MetaProtocolVersion + " and " + MetaClientCapabilities)
 	}
 	var m requestMeta
-	if raw, ok := p.Meta[MetaProtocolVersion]; !ok || json.Unmarshal(raw, &m.version) != nil || m.version == "" {
+	if raw, ok := p.Meta[MetaProtocolVersion]; !ok || jsonrpc.Unmarshal(raw, &m.version) != nil || m.version == "" {
 		return nil, invalidParams("params._meta[\"" + MetaProtocolVersion + "\"] must be a protocol version string")
 	}
 	raw, ok := p.Meta[MetaClientCapabilities]
-	if !ok || len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &m.caps) != nil {
+	if !ok || len(raw) == 0 || raw[0] != '{' || jsonrpc.Unmarshal(raw, &m.caps) != nil {
 		return nil, invalidParams("params._meta[\"" + MetaClientCapabilities + "\"] must be an object")
 	}
 	if raw, ok := p.Meta[MetaClientInfo]; ok {
 		var info Implementation
-		if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &info) != nil || info.Name == "" {
+		if len(raw) == 0 || raw[0] != '{' || jsonrpc.Unmarshal(raw, &info) != nil || info.Name == "" {
 			return nil, invalidParams("params._meta[\"" + MetaClientInfo + "\"] must be an object with a name and a version")
 		}
 		m.info = &info
 	}
 	if raw, ok := p.Meta[MetaLogLevel]; ok {
-		if json.Unmarshal(raw, &m.level) != nil || m.level.severity() == 0 {
+		if jsonrpc.Unmarshal(raw, &m.level) != nil || m.level.severity() == 0 {
 			return nil, invalidParams("params._meta[\"" + MetaLogLevel + "\"] must be a logging level")
 		}
 	}
@@ -223,9 +223,9 @@ func (s *Server) checkHeaders(c *StatelessCall) *jsonrpc.Error {
 		return nil
 	}
 	var p map[string]json.RawMessage
-	_ = json.Unmarshal(c.Params, &p) // parseRequestMeta checked it is an object
+	_ = jsonrpc.Unmarshal(c.Params, &p) // parseRequestMeta checked it is an object
 	var want string
-	if raw, ok := p[field]; !ok || json.Unmarshal(raw, &want) != nil {
+	if raw, ok := p[field]; !ok || jsonrpc.Unmarshal(raw, &want) != nil {
 		return invalidParams(fmt.Sprintf("%s needs params.%s", c.Method, field))
 	}
 	got, ok := c.Headers["mcp-name"]
@@ -295,7 +295,7 @@ func paramHeaders(schema json.RawMessage) ([]paramHeader, error) {
 		var node struct {
 			Properties map[string]json.RawMessage `json:"properties"`
 		}
-		if json.Unmarshal(raw, &node) != nil {
+		if jsonrpc.Unmarshal(raw, &node) != nil {
 			return nil
 		}
 		for name, prop := range node.Properties {
@@ -303,7 +303,7 @@ func paramHeaders(schema json.RawMessage) ([]paramHeader, error) {
 				Type   any     `json:"type"`
 				Header *string `json:"x-mcp-header"`
 			}
-			if json.Unmarshal(prop, &p) != nil {
+			if jsonrpc.Unmarshal(prop, &p) != nil {
 				continue
 			}
 			sub := append(append([]string(nil), path...), name)
@@ -380,7 +380,7 @@ func checkParamHeaders(hs []paramHeader, args json.RawMessage, headers map[strin
 func lookupPath(raw json.RawMessage, path []string) json.RawMessage {
 	for _, k := range path {
 		var m map[string]json.RawMessage
-		if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
+		if len(raw) == 0 || raw[0] != '{' || jsonrpc.Unmarshal(raw, &m) != nil {
 			return nil
 		}
 		raw = m[k]
@@ -397,13 +397,13 @@ func headerMatches(typ, v string, raw json.RawMessage) bool {
 	switch typ {
 	case "string":
 		var s string
-		return json.Unmarshal(raw, &s) == nil && s == v
+		return jsonrpc.Unmarshal(raw, &s) == nil && s == v
 	case "boolean":
 		var b bool
-		return json.Unmarshal(raw, &b) == nil && strconv.FormatBool(b) == v
+		return jsonrpc.Unmarshal(raw, &b) == nil && strconv.FormatBool(b) == v
 	case "integer":
 		var n float64
-		if json.Unmarshal(raw, &n) != nil {
+		if jsonrpc.Unmarshal(raw, &n) != nil {
 			return false
 		}
 		h, err := strconv.ParseFloat(v, 64)
@@ -436,7 +436,7 @@ func (s *Server) listen(st *SessionState, c *StatelessCall) ([]byte, *jsonrpc.Er
 	var p struct {
 		Notifications *SubscriptionFilter `json:"notifications"`
 	}
-	if json.Unmarshal(c.Params, &p) != nil || p.Notifications == nil {
+	if jsonrpc.Unmarshal(c.Params, &p) != nil || p.Notifications == nil {
 		return nil, invalidParams("subscriptions/listen needs params.notifications")
 	}
 	f := *p.Notifications

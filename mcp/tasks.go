@@ -540,7 +540,7 @@ func (ts *taskStore) handle(c *Call) ([]byte, *jsonrpc.Error) {
 		TaskID         string         `json:"taskId"`
 		InputResponses InputResponses `json:"inputResponses"`
 	}
-	if len(c.Params) == 0 || json.Unmarshal(c.Params, &p) != nil || p.TaskID == "" {
+	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.TaskID == "" {
 		return nil, invalidParams(c.Method + " needs params with a taskId")
 	}
 	t := ts.get(p.TaskID)

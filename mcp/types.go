@@ -1,6 +1,10 @@
 package mcp
 
-import json "github.com/goccy/go-json"
+import (
+	json "github.com/goccy/go-json"
+
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
+)
 
 // Meta is the _meta member of params and results: keys are names such as
 // "progressToken" or "io.modelcontextprotocol/serverInfo" (2025-11-25
@@ -114,7 +118,7 @@ func declared(raw json.RawMessage) bool {
 // hasMember reports whether raw is an object with the member key.
 func hasMember(raw json.RawMessage, key string) bool {
 	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
+	if jsonrpc.Unmarshal(raw, &m) != nil {
 		return false
 	}
 	_, ok := m[key]
@@ -141,7 +145,7 @@ func (c *ClientCapabilities) CanElicitForm() bool {
 		return false
 	}
 	var m map[string]json.RawMessage
-	if json.Unmarshal(c.Elicitation, &m) != nil {
+	if jsonrpc.Unmarshal(c.Elicitation, &m) != nil {
 		return false
 	}
 	_, form := m["form"]
@@ -483,12 +487,12 @@ func (r *CreateMessageResult) UnmarshalJSON(b []byte) error {
 		StopReason string          `json:"stopReason"`
 		Meta       Meta            `json:"_meta"`
 	}
-	if err := json.Unmarshal(b, &w); err != nil {
+	if err := jsonrpc.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	*r = CreateMessageResult{Role: w.Role, Model: w.Model, StopReason: w.StopReason, Meta: w.Meta}
 	if len(w.Content) > 0 && w.Content[0] == '[' {
-		if err := json.Unmarshal(w.Content, &r.Contents); err != nil {
+		if err := jsonrpc.Unmarshal(w.Content, &r.Contents); err != nil {
 			return err
 		}
 		if len(r.Contents) > 0 {
@@ -497,7 +501,7 @@ func (r *CreateMessageResult) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if len(w.Content) > 0 {
-		if err := json.Unmarshal(w.Content, &r.Content); err != nil {
+		if err := jsonrpc.Unmarshal(w.Content, &r.Content); err != nil {
 			return err
 		}
 		r.Contents = []Content{r.Content}

@@ -132,7 +132,7 @@ func (h *Handler) modernUnsupported(ctx *fasthttp.RequestCtx, body []byte) {
 	var m struct {
 		ID json.RawMessage `json:"id"`
 	}
-	_ = json.Unmarshal(body, &m)
+	_ = jsonrpc.Unmarshal(body, &m)
 	requested := string(ctx.Request.Header.Peek(headerVersion))
 	data, _ := json.Marshal(map[string]any{"supported": mcp.LegacyVersions, "requested": requested})
 	replyError(ctx, fasthttp.StatusBadRequest, m.ID, &jsonrpc.Error{

@@ -160,7 +160,7 @@ func hasMetaVersion(body []byte) bool {
 			Meta map[string]json.RawMessage `json:"_meta"`
 		} `json:"params"`
 	}
-	if json.Unmarshal(body, &m) != nil {
+	if jsonrpc.Unmarshal(body, &m) != nil {
 		return false
 	}
 	_, ok := m.Params.Meta["io.modelcontextprotocol/protocolVersion"]

@@ -146,6 +146,10 @@ func TestStatus(t *testing.T) {
 		{name: "JSON-RPC 1.0", method: "POST", sid: s1125, body: `{"jsonrpc":"1.0","id":1,"method":"ping"}`, status: 400, code: codeInvalid},
 		{name: "null request ID", method: "POST", sid: s1125, body: `{"jsonrpc":"2.0","id":null,"method":"ping"}`, status: 400, code: codeInvalid},
 		{name: "JSON scalar", method: "POST", sid: s1125, body: `42`, status: 400, code: codeInvalid},
+		// Member names are exact and named once (GHSA-wvj2-96wp-fq3f).
+		{name: "duplicate method", method: "POST", sid: s1125, body: `{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call"}`, status: 400, code: codeInvalid},
+		{name: "method in another case only", method: "POST", sid: s1125, body: `{"jsonrpc":"2.0","id":1,"Method":"ping"}`, status: 400, code: codeInvalid},
+		{name: "invalid UTF-8", method: "POST", sid: s1125, body: "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\xff\"}", status: 400, code: codeParse},
 
 		// Batches: only in sessions at 2025-03-26; never with initialize.
 		{name: "batch at 2025-03-26", method: "POST", sid: s0326, body: batch, status: 200},
