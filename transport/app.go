@@ -14,13 +14,17 @@ import (
 //
 //   - BodyLimit is Options.MaxBodyBytes, and a larger body gets 413 with a
 //     JSON-RPC error body (through the app's ErrorHandler);
-//   - ReadTimeout of 1 min to read a request, headers and body, so that a
-//     client sending its request a byte at a time cannot hold a
-//     connection;
-//   - IdleTimeout of 1 min between keep-alive requests, so that idle
+//   - IdleTimeout of 2 min between keep-alive requests, so that idle
 //     connections do not pile up and shutdown does not wait on them
-//     forever; equal to ReadTimeout so that a [Listener] can leave a busy
-//     connection's read deadline alone;
+//     forever. It is longer than the idle timeouts of the clients and
+//     proxies in front (Go's http.Transport 90 s, nginx upstream keepalive
+//     60 s), so that they close an idle connection first: a server that
+//     closes first races the client's next request on it, and a POST lost
+//     that way is not retried;
+//   - ReadTimeout of 2 min to read a request, headers and body, so that a
+//     client sending its request a byte at a time cannot hold a
+//     connection; equal to IdleTimeout so that a [Listener] can leave a
+//     busy connection's read deadline alone;
 //   - no WriteTimeout, so SSE responses may live as long as their stream;
 //   - no body-buffering middleware (an etag or compress middleware on the
 //     MCP route breaks SSE);
@@ -34,8 +38,8 @@ func NewApp(h *Handler) *fiber.App {
 		AppName:               "mcpfiber",
 		DisableStartupMessage: true,
 		BodyLimit:             h.opts.MaxBodyBytes,
-		IdleTimeout:           time.Minute,
-		ReadTimeout:           time.Minute,
+		IdleTimeout:           2 * time.Minute,
+		ReadTimeout:           2 * time.Minute,
 		ErrorHandler:          h.ErrorHandler,
 	})
 	// GET streams are written on hijacked connections without a goroutine
