@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -200,16 +201,18 @@ func parse(out []byte) []result {
 
 var servers = []string{"floor", "mcpfiber", "gosdk", "mcpgo"}
 
-// A table holds the median of each (group, unit, server).
+// A table holds the samples of each (group, unit, server), in the order
+// of the passes, and their median.
 type table struct {
-	groups []string
-	values map[string]map[string]map[string]float64 // group → unit → server → median
-	units  map[string][]string                      // group → units, in display order
+	groups  []string
+	samples map[string]map[string]map[string][]float64 // group → unit → server → one per pass
+	values  map[string]map[string]map[string]float64   // group → unit → server → median
+	units   map[string][]string                        // group → units, in display order
 }
 
 func tabulate(rs []result) *table {
 	samples := map[string]map[string]map[string][]float64{}
-	t := &table{values: map[string]map[string]map[string]float64{}, units: map[string][]string{}}
+	t := &table{samples: samples, values: map[string]map[string]map[string]float64{}, units: map[string][]string{}}
 	for _, r := range rs {
 		if samples[r.group] == nil {
 			samples[r.group] = map[string]map[string][]float64{}
@@ -303,6 +306,41 @@ func fmtVal(v float64) string {
 	return fmt.Sprintf("%.3f", v)
 }
 
+// pairedRatio is the ratio of server a's figure to server b's: the median
+// over the passes of each pass's a/b. Each pass runs the servers of a
+// benchmark back to back, so pairing them by pass leaves out how the
+// shared machine drifted between passes. lo and hi are the smallest and
+// largest of the per-pass ratios. ok is false when no pass has both
+// figures or b's is 0 in one.
+func (t *table) pairedRatio(group, unit, a, b string) (med, lo, hi float64, ok bool) {
+	as, bs := t.samples[group][unit][a], t.samples[group][unit][b]
+	n := min(len(as), len(bs))
+	if n == 0 {
+		return 0, 0, 0, false
+	}
+	rs := make([]float64, n)
+	for i := range n {
+		if bs[i] == 0 {
+			return 0, 0, 0, false
+		}
+		rs[i] = as[i] / bs[i]
+	}
+	return median(rs), slices.Min(rs), slices.Max(rs), true
+}
+
+// ratioCell formats the ratio of server a's figure to server b's for the
+// table of all figures: paired by pass (pairedRatio), or "=" and "∞"
+// where b's figure is 0.
+func (t *table) ratioCell(group, unit, a, b string) string {
+	vs := t.values[group][unit]
+	va, ok1 := vs[a]
+	vb, ok2 := vs[b]
+	if r, _, _, ok := t.pairedRatio(group, unit, a, b); ok {
+		return fmt.Sprintf("%.2f×", r)
+	}
+	return ratio(va, vb, ok1, ok2)
+}
+
 func ratio(a, b float64, ok1, ok2 bool) string {
 	switch {
 	case !ok1 || !ok2:
@@ -333,7 +371,8 @@ func writeReport(w io.Writer, rs []result, commit string, commands []string, raw
 		fmt.Fprintf(w, "  - `%s`\n", c)
 	}
 	fmt.Fprintf(w, "- Throughput benchmarks run client and server in one process on the same cores (%d client goroutines per CPU); their B/op and allocs/op count **both** sides. Storm and memory run the server in a child process; memory is the growth of live heap + goroutine stacks in that process after two GCs.\n", 8)
-	fmt.Fprintf(w, "- Ratios are mcpfiber's figure divided by the peer's. For rates (…/s) higher is better, so >1× means mcpfiber is ahead; for times, bytes, allocations and wasted requests lower is better, so <1× means mcpfiber is ahead.\n\n")
+	fmt.Fprintf(w, "- Ratios are mcpfiber's figure divided by the peer's. For rates (…/s) higher is better, so >1× means mcpfiber is ahead; for times, bytes, allocations and wasted requests lower is better, so <1× means mcpfiber is ahead.\n")
+	fmt.Fprintf(w, "- Each pass runs the servers of a benchmark back to back, so a ratio is taken within each pass and the table shows the median of those (the figures aimed at also show their range over the passes); the columns of figures are each server's median.\n\n")
 
 	writeFigures(w, t)
 
@@ -355,12 +394,8 @@ func writeReport(w io.Writer, rs []result, commit string, commands []string, raw
 					cells[i] = "—"
 				}
 			}
-			mf, okm := vs["mcpfiber"]
-			gs, okg := vs["gosdk"]
-			mg, okmg := vs["mcpgo"]
-			fl, okf := vs["floor"]
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", g, u, better, strings.Join(cells, " | "),
-				ratio(mf, gs, okm, okg), ratio(mf, mg, okm, okmg), ratio(mf, fl, okm, okf))
+				t.ratioCell(g, u, "mcpfiber", "gosdk"), t.ratioCell(g, u, "mcpfiber", "mcpgo"), t.ratioCell(g, u, "mcpfiber", "floor"))
 		}
 	}
 	fmt.Fprintf(w, "\nNot measured: mcp-go GET and DELETE with an unknown session (its GET opens a stream for any ID and its DELETE answers 200, so there is no 404 to time). The raw `go test` output is in RESULTS.txt (`benchstat -col /server RESULTS.txt`).\n")
@@ -384,9 +419,10 @@ func writeFigures(w io.Writer, t *table) {
 		mf, ok1 := get(g, "req/s", "mcpfiber")
 		fl, ok2 := get(g, "req/s", "floor")
 		al, ok3 := get(g, "allocs/op", "mcpfiber")
-		if ok1 && ok2 && ok3 {
-			fmt.Fprintf(w, "| miss %s | ≥0.90× floor, 0 allocs/op | %.2f× floor (%s vs %s req/s), %s allocs/op (client and server) | %s |\n",
-				m, mf/fl, fmtVal(mf), fmtVal(fl), fmtVal(al), verdict(mf/fl >= 0.9 && al == 0))
+		r, lo, hi, ok4 := t.pairedRatio(g, "req/s", "mcpfiber", "floor")
+		if ok1 && ok2 && ok3 && ok4 {
+			fmt.Fprintf(w, "| miss %s | ≥0.90× floor, 0 allocs/op | %.2f× floor (passes %.2f–%.2f; medians %s vs %s req/s), %s allocs/op (client and server) | %s |\n",
+				m, r, lo, hi, fmtVal(mf), fmtVal(fl), fmtVal(al), verdict(r >= 0.9 && al == 0))
 		}
 	}
 	for _, g := range []string{"Handshake", "Call/mode=json", "Call/mode=sse"} {
@@ -394,12 +430,11 @@ func writeFigures(w io.Writer, t *table) {
 		if g == "Handshake" {
 			unit = "handshakes/s"
 		}
-		mf, ok1 := get(g, unit, "mcpfiber")
-		gs, ok2 := get(g, unit, "gosdk")
-		mg, ok3 := get(g, unit, "mcpgo")
-		if ok1 && ok2 && ok3 {
-			fmt.Fprintf(w, "| %s | ≥3× gosdk, ahead of mcpgo | %.2f× gosdk, %.2f× mcpgo | %s |\n",
-				strings.ToLower(g), mf/gs, mf/mg, verdict(mf/gs >= 3 && mf/mg > 1))
+		gs, glo, ghi, ok1 := t.pairedRatio(g, unit, "mcpfiber", "gosdk")
+		mg, mlo, mhi, ok2 := t.pairedRatio(g, unit, "mcpfiber", "mcpgo")
+		if ok1 && ok2 {
+			fmt.Fprintf(w, "| %s | ≥3× gosdk, ahead of mcpgo | %.2f× gosdk (passes %.2f–%.2f), %.2f× mcpgo (%.2f–%.2f) | %s |\n",
+				strings.ToLower(g), gs, glo, ghi, mg, mlo, mhi, verdict(gs >= 3 && mg > 1))
 		}
 	}
 	for _, g := range t.groups {
@@ -409,20 +444,21 @@ func writeFigures(w io.Writer, t *table) {
 		n := strings.TrimPrefix(g, "Storm/clients=")
 		mf, ok1 := get(g, "recovery-ms", "mcpfiber")
 		gs, ok2 := get(g, "recovery-ms", "gosdk")
+		faster, flo, fhi, ok3 := t.pairedRatio(g, "recovery-ms", "gosdk", "mcpfiber")
 		lo, _ := get(g, "404-per-client-min", "mcpfiber")
 		hi, _ := get(g, "404-per-client-max", "mcpfiber")
 		wasted, _ := get(g, "wasted-req", "mcpfiber")
 		fails, _ := get(g, "failures", "mcpfiber")
 		clients, _ := strconv.ParseFloat(n, 64)
-		if ok1 && ok2 {
+		if ok1 && ok2 && ok3 {
 			target := "recovered ≥5× faster than gosdk, exactly one 404 per client, nothing else wasted"
-			v := verdict(gs/mf >= 5 && lo == 1 && hi == 1 && wasted == clients && fails == 0)
+			v := verdict(faster >= 5 && lo == 1 && hi == 1 && wasted == clients && fails == 0)
 			if n != "10000" {
 				target = "none: 10 000 clients is the target size"
 				v = "(reference)"
 			}
-			fmt.Fprintf(w, "| storm %s clients | %s | %.1f ms vs gosdk %.1f ms (%.2f× faster); 404s per client %.0f–%.0f; wasted %.0f for %.0f clients; failures %.0f | %s |\n",
-				n, target, mf, gs, gs/mf, lo, hi, wasted, clients, fails, v)
+			fmt.Fprintf(w, "| storm %s clients | %s | %.2f× faster (passes %.2f–%.2f; medians %.1f ms vs gosdk %.1f ms); 404s per client %.0f–%.0f; wasted %.0f for %.0f clients; failures %.0f | %s |\n",
+				n, target, faster, flo, fhi, mf, gs, lo, hi, wasted, clients, fails, v)
 		}
 	}
 	for _, g := range t.groups {

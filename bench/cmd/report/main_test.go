@@ -38,13 +38,34 @@ func TestParseAndTabulate(t *testing.T) {
 	for _, want := range []string{
 		"mcpfiber at commit abc1234",
 		"| miss POST | ≥0.90× floor, 0 allocs/op | 0.95× floor",
-		"| handshake | ≥3× gosdk, ahead of mcpgo | 15.00× gosdk, 3.00× mcpgo | met |",
-		"(5.39× faster); 404s per client 1–1; wasted 10000 for 10000 clients; failures 0 | met |",
+		"| handshake | ≥3× gosdk, ahead of mcpgo | 15.00× gosdk (passes 15.00–15.00), 3.00× mcpgo (3.00–3.00) | met |",
+		"| 5.39× faster (passes 5.39–5.39; medians 787.5 ms vs gosdk 4246.0 ms); 404s per client 1–1; wasted 10000 for 10000 clients; failures 0 | met |",
 		"| memory per open SSE stream | ≤8192 B | 31340 B",
 		"| Handshake | handshakes/s | ↑ | — | 30000 | 2000 | 10000 | 15.00× | 3.00× | — |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestPairedRatio checks that a ratio is taken within each pass: here the
+// medians of each side (100 vs 110) would say 0.91, while every pass has
+// mcpfiber at 0.95 of the floor or better.
+func TestPairedRatio(t *testing.T) {
+	const passes = `BenchmarkMiss/server=floor/method=GET-2 1 1 ns/op 100 req/s
+BenchmarkMiss/server=mcpfiber/method=GET-2 1 1 ns/op 95 req/s
+BenchmarkMiss/server=floor/method=GET-2 1 1 ns/op 120 req/s
+BenchmarkMiss/server=mcpfiber/method=GET-2 1 1 ns/op 118 req/s
+BenchmarkMiss/server=floor/method=GET-2 1 1 ns/op 110 req/s
+BenchmarkMiss/server=mcpfiber/method=GET-2 1 1 ns/op 100 req/s
+`
+	tb := tabulate(parse([]byte(passes)))
+	r, lo, hi, ok := tb.pairedRatio("Miss/method=GET", "req/s", "mcpfiber", "floor")
+	if !ok || r != 0.95 || lo != 100.0/110 || hi != 118.0/120 {
+		t.Errorf("pairedRatio = %v (%v–%v, %v), want 0.95 (0.909–0.983)", r, lo, hi, ok)
+	}
+	if _, _, _, ok := tb.pairedRatio("Miss/method=GET", "req/s", "mcpfiber", "gosdk"); ok {
+		t.Error("pairedRatio with a server that has no samples: ok")
 	}
 }
