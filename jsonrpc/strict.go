@@ -19,9 +19,11 @@ import (
 // server. That difference lets a message past a gateway that checks the
 // method or the tool name (the Go SDK's GHSA-wvj2-96wp-fq3f). Unmarshal is
 // goccy/go-json/v2's Unmarshal with its default options, the semantics of
-// encoding/json/v2. Every decode of what a client, or a child server of
-// the stdio bridge, sends goes through it, and tool handlers should decode
-// their arguments with it too.
+// encoding/json/v2. Every decode in this module of what a client, or a
+// child server of the stdio bridge, sends goes through it (a Go SDK server
+// behind package gosdk decodes with the SDK's own decoder), and tool
+// handlers should decode their arguments with it too. Member names are
+// those of 2025-11-25 basic §Messages (JSON-RPC 2.0 §4, §5).
 //
 // A duplicate name is reported as an error that [IsDuplicateName] tells.
 // It allocates what v needs, as encoding/json does.
