@@ -79,6 +79,14 @@ func run(args []string) error {
 		maxChildren = fs.Int("max-children", bridge.DefaultMaxChildren(), "with --stdio: cap on live child processes; past it initialize gets 503")
 		tlsCert     = fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS (with --tls-key)")
 		tlsKey      = fs.String("tls-key", "", "PEM private key file for --tls-cert")
+		writeTO     = fs.Duration("write-timeout", transport.DefaultWriteTimeout, "disconnect a client that reads nothing of a response or stream for this long (negative: never)")
+		maxConns    = fs.Int("max-connections", 0, "cap on open client connections; past it a new connection gets 503 and is closed (0: sized from the open-file limit; negative: no cap)")
+		maxInSess   = fs.Int("max-inflight-per-session", transport.DefaultMaxInflightPerSession, "cap on one session's requests running at once; past it a POST gets 503 (negative: no cap)")
+		maxIn       = fs.Int("max-inflight", transport.DefaultMaxInflight, "cap on requests running at once over all sessions; past it a POST gets 503 (negative: no cap)")
+		callTO      = fs.Duration("call-timeout", transport.DefaultCallTimeout, "cancel a request running longer than this, as if the client had cancelled it, and answer it with an error (negative: no limit)")
+		maxHeader   = fs.Int("max-header-bytes", transport.DefaultMaxHeaderBytes, "room for a request's line and headers; past it 431")
+		streamLog   = fs.Int("max-stream-log-bytes", sessions.DefaultMaxStreamEventBytes, "bytes of events a resumable stream keeps for Last-Event-ID; oldest dropped first")
+		sessionLog  = fs.Int("max-session-log-bytes", sessions.DefaultMaxSessionEventBytes, "bytes of events all of a session's resumable streams keep together; oldest dropped first")
 		metricsAddr = fs.String("metrics-addr", "", "Prometheus metrics: empty serves /metrics on --addr, host:port on a listener of their own, off for none")
 	)
 	fs.Usage = func() {
@@ -161,6 +169,15 @@ func run(args []string) error {
 		TLSCertFile:        *tlsCert,
 		TLSKeyFile:         *tlsKey,
 		MetricsAddr:        *metricsAddr,
+
+		WriteTimeout:          *writeTO,
+		MaxConnections:        *maxConns,
+		MaxInflightPerSession: *maxInSess,
+		MaxInflight:           *maxIn,
+		CallTimeout:           *callTO,
+		MaxHeaderBytes:        *maxHeader,
+		MaxStreamEventBytes:   *streamLog,
+		MaxSessionEventBytes:  *sessionLog,
 	})
 	if err := srv.Listen(); err != nil {
 		return err

@@ -69,6 +69,28 @@ type Config struct {
 	// TLSCertFile and TLSKeyFile are PEM files; with both set the server
 	// speaks HTTPS (HTTP/1.1, TLS 1.2 or later). Default: plain HTTP.
 	TLSCertFile, TLSKeyFile string
+	// WriteTimeout bounds each write to a client (transport.Options).
+	// Default: 30s; negative: none.
+	WriteTimeout time.Duration
+	// MaxConnections caps open client connections; past it a new
+	// connection gets 503 and is closed at once, while existing ones keep
+	// working. Default: sized from the RLIMIT_NOFILE soft limit
+	// (transport.DefaultMaxConnections); negative: no cap.
+	MaxConnections int
+	// MaxInflightPerSession and MaxInflight cap the requests running at
+	// once, per session and overall (transport.Options). Defaults: 64 and
+	// 10 000; negative: no cap.
+	MaxInflightPerSession, MaxInflight int
+	// CallTimeout cancels a request that runs longer (transport.Options).
+	// Default: 10 min; negative: no limit.
+	CallTimeout time.Duration
+	// MaxHeaderBytes is the room for a request's line and headers.
+	// Default: 16 KiB.
+	MaxHeaderBytes int
+	// MaxStreamEventBytes and MaxSessionEventBytes bound the resumable
+	// event logs, per stream and per session (sessions.Options). Defaults:
+	// 1 MiB and 8 MiB.
+	MaxStreamEventBytes, MaxSessionEventBytes int
 	// MetricsAddr is where Prometheus metrics are served: "" for /metrics
 	// on the main listener, host:port for a listener of their own (plain
 	// HTTP), "off" for none. Default: "".
@@ -134,15 +156,22 @@ func New(cfg Config) *Server {
 		observer = m
 	}
 	h := transport.NewHandler(backend, &transport.Options{
-		Path:           cfg.Path,
-		AllowedOrigins: cfg.AllowedOrigins,
-		JSONResponse:   cfg.JSONResponse,
-		KeepAlive:      cfg.KeepAlive,
-		Logger:         cfg.Logger,
-		Observer:       observer,
+		Path:                  cfg.Path,
+		AllowedOrigins:        cfg.AllowedOrigins,
+		JSONResponse:          cfg.JSONResponse,
+		KeepAlive:             cfg.KeepAlive,
+		Logger:                cfg.Logger,
+		Observer:              observer,
+		WriteTimeout:          cfg.WriteTimeout,
+		MaxInflightPerSession: cfg.MaxInflightPerSession,
+		MaxInflight:           cfg.MaxInflight,
+		CallTimeout:           cfg.CallTimeout,
+		MaxHeaderBytes:        cfg.MaxHeaderBytes,
 		Sessions: sessions.Options{
-			IdleTimeout: cfg.SessionIdleTimeout,
-			MaxSessions: cfg.MaxSessions,
+			IdleTimeout:          cfg.SessionIdleTimeout,
+			MaxSessions:          cfg.MaxSessions,
+			MaxStreamEventBytes:  cfg.MaxStreamEventBytes,
+			MaxSessionEventBytes: cfg.MaxSessionEventBytes,
 		},
 	})
 	app := transport.NewApp(h)

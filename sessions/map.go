@@ -31,6 +31,14 @@ type Options struct {
 	// MaxEventsPerStream bounds each stream's event log; the oldest events
 	// are dropped first. Default: 1024.
 	MaxEventsPerStream int
+	// MaxStreamEventBytes bounds the bytes of event data a stream's log
+	// keeps for resumption; the oldest events are dropped first. Default:
+	// 1 MiB.
+	MaxStreamEventBytes int
+	// MaxSessionEventBytes bounds the bytes of event data all of a
+	// session's stream logs keep together; the oldest events are dropped
+	// first. Default: 8 MiB.
+	MaxSessionEventBytes int
 	// MaxStreamsPerSession bounds the streams a session retains for
 	// resumption (the GET stream does not count); past it the oldest
 	// finished streams are dropped first, then the oldest open ones.
@@ -47,6 +55,8 @@ const (
 	DefaultMaxSessions          = 100_000
 	DefaultMaxEventsPerStream   = 1024
 	DefaultMaxStreamsPerSession = 64
+	DefaultMaxStreamEventBytes  = 1 << 20
+	DefaultMaxSessionEventBytes = 8 << 20
 )
 
 func (o *Options) withDefaults() Options {
@@ -62,6 +72,12 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.MaxEventsPerStream <= 0 {
 		r.MaxEventsPerStream = DefaultMaxEventsPerStream
+	}
+	if r.MaxStreamEventBytes <= 0 {
+		r.MaxStreamEventBytes = DefaultMaxStreamEventBytes
+	}
+	if r.MaxSessionEventBytes <= 0 {
+		r.MaxSessionEventBytes = DefaultMaxSessionEventBytes
 	}
 	if r.MaxStreamsPerSession <= 0 {
 		r.MaxStreamsPerSession = DefaultMaxStreamsPerSession

@@ -37,6 +37,30 @@ type Options struct {
 	// RetryAfter is the Retry-After sent with 503 when the session cap is
 	// reached or the server is draining. Default: 5s.
 	RetryAfter time.Duration
+	// WriteTimeout bounds each write of a response, an SSE event or a
+	// keep-alive to the client's connection: a client that reads nothing
+	// for this long is disconnected and what was held for it is freed.
+	// Default: 30s ([DefaultWriteTimeout]). Negative: none.
+	WriteTimeout time.Duration
+	// MaxInflightPerSession caps the requests of one session that run at
+	// once (those not answered inline, such as tools/call); a POST past it
+	// gets 503 with Retry-After and a JSON-RPC error. Default: 64.
+	// Negative: no cap.
+	MaxInflightPerSession int
+	// MaxInflight caps the requests that run at once over all sessions and
+	// 2026-07-28 requests; a POST past it gets 503 with Retry-After and a
+	// JSON-RPC error. Default: 10 000. Negative: no cap.
+	MaxInflight int
+	// CallTimeout bounds how long a request may run: past it the request
+	// is cancelled as if the client had sent notifications/cancelled
+	// (2025-11-25 basic/utilities/cancellation), and the client gets a
+	// JSON-RPC error in place of its response. Default: 10 min. Negative:
+	// no limit.
+	CallTimeout time.Duration
+	// MaxHeaderBytes is the room for a request's line and headers; [NewApp]
+	// sizes fasthttp's read buffer with it. Past it a request gets 431
+	// (414 when the request line alone does not fit). Default: 16 KiB.
+	MaxHeaderBytes int
 	// Sessions configure the session map the Handler owns.
 	Sessions sessions.Options
 	// Logger receives the transport's diagnostics. Default: slog.Default().
@@ -53,6 +77,12 @@ const (
 	DefaultKeepAlive    = 15 * time.Second
 	DefaultRetryHint    = 3 * time.Second
 	DefaultRetryAfter   = 5 * time.Second
+
+	DefaultWriteTimeout          = 30 * time.Second
+	DefaultMaxInflightPerSession = 64
+	DefaultMaxInflight           = 10_000
+	DefaultCallTimeout           = 10 * time.Minute
+	DefaultMaxHeaderBytes        = 16 << 10
 )
 
 // DefaultAllowedOrigins are the origins accepted when
@@ -85,6 +115,21 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.RetryAfter <= 0 {
 		r.RetryAfter = DefaultRetryAfter
+	}
+	if r.WriteTimeout == 0 {
+		r.WriteTimeout = DefaultWriteTimeout
+	}
+	if r.MaxInflightPerSession == 0 {
+		r.MaxInflightPerSession = DefaultMaxInflightPerSession
+	}
+	if r.MaxInflight == 0 {
+		r.MaxInflight = DefaultMaxInflight
+	}
+	if r.CallTimeout == 0 {
+		r.CallTimeout = DefaultCallTimeout
+	}
+	if r.MaxHeaderBytes <= 0 {
+		r.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
 	if r.Logger == nil {
 		r.Logger = slog.Default()
