@@ -198,7 +198,7 @@ func conformanceTools(s *mcp.Server) {
 			if err != nil {
 				return nil, fmt.Errorf("elicitation failed: %w", err)
 			}
-			content, _ := json.Marshal(res.Content)
+			content, _ := jsonrpc.Marshal(res.Content)
 			return text(fmt.Sprintf("User response: action=%s, content=%s", res.Action, content)), nil
 		})
 	add("test_elicitation_sep1034_defaults", "Tests elicitation with default values per SEP-1034", nil,
@@ -241,7 +241,7 @@ func elicitWith(message, schema string) mcp.ToolHandler {
 		if err != nil {
 			return nil, fmt.Errorf("elicitation failed: %w", err)
 		}
-		content, _ := json.Marshal(res.Content)
+		content, _ := jsonrpc.Marshal(res.Content)
 		return text(fmt.Sprintf("Elicitation completed: action=%s, content=%s", res.Action, content)), nil
 	}
 }
@@ -385,7 +385,7 @@ func conformanceInputTools(s *mcp.Server) {
 						name = n
 					}
 				}
-				next, _ := json.Marshal(map[string]any{"round": 2, "name": name})
+				next, _ := jsonrpc.Marshal(map[string]any{"round": 2, "name": name})
 				return &mcp.CallToolResult{
 					InputRequests: mcp.InputRequests{"step2": mcp.ElicitInput(&mcp.ElicitParams{
 						Message:         "Step 2: What is your favorite color?",
@@ -466,7 +466,7 @@ func conformanceResources(s *mcp.Server) {
 			uri := req.Params.URI
 			const prefix, suffix = "test://template/", "/data"
 			id := uri[len(prefix) : len(uri)-len(suffix)]
-			body, _ := json.Marshal(map[string]any{"id": id, "templateTest": true, "data": "Data for ID: " + id})
+			body, _ := jsonrpc.Marshal(map[string]any{"id": id, "templateTest": true, "data": "Data for ID: " + id})
 			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: uri, MIMEType: "application/json", Text: string(body)}}}, nil
 		})
 }
@@ -623,8 +623,8 @@ func conformanceTaskTools(s *mcp.Server) {
 					return nil, err
 				}
 			}
-			a, _ := json.Marshal(answers[0].Content)
-			b, _ := json.Marshal(answers[1].Content)
+			a, _ := jsonrpc.Marshal(answers[0].Content)
+			b, _ := jsonrpc.Marshal(answers[1].Content)
 			return text(fmt.Sprintf("answers: %s, %s", a, b)), nil
 		})
 	add("test_tool_with_task", "Asks for a name (multi round-trip), then works on it as a task", mcp.TaskSupportRequired, nil,

@@ -1,6 +1,8 @@
 package jsonrpc
 
 import (
+	json "github.com/goccy/go-json"
+
 	"strconv"
 	"unicode/utf8"
 )
@@ -112,4 +114,19 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// marshalOptions disable goccy/go-json's HTML escaping: '<', '>' and '&'
+// stay as they are, as other MCP SDKs send them, instead of becoming
+// \u003c, \u003e and \u0026 (six bytes for one).
+var marshalOptions = []json.EncodeOptionFunc{json.DisableHTMLEscape()}
+
+// Marshal returns the JSON encoding of v, as goccy/go-json's Marshal does
+// but without HTML escaping: a string of '<' encodes to as many bytes, not
+// six times as many, so a client cannot have the server amplify what it
+// echoes. The option applies through values' MarshalJSON methods and
+// json.RawMessage too, as long as those encode with Marshal as well.
+// Encode every JSON value sent to a peer with it.
+func Marshal(v any) ([]byte, error) {
+	return json.MarshalWithOption(v, marshalOptions...)
 }

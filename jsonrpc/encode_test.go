@@ -255,3 +255,17 @@ func TestErrorIsAndAs(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestMarshalNoHTMLEscape: Marshal leaves '<', '>' and '&' alone, through
+// MarshalJSON methods and raw messages too.
+func TestMarshalNoHTMLEscape(t *testing.T) {
+	type inner struct{ S string }
+	v := map[string]any{"s": "<&>", "raw": json.RawMessage(`"<&>"`), "nested": []inner{{"<&>"}}}
+	b, err := Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"nested":[{"S":"<&>"}],"raw":"<&>","s":"<&>"}`; string(b) != want {
+		t.Errorf("Marshal = %s, want %s", b, want)
+	}
+}

@@ -92,7 +92,7 @@ func (r *Request) Log(level LoggingLevel, logger string, data any) error {
 }
 
 func (r *Request) notify(method string, params any) error {
-	p, err := json.Marshal(params)
+	p, err := jsonrpc.Marshal(params)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func (st *SessionState) call(ctx context.Context, out Outbound, timeout time.Dur
 	if err := st.mayAsk(method, params); err != nil {
 		return err
 	}
-	p, err := json.Marshal(params)
+	p, err := jsonrpc.Marshal(params)
 	if err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func (st *SessionState) call(ctx context.Context, out Outbound, timeout time.Dur
 			reason, err = "timed out", ErrClientTimeout
 		}
 		if st.ctx.Err() == nil {
-			cp, _ := json.Marshal(map[string]any{"requestId": json.RawMessage(id), "reason": reason})
+			cp, _ := jsonrpc.Marshal(map[string]any{"requestId": json.RawMessage(id), "reason": reason})
 			_ = out.Send(jsonrpc.AppendNotification(nil, "notifications/cancelled", cp))
 		}
 		return err
@@ -325,7 +325,7 @@ func (st *SessionState) Log(level LoggingLevel, logger string, data any) error {
 	if !st.wants(level) {
 		return nil
 	}
-	p, err := json.Marshal(&LoggingMessageParams{Level: level, Logger: logger, Data: data})
+	p, err := jsonrpc.Marshal(&LoggingMessageParams{Level: level, Logger: logger, Data: data})
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,6 @@ package mcp
 import (
 	"encoding/base64"
 
-	json "github.com/goccy/go-json"
-
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
 
@@ -67,14 +65,14 @@ func ResourceLink(r *Resource) Content {
 func (c Content) MarshalJSON() ([]byte, error) {
 	switch c.Type {
 	case "text":
-		return json.Marshal(struct {
+		return jsonrpc.Marshal(struct {
 			Type        string       `json:"type"`
 			Text        string       `json:"text"`
 			Annotations *Annotations `json:"annotations,omitempty"`
 			Meta        Meta         `json:"_meta,omitempty"`
 		}{c.Type, c.Text, c.Annotations, c.Meta})
 	case "image", "audio":
-		return json.Marshal(struct {
+		return jsonrpc.Marshal(struct {
 			Type        string       `json:"type"`
 			Data        string       `json:"data"`
 			MIMEType    string       `json:"mimeType"`
@@ -82,14 +80,14 @@ func (c Content) MarshalJSON() ([]byte, error) {
 			Meta        Meta         `json:"_meta,omitempty"`
 		}{c.Type, c.Data, c.MIMEType, c.Annotations, c.Meta})
 	case "resource":
-		return json.Marshal(struct {
+		return jsonrpc.Marshal(struct {
 			Type        string            `json:"type"`
 			Resource    *ResourceContents `json:"resource"`
 			Annotations *Annotations      `json:"annotations,omitempty"`
 			Meta        Meta              `json:"_meta,omitempty"`
 		}{c.Type, c.Resource, c.Annotations, c.Meta})
 	case "resource_link":
-		return json.Marshal(struct {
+		return jsonrpc.Marshal(struct {
 			Type        string       `json:"type"`
 			URI         string       `json:"uri"`
 			Name        string       `json:"name"`
@@ -102,7 +100,7 @@ func (c Content) MarshalJSON() ([]byte, error) {
 		}{c.Type, c.URI, c.Name, c.Title, c.Description, c.MIMEType, c.Size, c.Annotations, c.Meta})
 	}
 	type plain Content
-	return json.Marshal(plain(c))
+	return jsonrpc.Marshal(plain(c))
 }
 
 // ResourceContents are the contents of a resource: Text, or Blob (raw
@@ -119,14 +117,14 @@ type ResourceContents struct {
 // MarshalJSON writes text, or blob when Blob is set.
 func (rc *ResourceContents) MarshalJSON() ([]byte, error) {
 	if rc.Blob != nil {
-		return json.Marshal(struct {
+		return jsonrpc.Marshal(struct {
 			URI      string `json:"uri"`
 			MIMEType string `json:"mimeType,omitempty"`
 			Blob     string `json:"blob"`
 			Meta     Meta   `json:"_meta,omitempty"`
 		}{rc.URI, rc.MIMEType, base64.StdEncoding.EncodeToString(rc.Blob), rc.Meta})
 	}
-	return json.Marshal(struct {
+	return jsonrpc.Marshal(struct {
 		URI      string `json:"uri"`
 		MIMEType string `json:"mimeType,omitempty"`
 		Text     string `json:"text"`

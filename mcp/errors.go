@@ -1,8 +1,6 @@
 package mcp
 
 import (
-	json "github.com/goccy/go-json"
-
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
 
@@ -31,7 +29,7 @@ const (
 // (server/resources: "servers MUST return a JSON-RPC error with code
 // -32602"), with data.uri either way.
 func ResourceNotFoundError(uri string) *jsonrpc.Error {
-	data, _ := json.Marshal(map[string]string{"uri": uri})
+	data, _ := jsonrpc.Marshal(map[string]string{"uri": uri})
 	return &jsonrpc.Error{Code: CodeResourceNotFound, Message: "Resource not found: " + uri, Data: data}
 }
 

@@ -153,7 +153,7 @@ func requiredFor(reqs InputRequests, caps *ClientCapabilities) map[string]any {
 // {"sampling": {}}. A handler returns it for a capability it cannot do
 // without; at 2026-07-28 it is sent with HTTP 400.
 func MissingCapabilityError(msg string, required map[string]any) *jsonrpc.Error {
-	data, _ := json.Marshal(map[string]any{"requiredCapabilities": required})
+	data, _ := jsonrpc.Marshal(map[string]any{"requiredCapabilities": required})
 	return &jsonrpc.Error{Code: CodeMissingRequiredClientCapability, Message: msg, Data: data}
 }
 

@@ -98,7 +98,7 @@ func (s *Server) listChanged(kind featureKind) {
 // resources/subscribe, on their GET stream, and subscriptions/listen
 // streams whose resourceSubscriptions name it.
 func (s *Server) ResourceUpdated(uri string) {
-	p, _ := json.Marshal(&ResourceUpdatedParams{URI: uri})
+	p, _ := jsonrpc.Marshal(&ResourceUpdatedParams{URI: uri})
 	msg := jsonrpc.AppendNotification(nil, "notifications/resources/updated", p)
 	for _, st := range s.liveSessions() {
 		if st.subscribed(uri) {
@@ -124,7 +124,7 @@ type listener struct {
 // notification "MUST include the subscriptionId").
 func (l *listener) notify(method string, params map[string]any) {
 	params["_meta"] = map[string]any{MetaSubscriptionID: l.id}
-	p, err := json.Marshal(params)
+	p, err := jsonrpc.Marshal(params)
 	if err != nil {
 		return
 	}

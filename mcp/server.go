@@ -346,7 +346,7 @@ func (s *Server) Initialize(params json.RawMessage) ([]byte, *SessionState, *jso
 		ServerInfo:      s.impl,
 		Instructions:    s.opts.Instructions,
 	}
-	b, err := json.Marshal(res)
+	b, err := jsonrpc.Marshal(res)
 	if err != nil {
 		return nil, nil, jsonrpc.AsError(err)
 	}
@@ -547,7 +547,7 @@ func (s *Server) withHints(st *SessionState, own CacheHints, cacheable bool) Cac
 }
 
 func encode(v any) ([]byte, *jsonrpc.Error) {
-	b, err := json.Marshal(v)
+	b, err := jsonrpc.Marshal(v)
 	if err != nil {
 		return nil, internalError("encoding the result: " + err.Error())
 	}

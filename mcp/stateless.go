@@ -144,7 +144,7 @@ func (s *Server) statelessMethod(method string) bool {
 // client that asked for requested (2026-07-28 basic/versioning), listing
 // [SupportedVersions].
 func UnsupportedVersionError(requested string) *jsonrpc.Error {
-	data, _ := json.Marshal(map[string]any{"supported": SupportedVersions, "requested": requested})
+	data, _ := jsonrpc.Marshal(map[string]any{"supported": SupportedVersions, "requested": requested})
 	msg := fmt.Sprintf("Unsupported protocol version %q: this server serves 2026-07-28 statelessly, and 2025-11-25, 2025-06-18 and 2025-03-26 with sessions (initialize)", requested)
 	return &jsonrpc.Error{Code: CodeUnsupportedProtocolVersion, Message: msg, Data: data}
 }
@@ -452,7 +452,7 @@ func (s *Server) listen(st *SessionState, c *StatelessCall) ([]byte, *jsonrpc.Er
 		agreed.ResourceSubscriptions = []string{}
 	}
 	l := &listener{id: c.ID, filter: agreed, out: c.Out}
-	ack, _ := json.Marshal(map[string]any{
+	ack, _ := jsonrpc.Marshal(map[string]any{
 		"notifications": agreed,
 		"_meta":         map[string]any{MetaSubscriptionID: c.ID},
 	})

@@ -524,7 +524,7 @@ func (ts *taskStore) envelope(t *task, resultType string, detailed bool) taskEnv
 }
 
 func (ts *taskStore) createResult(t *task) []byte {
-	b, _ := json.Marshal(ts.envelope(t, "task", false))
+	b, _ := jsonrpc.Marshal(ts.envelope(t, "task", false))
 	return b
 }
 

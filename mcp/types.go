@@ -515,7 +515,7 @@ func (r *CreateMessageResult) MarshalJSON() ([]byte, error) {
 	if len(r.Contents) > 1 {
 		content = r.Contents
 	}
-	return json.Marshal(struct {
+	return jsonrpc.Marshal(struct {
 		Role       Role   `json:"role"`
 		Content    any    `json:"content"`
 		Model      string `json:"model"`

@@ -134,7 +134,7 @@ func (h *Handler) modernUnsupported(ctx *fasthttp.RequestCtx, body []byte) {
 	}
 	_ = jsonrpc.Unmarshal(body, &m)
 	requested := string(ctx.Request.Header.Peek(headerVersion))
-	data, _ := json.Marshal(map[string]any{"supported": mcp.LegacyVersions, "requested": requested})
+	data, _ := jsonrpc.Marshal(map[string]any{"supported": mcp.LegacyVersions, "requested": requested})
 	replyError(ctx, fasthttp.StatusBadRequest, m.ID, &jsonrpc.Error{
 		Code:    jsonrpc.CodeUnsupportedProtocolVersion,
 		Message: "Unsupported protocol version: this server serves 2025-11-25, 2025-06-18 and 2025-03-26 with sessions",
