@@ -117,11 +117,13 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache, no-transform")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
 	h.writers.Add(1)
+	sw := sseWriter{conn: ctx.Conn(), timeout: h.opts.WriteTimeout}
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer h.writers.Done()
 		h.opts.Observer.StreamOpened(false)
 		defer h.opts.Observer.StreamClosed(false)
-		h.writeModernSSE(w, ex)
+		sw.w = w
+		h.writeModernSSE(&sw, ex)
 	})
 }
 
@@ -284,9 +286,10 @@ func (ex *modernExchange) abort() {
 // stream always gets keep-alive comments (DefaultKeepAlive when
 // Options.KeepAlive is off), since only a failed write reveals a client
 // that went away. Its exits: the response is written; a write fails (the
-// client closed the stream, which cancels the request); the client fell
-// maxQueuedEvents behind; the grace period of Shutdown ends.
-func (h *Handler) writeModernSSE(w *bufio.Writer, ex *modernExchange) {
+// client closed the stream, or read nothing for Options.WriteTimeout;
+// either cancels the request); the client fell maxQueuedEvents behind; the
+// grace period of Shutdown ends.
+func (h *Handler) writeModernSSE(w *sseWriter, ex *modernExchange) {
 	interval := h.opts.KeepAlive
 	if ex.listen && interval <= 0 {
 		interval = DefaultKeepAlive
@@ -306,12 +309,13 @@ func (h *Handler) writeModernSSE(w *bufio.Writer, ex *modernExchange) {
 			return
 		}
 		for _, e := range evs {
-			w.WriteString("event: message\ndata: ")
-			w.Write(e)
-			w.WriteString("\n\n")
+			if w.write(modernEventHead) != nil || w.write(e) != nil || w.write(eventEnd) != nil {
+				ex.abort()
+				return
+			}
 		}
 		if len(evs) > 0 {
-			if w.Flush() != nil {
+			if w.flush() != nil {
 				ex.abort()
 				return
 			}
@@ -322,8 +326,7 @@ func (h *Handler) writeModernSSE(w *bufio.Writer, ex *modernExchange) {
 		select {
 		case <-ex.wake:
 		case <-keepAlive:
-			w.WriteString(": keepalive\n\n")
-			if w.Flush() != nil {
+			if w.write([]byte(keepAliveComment)) != nil || w.flush() != nil {
 				ex.abort()
 				return
 			}
@@ -333,6 +336,12 @@ func (h *Handler) writeModernSSE(w *bufio.Writer, ex *modernExchange) {
 		}
 	}
 }
+
+// The framing of a 2026-07-28 SSE event: no event ID (not resumable).
+var (
+	modernEventHead = []byte("event: message\ndata: ")
+	eventEnd        = []byte("\n\n")
+)
 
 // bodyModernBatch refuses a JSON array from a 2026-07-28 client
 // (basic/transports: "The body of the HTTP POST MUST be a single JSON-RPC

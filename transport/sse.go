@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"time"
 
@@ -31,11 +32,13 @@ func (h *Handler) startSSE(ctx *fasthttp.RequestCtx, s *sessions.Session, r *ses
 	priming := mcp.AtLeast(s.ProtocolVersion(), mcp.Version20251125)
 	h.writers.Add(1)
 	standalone := r.Stream().ID() == 0
+	sw := sseWriter{conn: ctx.Conn(), timeout: h.opts.WriteTimeout}
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer h.writers.Done()
 		h.opts.Observer.StreamOpened(standalone)
 		defer h.opts.Observer.StreamClosed(standalone)
-		h.writeSSE(w, s, r, priming)
+		sw.w = w
+		h.writeSSE(&sw, s, r, priming)
 	})
 }
 
@@ -49,19 +52,19 @@ func (h *Handler) startSSE(ctx *fasthttp.RequestCtx, s *sessions.Session, r *ses
 //   - the stream is finished and every event written (after the last
 //     response);
 //   - a write or flush fails: the client is gone (fasthttp reports nothing
-//     sooner; keep-alives make this come sooner);
+//     sooner; keep-alives make this come sooner), or it read nothing for
+//     Options.WriteTimeout;
 //   - r is detached: a resumption took the stream over, the handler closed
 //     the connection (SEP-1699), or the session ended;
 //   - the grace period of Shutdown ends.
 //
 // It closes r on exit.
-func (h *Handler) writeSSE(w *bufio.Writer, s *sessions.Session, r *sessions.Reader, priming bool) {
+func (h *Handler) writeSSE(w *sseWriter, s *sessions.Session, r *sessions.Reader, priming bool) {
 	defer r.Close()
 	streamID := r.Stream().ID()
-	out := make([]byte, 0, 512)
 	if priming {
-		out = appendPriming(out, streamID, r.Cursor(), h.opts.RetryHint)
-		if _, err := w.Write(out); err != nil || w.Flush() != nil {
+		var out [64]byte
+		if w.write(appendPriming(out[:0], streamID, r.Cursor(), h.opts.RetryHint)) != nil || w.flush() != nil {
 			return
 		}
 	}
@@ -76,11 +79,13 @@ func (h *Handler) writeSSE(w *bufio.Writer, s *sessions.Session, r *sessions.Rea
 		evs, lost, status := r.Next(buf[:0])
 		h.warnLost(s, streamID, lost)
 		if len(evs) > 0 {
-			out = out[:0]
 			for _, e := range evs {
-				out = appendEvent(out, streamID, e)
+				if w.event(streamID, e) != nil {
+					return
+				}
 			}
-			if _, err := w.Write(out); err != nil || w.Flush() != nil {
+			clear(evs) // drop references to event data
+			if w.flush() != nil {
 				return
 			}
 		}
@@ -92,14 +97,81 @@ func (h *Handler) writeSSE(w *bufio.Writer, s *sessions.Session, r *sessions.Rea
 		case <-s.Done():
 			return
 		case <-keepAlive:
-			w.WriteString(keepAliveComment)
-			if w.Flush() != nil {
+			if w.write([]byte(keepAliveComment)) != nil || w.flush() != nil {
 				return
 			}
 		case <-h.stop:
 			return
 		}
 	}
+}
+
+// sseChunk is the most of an event's data an [sseWriter] hands on in one
+// write: fasthttp's body-stream pipe copies every write and queues up to
+// four, so a large event is held a few chunks at a time, not copied whole.
+const sseChunk = 16 << 10
+
+// An sseWriter writes SSE events to a fasthttp body stream (w), moving the
+// connection's write deadline before every write so that a client that
+// stops reading is cut off after the write timeout wherever the server is
+// listening ([Listener] bounds writes too, more cheaply, but a Handler may
+// be served without it). The connection is only borrowed: fasthttp keeps
+// it until the body stream ends, which is after the writer returns.
+type sseWriter struct {
+	w       *bufio.Writer
+	conn    net.Conn      // the request's connection; nil: no deadlines
+	timeout time.Duration // Options.WriteTimeout; <= 0: none
+}
+
+// arm moves the write deadline to the write timeout from now.
+func (sw *sseWriter) arm() error {
+	if sw.conn == nil || sw.timeout <= 0 {
+		return nil
+	}
+	return sw.conn.SetWriteDeadline(time.Now().Add(sw.timeout))
+}
+
+// write writes b in pieces of at most sseChunk bytes, each under a fresh
+// write deadline.
+func (sw *sseWriter) write(b []byte) error {
+	for len(b) > 0 {
+		n := min(len(b), sseChunk)
+		if err := sw.arm(); err != nil {
+			return err
+		}
+		if _, err := sw.w.Write(b[:n]); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// flush hands what is buffered to the client, under a fresh deadline.
+func (sw *sseWriter) flush() error {
+	if err := sw.arm(); err != nil {
+		return err
+	}
+	return sw.w.Flush()
+}
+
+// event writes one event as appendEvent frames it, without copying its
+// data into a buffer of its own first.
+func (sw *sseWriter) event(stream uint64, e sessions.Event) error {
+	if bytes.IndexByte(e.Data, '\n') >= 0 { // not from a JSON encoder: frame each line
+		return sw.write(appendEvent(nil, stream, e))
+	}
+	var head [64]byte
+	h := append(head[:0], "id: "...)
+	h = sessions.AppendEventID(h, stream, e.Seq)
+	h = append(h, "\nevent: message\ndata: "...)
+	if err := sw.write(h); err != nil {
+		return err
+	}
+	if err := sw.write(bytes.TrimSuffix(e.Data, []byte("\r"))); err != nil {
+		return err
+	}
+	return sw.write(eventEnd)
 }
 
 // keepAliveComment is an SSE comment: clients ignore it, and writing it

@@ -12,10 +12,6 @@ import (
 	"github.com/mcpfiber/mcpfiber/sessions"
 )
 
-// sseWriteTimeout bounds one write to a GET stream's connection: a client
-// that reads nothing for this long is cut off.
-const sseWriteTimeout = 30 * time.Second
-
 // sseHead is the HTTP response head of a GET stream. The stream is written
 // on the connection fasthttp hands over (Hijack), so the body ends when the
 // connection closes.
@@ -154,12 +150,20 @@ var pumpScratchPool = sync.Pool{New: func() any {
 	return &pumpScratch{evs: make([]sessions.Event, 0, 16), out: make([]byte, 0, 1024)}
 }}
 
+// maxPooledOut is the largest output buffer a pump returns to the pool: one
+// grown for a large event is left to the garbage collector instead of
+// being kept for every later pump.
+const maxPooledOut = 64 << 10
+
 // pump writes what the stream has, the keep-alive due or the drain's
 // retry field, until there is nothing more; the state is connRunning.
 func (c *sseConn) pump() {
 	sc := pumpScratchPool.Get().(*pumpScratch)
 	defer func() {
 		clear(sc.evs[:cap(sc.evs)]) // drop references to event data
+		if cap(sc.out) > maxPooledOut {
+			sc.out = make([]byte, 0, 1024)
+		}
 		sc.evs, sc.out = sc.evs[:0], sc.out[:0]
 		pumpScratchPool.Put(sc)
 	}()
@@ -199,9 +203,13 @@ func (c *sseConn) pump() {
 	}
 }
 
+// write writes b to the connection within Options.WriteTimeout: a client
+// that reads nothing for that long is cut off.
 func (c *sseConn) write(b []byte) bool {
-	if c.conn.SetWriteDeadline(time.Now().Add(sseWriteTimeout)) != nil {
-		return false
+	if t := c.h.opts.WriteTimeout; t > 0 {
+		if c.conn.SetWriteDeadline(time.Now().Add(t)) != nil {
+			return false
+		}
 	}
 	_, err := c.conn.Write(b)
 	return err == nil
