@@ -2,11 +2,13 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/puzpuzpuz/xsync/v3"
 	"github.com/valyala/fasthttp"
 
 	"github.com/mcpfiber/mcpfiber/mcp"
@@ -33,6 +35,14 @@ type Handler struct {
 	workers  *workers      // goroutines that run calls, kept for reuse
 	sse      sseRegistry   // GET streams on hijacked connections
 
+	// Bounds on work; see limits.go.
+	inflight   atomic.Int64                                   // requests running on workers, all sessions and 2026-07-28
+	slots      *xsync.MapOf[*sessions.Session, *sessionSlots] // each session's requests running on workers; removed at its end
+	lim        limitTexts                                     // the refusals and the timeout error
+	base       context.Context                                // parent of 2026-07-28 calls' contexts, cancelled when stop closes
+	baseCancel context.CancelFunc
+	baseOnce   sync.Once // starts cancelAtStop
+
 	// hijackKept: the fasthttp server keeps hijacked connections open
 	// (KeepHijackedConns; NewApp sets both), so a GET stream needs no
 	// goroutine of its own.
@@ -51,12 +61,16 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 		stop:    make(chan struct{}),
 	}
 	h.workers = newWorkers(h.stop)
+	h.slots = xsync.NewMapOf[*sessions.Session, *sessionSlots]()
+	h.lim = newLimitTexts(&h.opts)
+	h.base, h.baseCancel = context.WithCancel(context.Background())
 	h.origins = newOriginMatcher(h.opts.AllowedOrigins)
 	h.log = h.opts.Logger
 	so := h.opts.Sessions
 	userOnEnd := so.OnEnd
 	so.OnEnd = func(s *sessions.Session, r sessions.EndReason) {
 		h.opts.Observer.SessionEnded(r)
+		h.slots.Delete(s)
 		if st, ok := s.Value().(*mcp.SessionState); ok {
 			st.Close()
 		}

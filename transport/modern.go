@@ -27,6 +27,11 @@ import (
 // -32602, -32020, -32021 and -32022 are 400; all carry the request's id,
 // as application/json, unless the response had already turned into an
 // SSE stream. Closing an SSE response cancels the request.
+//
+// A request that runs on a worker counts against Options.MaxInflight (past
+// it: 503, Retry-After, -32000 with the request's id) and is cancelled
+// past Options.CallTimeout, the client getting a -32000 error in place of
+// its response; subscriptions/listen streams have no deadline (limits.go).
 func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 	sb, ok := h.backend.(mcp.StatelessBackend)
 	if !ok {
@@ -62,7 +67,19 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 		return
 	}
 
-	cctx, cancel := context.WithCancel(context.Background())
+	inline := sb.InlineStateless(m.Method)
+	parent := context.Background()
+	if !inline {
+		// Admission (limits.go): a 2026-07-28 request has no session; it
+		// counts against the server's cap.
+		if jerr := h.admit(nil, 1); jerr != nil {
+			h.setRetryAfter(ctx)
+			replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jerr)
+			return
+		}
+		parent = h.baseContext() // cancelled at the end of Shutdown
+	}
+	cctx, cancel := context.WithCancel(parent)
 	ex := &modernExchange{
 		allowSSE: acceptSSE && (listen || !h.opts.JSONResponse || !acceptJSON),
 		listen:   listen,
@@ -79,26 +96,12 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 		Context:  cctx,
 		Draining: h.drain,
 	}
-	if sb.InlineStateless(m.Method) {
+	if inline {
 		result, jerr := h.handleStateless(sb, call)
 		ex.complete(m.ID, result, jerr)
 		cancel()
 	} else {
-		h.calls.Add(2)
-		h.workers.run(func() { // owner: the Handler (calls); exit: the method handler returns
-			defer h.calls.Done()
-			defer cancel()
-			result, jerr := h.handleStateless(sb, call)
-			ex.complete(m.ID, result, jerr)
-		})
-		go func() { // owner: the Handler (calls); exit: the call ends, or the server stops
-			defer h.calls.Done()
-			select {
-			case <-cctx.Done():
-			case <-h.stop:
-				cancel()
-			}
-		}()
+		h.startModern(sb, call, ex, cancel)
 	}
 	<-ex.decided
 	if ex.mode == modeJSON {

@@ -26,7 +26,8 @@ var (
 // post serves a POST (2025-11-25 basic/transports §Sending Messages to the
 // Server). In order: Content-Type (415), Accept (406), size (413), era
 // (by MCP-Protocol-Version, then by _meta), the session (404 at once for an
-// unknown one, before the body is decoded), then decoding (400).
+// unknown one, before the body is decoded), then decoding (400), then the
+// in-flight caps (503; limits.go).
 func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	if !isJSONContentType(ctx.Request.Header.ContentType()) {
 		reply(ctx, fasthttp.StatusUnsupportedMediaType, bodyUnsupportedMedia)
@@ -92,6 +93,21 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		return
 	}
 	st := s.Value().(*mcp.SessionState)
+	// Admission (limits.go): the requests that will run on workers take
+	// their slots, all or none, before anything of the POST is acted on.
+	var sl *sessionSlots
+	if n := h.workRequests(msgs); n > 0 {
+		sl = h.slotsOf(s)
+		if jerr := h.admit(sl, n); jerr != nil {
+			var id []byte
+			if !batch {
+				id = msgs[0].ID
+			}
+			h.setRetryAfter(ctx)
+			replyError(ctx, fasthttp.StatusServiceUnavailable, id, jerr)
+			return
+		}
+	}
 	s.Hold()
 	defer s.Release()
 
@@ -112,7 +128,19 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		ctx.Response.SetStatusCode(fasthttp.StatusAccepted)
 		return
 	}
-	h.answer(ctx, s, st, requests, batch, acceptJSON, acceptSSE)
+	h.answer(ctx, s, sl, st, requests, batch, acceptJSON, acceptSSE)
+}
+
+// workRequests counts the requests of msgs that run on a worker (those
+// the backend does not answer inline): what the in-flight caps count.
+func (h *Handler) workRequests(msgs []*jsonrpc.Message) int {
+	n := 0
+	for _, m := range msgs {
+		if m.Kind == jsonrpc.KindRequest && !h.backend.Inline(m.Method) {
+			n++
+		}
+	}
+	return n
 }
 
 // scanTokens reports whether body contains metaVersionToken and
@@ -260,8 +288,10 @@ func joinResponses(resps [][]byte, batch bool) []byte {
 // when no request sent anything before its response (or JSON is all the
 // client takes, or JSONResponse is set), else text/event-stream from the
 // first message sent on (2025-11-25 basic/transports §Sending Messages to
-// the Server, item 5).
-func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, st *mcp.SessionState, requests []*jsonrpc.Message, batch, acceptJSON, acceptSSE bool) {
+// the Server, item 5). The requests that run on workers have taken their
+// slots of sl and of the server's count (admit); each gives them back when
+// it ends, at the latest at its deadline (limits.go).
+func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sessionSlots, st *mcp.SessionState, requests []*jsonrpc.Message, batch, acceptJSON, acceptSSE bool) {
 	ex := &exchange{
 		h:        h,
 		s:        s,
@@ -282,14 +312,7 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, st *mcp.
 			ex.complete(c, result, jerr)
 			continue
 		}
-		h.calls.Add(1)
-		s.Hold()               // a call in flight keeps the session from idle expiry
-		h.workers.run(func() { // owner: the Handler (calls); exit: the method handler returns
-			defer h.calls.Done()
-			defer s.Release()
-			result, jerr := h.handle(c)
-			ex.complete(c, result, jerr)
-		})
+		h.startCall(s, sl, c, ex)
 	}
 	select {
 	case <-ex.decided:

@@ -1,0 +1,262 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
+	"github.com/mcpfiber/mcpfiber/mcp"
+	"github.com/mcpfiber/mcpfiber/sessions"
+)
+
+// Bounds on work (issue #14): how many requests run at once, per session
+// (Options.MaxInflightPerSession) and over the server
+// (Options.MaxInflight), and for how long (Options.CallTimeout). Only
+// requests that run on a worker count (not those the backend answers
+// inline, such as ping): they are what a client that hangs up leaves
+// behind, since a disconnect is not a cancellation (2025-11-25
+// basic/transports §Sending Messages to the Server, item 5).
+//
+// Admission is all or nothing per POST: a batch of n such requests takes
+// n slots or none, and a POST refused gets 503 with Retry-After and a
+// JSON-RPC error (-32000) naming the cap. The counts are atomic: the
+// server's is a field of the Handler; a session's is a sessionSlots kept
+// in Handler.slots, keyed by the *sessions.Session and removed when the
+// session ends (the session map is another package's; the transport keeps
+// its own per-session bookkeeping next to it).
+//
+// A request that runs on a worker is a flight. It holds, until it ends, a
+// slot of each count, a hold on its session (which keeps the session from
+// idle expiry) and a place in h.calls (which Shutdown waits for). It ends
+// once, by whichever comes first: the handler returns (its answer is
+// sent), or the deadline passes (the client gets a timeout error, the
+// backend is told notifications/cancelled, and the handler's answer, if it
+// ever comes, is dropped). So a handler that ignores cancellation no
+// longer keeps its session alive or its slots taken past the deadline;
+// only its goroutine runs on until it returns.
+
+// sessionSlots counts one session's requests in flight.
+type sessionSlots struct{ n atomic.Int64 }
+
+// slotsOf returns the in-flight count of session s, making it on s's first
+// request that runs on a worker. The entry leaves h.slots when the session
+// ends (NewHandler's OnEnd); one made as s ends is removed here, so none
+// outlives its session.
+func (h *Handler) slotsOf(s *sessions.Session) *sessionSlots {
+	if sl, ok := h.slots.Load(s); ok {
+		return sl
+	}
+	sl, _ := h.slots.LoadOrCompute(s, func() *sessionSlots { return new(sessionSlots) })
+	if s.Reason() != 0 { // ended: OnEnd may have deleted before we stored
+		h.slots.Delete(s)
+	}
+	return sl
+}
+
+// take adds n to c unless that would pass limit (negative: no limit).
+func take(c *atomic.Int64, n, limit int) bool {
+	if limit < 0 {
+		c.Add(int64(n))
+		return true
+	}
+	for {
+		cur := c.Load()
+		if cur+int64(n) > int64(limit) {
+			return false
+		}
+		if c.CompareAndSwap(cur, cur+int64(n)) {
+			return true
+		}
+	}
+}
+
+// admit takes n slots of sl (a session's count; nil at 2026-07-28) and n
+// of the server's, all or none. It returns the error to refuse with when
+// a cap is reached.
+func (h *Handler) admit(sl *sessionSlots, n int) *jsonrpc.Error {
+	if sl != nil && !take(&sl.n, n, h.opts.MaxInflightPerSession) {
+		return h.lim.busySession
+	}
+	if !take(&h.inflight, n, h.opts.MaxInflight) {
+		if sl != nil {
+			sl.n.Add(-int64(n))
+		}
+		return h.lim.busyServer
+	}
+	return nil
+}
+
+// limitTexts are the refusals and the timeout error, which name the
+// configured values, made once by NewHandler.
+type limitTexts struct {
+	busySession *jsonrpc.Error
+	busyServer  *jsonrpc.Error
+	timeout     *jsonrpc.Error
+	reason      []byte // `,"reason":"…"}`: the tail of the cancellation's params
+}
+
+func newLimitTexts(o *Options) limitTexts {
+	reason, _ := json.Marshal(fmt.Sprintf("the request ran longer than the server's call timeout (%v)", o.CallTimeout))
+	return limitTexts{
+		busySession: jsonrpc.NewError(jsonrpc.CodeServerError,
+			fmt.Sprintf("Service Unavailable: this session has %d requests in flight (--max-inflight-per-session)", o.MaxInflightPerSession)),
+		busyServer: jsonrpc.NewError(jsonrpc.CodeServerError,
+			fmt.Sprintf("Service Unavailable: the server has %d requests in flight (--max-inflight)", o.MaxInflight)),
+		timeout: jsonrpc.NewError(jsonrpc.CodeServerError,
+			fmt.Sprintf("Request timed out after %v (--call-timeout); it was cancelled", o.CallTimeout)),
+		reason: append(append([]byte(`,"reason":`), reason...), '}'),
+	}
+}
+
+// cancelParams returns the params of the notifications/cancelled that
+// ends request id at its deadline.
+func (h *Handler) cancelParams(id []byte) json.RawMessage {
+	p := make([]byte, 0, len(`{"requestId":`)+len(id)+len(h.lim.reason))
+	p = append(p, `{"requestId":`...)
+	p = append(p, id...)
+	return append(p, h.lim.reason...)
+}
+
+// A flight is what a request running on a worker holds; see the comment
+// at the top of this file.
+type flight struct {
+	h     *Handler
+	s     *sessions.Session // nil at 2026-07-28
+	slots *sessionSlots     // nil at 2026-07-28
+	timer *time.Timer       // the deadline; nil without one. Set before the worker starts.
+	ended atomic.Bool
+}
+
+// claim reports whether this call ends the flight: only the first does,
+// the handler returning or the deadline. The winner answers, then calls
+// release.
+func (f *flight) claim() bool { return f.ended.CompareAndSwap(false, true) }
+
+// release gives back what the flight held. It runs once, after the answer
+// is recorded (so that Shutdown, waiting on h.calls, does not end the
+// session before the answer is in).
+func (f *flight) release() {
+	if f.slots != nil {
+		f.slots.n.Add(-1)
+	}
+	f.h.inflight.Add(-1)
+	if f.s != nil {
+		f.s.Release()
+	}
+	f.h.calls.Done()
+}
+
+// stopTimer stops the deadline of a flight its handler ended. Only the
+// worker calls it: the timer's own function must not read f.timer, which
+// may be set after it started.
+func (f *flight) stopTimer() {
+	if f.timer != nil {
+		f.timer.Stop()
+	}
+}
+
+// A sessionCall is a request of a session running on a worker.
+type sessionCall struct {
+	flight
+	c  *mcp.Call
+	ex *exchange
+}
+
+// startCall runs c on a worker, with its deadline. The caller has taken
+// its slots (admit).
+func (h *Handler) startCall(s *sessions.Session, sl *sessionSlots, c *mcp.Call, ex *exchange) {
+	f := &sessionCall{flight: flight{h: h, s: s, slots: sl}, c: c, ex: ex}
+	h.calls.Add(1)
+	s.Hold() // a call in flight keeps the session from idle expiry
+	if d := h.opts.CallTimeout; d > 0 {
+		f.timer = time.AfterFunc(d, f.expire) // fires once, or is stopped when the handler returns
+	}
+	h.workers.run(f.run) // owner: the Handler (calls); exit: the method handler returns
+}
+
+// run is the worker's part: the handler's answer is sent unless the
+// deadline passed first.
+func (f *sessionCall) run() {
+	result, jerr := f.h.handle(f.c)
+	if !f.claim() {
+		return // answered at the deadline
+	}
+	f.stopTimer()
+	f.ex.complete(f.c, result, jerr)
+	f.release()
+}
+
+// expire is the deadline: the client gets the timeout error, and the
+// backend is told to cancel the request, as if the client had sent
+// notifications/cancelled (2025-11-25 basic/utilities/cancellation); the
+// mcp.Server, the stdio bridge and the Go SDK host all act on it.
+func (f *sessionCall) expire() {
+	if !f.claim() {
+		return
+	}
+	f.ex.complete(f.c, nil, f.h.lim.timeout)
+	f.release()
+	f.h.backend.Notify(f.c.Session, "notifications/cancelled", f.h.cancelParams(f.c.ID))
+}
+
+// A modernCall is a 2026-07-28 request running on a worker: it has its
+// own context, which the deadline cancels.
+type modernCall struct {
+	flight
+	sb     mcp.StatelessBackend
+	call   *mcp.StatelessCall
+	ex     *modernExchange
+	cancel context.CancelFunc
+}
+
+// startModern runs call on a worker, with its deadline unless it is a
+// subscriptions/listen stream (long-lived by design; it ends when its
+// client goes away). The caller has taken its slot (admit).
+func (h *Handler) startModern(sb mcp.StatelessBackend, call *mcp.StatelessCall, ex *modernExchange, cancel context.CancelFunc) {
+	f := &modernCall{flight: flight{h: h}, sb: sb, call: call, ex: ex, cancel: cancel}
+	h.calls.Add(1)
+	if d := h.opts.CallTimeout; d > 0 && !ex.listen {
+		f.timer = time.AfterFunc(d, f.expire) // fires once, or is stopped when the handler returns
+	}
+	h.workers.run(f.run) // owner: the Handler (calls); exit: the method handler returns
+}
+
+func (f *modernCall) run() {
+	result, jerr := f.h.handleStateless(f.sb, f.call)
+	if f.claim() {
+		f.stopTimer()
+		f.ex.complete(f.call.ID, result, jerr)
+		f.release()
+	}
+	f.cancel()
+}
+
+func (f *modernCall) expire() {
+	if !f.claim() {
+		return
+	}
+	f.ex.complete(f.call.ID, nil, f.h.lim.timeout)
+	f.release()
+	f.cancel()
+}
+
+// baseContext returns the parent of 2026-07-28 calls' contexts: cancelled
+// when the grace period of Shutdown ends (h.stop), which cancels every
+// call still running. One goroutine per Handler, started with the first
+// such call, turns h.stop into that cancellation; a call needs none of its
+// own (issue #9).
+func (h *Handler) baseContext() context.Context {
+	h.baseOnce.Do(func() {
+		go h.cancelAtStop() // owner: the Handler; exit: h.stop closes (Shutdown)
+	})
+	return h.base
+}
+
+func (h *Handler) cancelAtStop() {
+	<-h.stop
+	h.baseCancel()
+}
