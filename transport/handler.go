@@ -2,7 +2,6 @@ package transport
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -29,19 +28,18 @@ type Handler struct {
 	// Shutdown state; see Shutdown.
 	draining atomic.Bool
 	drain    chan struct{} // closed when draining starts
-	stop     chan struct{} // closed when the grace period ends: every writer exits
+	stop     chan struct{} // closed when the grace period ends: requests still running are answered with an error
+	halt     chan struct{} // closed once the answers had their moment: every writer exits
 	drainCfg atomic.Int64  // drain window in nanoseconds, set before drain is closed
 	calls    tracker       // tool calls running
 	workers  *workers      // goroutines that run calls, kept for reuse
 	sse      sseRegistry   // GET streams on hijacked connections
 
 	// Bounds on work; see limits.go.
-	inflight   atomic.Int64                                   // requests running on workers, all sessions and 2026-07-28
-	slots      *xsync.MapOf[*sessions.Session, *sessionSlots] // each session's requests running on workers; removed at its end
-	lim        limitTexts                                     // the refusals and the timeout error
-	base       context.Context                                // parent of 2026-07-28 calls' contexts, cancelled when stop closes
-	baseCancel context.CancelFunc
-	baseOnce   sync.Once // starts cancelAtStop
+	inflight atomic.Int64                                   // requests running on workers, all sessions and 2026-07-28
+	slots    *xsync.MapOf[*sessions.Session, *sessionSlots] // each session's requests running on workers; removed at its end
+	lim      limitTexts                                     // the refusals and the timeout error
+	flights  *xsync.MapOf[ender, struct{}]                  // requests running on workers, for Shutdown
 
 	// hijackKept: the fasthttp server keeps hijacked connections open
 	// (KeepHijackedConns; NewApp sets both), so a GET stream needs no
@@ -59,11 +57,12 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 		opts:    opts.withDefaults(),
 		drain:   make(chan struct{}),
 		stop:    make(chan struct{}),
+		halt:    make(chan struct{}),
 	}
 	h.workers = newWorkers(h.stop)
 	h.slots = xsync.NewMapOf[*sessions.Session, *sessionSlots]()
 	h.lim = newLimitTexts(&h.opts)
-	h.base, h.baseCancel = context.WithCancel(context.Background())
+	h.flights = xsync.NewMapOf[ender, struct{}]()
 	h.origins = newOriginMatcher(h.opts.AllowedOrigins)
 	h.log = h.opts.Logger
 	so := h.opts.Sessions

@@ -100,7 +100,7 @@ type limitTexts struct {
 }
 
 func newLimitTexts(o *Options) limitTexts {
-	reason, _ := json.Marshal(fmt.Sprintf("the request ran longer than the server's call timeout (%v)", o.CallTimeout))
+	reason, _ := jsonrpc.Marshal(fmt.Sprintf("the request ran longer than the server's call timeout (%v)", o.CallTimeout))
 	return limitTexts{
 		busySession: jsonrpc.NewError(jsonrpc.CodeServerError,
 			fmt.Sprintf("Service Unavailable: this session has %d requests in flight (--max-inflight-per-session)", o.MaxInflightPerSession)),
@@ -122,7 +122,9 @@ func (h *Handler) cancelParams(id []byte) json.RawMessage {
 }
 
 // A flight is what a request running on a worker holds; see the comment
-// at the top of this file.
+// at the top of this file. A live flight is in Handler.flights, so that
+// Shutdown can answer and cancel whatever still runs when the grace period
+// ends (endFlights).
 type flight struct {
 	h     *Handler
 	s     *sessions.Session // nil at 2026-07-28
@@ -139,7 +141,8 @@ func (f *flight) claim() bool { return f.ended.CompareAndSwap(false, true) }
 // release gives back what the flight held. It runs once, after the answer
 // is recorded (so that Shutdown, waiting on h.calls, does not end the
 // session before the answer is in).
-func (f *flight) release() {
+func (f *flight) release(self ender) {
+	f.h.flights.Delete(self)
 	if f.slots != nil {
 		f.slots.n.Add(-1)
 	}
@@ -171,6 +174,7 @@ type sessionCall struct {
 func (h *Handler) startCall(s *sessions.Session, sl *sessionSlots, c *mcp.Call, ex *exchange) {
 	f := &sessionCall{flight: flight{h: h, s: s, slots: sl}, c: c, ex: ex}
 	h.calls.Add(1)
+	h.flights.Store(f, struct{}{})
 	s.Hold() // a call in flight keeps the session from idle expiry
 	if d := h.opts.CallTimeout; d > 0 {
 		f.timer = time.AfterFunc(d, f.expire) // fires once, or is stopped when the handler returns
@@ -187,19 +191,23 @@ func (f *sessionCall) run() {
 	}
 	f.stopTimer()
 	f.ex.complete(f.c, result, jerr)
-	f.release()
+	f.release(f)
 }
 
 // expire is the deadline: the client gets the timeout error, and the
 // backend is told to cancel the request, as if the client had sent
 // notifications/cancelled (2025-11-25 basic/utilities/cancellation); the
 // mcp.Server, the stdio bridge and the Go SDK host all act on it.
-func (f *sessionCall) expire() {
+func (f *sessionCall) expire() { f.end(f.h.lim.timeout) }
+
+// end answers the request with jerr in place of its response, unless it
+// was answered already, and cancels it.
+func (f *sessionCall) end(jerr *jsonrpc.Error) {
 	if !f.claim() {
 		return
 	}
-	f.ex.complete(f.c, nil, f.h.lim.timeout)
-	f.release()
+	f.ex.complete(f.c, nil, jerr)
+	f.release(f)
 	f.h.backend.Notify(f.c.Session, "notifications/cancelled", f.h.cancelParams(f.c.ID))
 }
 
@@ -219,6 +227,7 @@ type modernCall struct {
 func (h *Handler) startModern(sb mcp.StatelessBackend, call *mcp.StatelessCall, ex *modernExchange, cancel context.CancelFunc) {
 	f := &modernCall{flight: flight{h: h}, sb: sb, call: call, ex: ex, cancel: cancel}
 	h.calls.Add(1)
+	h.flights.Store(f, struct{}{})
 	if d := h.opts.CallTimeout; d > 0 && !ex.listen {
 		f.timer = time.AfterFunc(d, f.expire) // fires once, or is stopped when the handler returns
 	}
@@ -230,33 +239,38 @@ func (f *modernCall) run() {
 	if f.claim() {
 		f.stopTimer()
 		f.ex.complete(f.call.ID, result, jerr)
-		f.release()
+		f.release(f)
 	}
 	f.cancel()
 }
 
-func (f *modernCall) expire() {
+func (f *modernCall) expire() { f.end(f.h.lim.timeout) }
+
+// end answers the request with jerr in place of its response, unless it
+// was answered already, and cancels its context.
+func (f *modernCall) end(jerr *jsonrpc.Error) {
 	if !f.claim() {
 		return
 	}
-	f.ex.complete(f.call.ID, nil, f.h.lim.timeout)
-	f.release()
+	f.ex.complete(f.call.ID, nil, jerr)
+	f.release(f)
 	f.cancel()
 }
 
-// baseContext returns the parent of 2026-07-28 calls' contexts: cancelled
-// when the grace period of Shutdown ends (h.stop), which cancels every
-// call still running. One goroutine per Handler, started with the first
-// such call, turns h.stop into that cancellation; a call needs none of its
-// own (issue #9).
-func (h *Handler) baseContext() context.Context {
-	h.baseOnce.Do(func() {
-		go h.cancelAtStop() // owner: the Handler; exit: h.stop closes (Shutdown)
-	})
-	return h.base
-}
+// An ender is a live flight: end answers its request with an error in
+// place of its response, unless it was answered already, and cancels it.
+type ender interface{ end(jerr *jsonrpc.Error) }
 
-func (h *Handler) cancelAtStop() {
-	<-h.stop
-	h.baseCancel()
+// errShutdown answers the requests still running when the grace period of
+// Shutdown ends.
+var errShutdown = jsonrpc.NewError(jsonrpc.CodeServerError, "Service Unavailable: the server shut down before the request completed; it was cancelled")
+
+// endFlights answers every request still running with errShutdown and
+// cancels it: their clients get an error on the POST's JSON or SSE answer,
+// not a cut connection. Shutdown calls it when the grace period ends.
+func (h *Handler) endFlights() {
+	h.flights.Range(func(f ender, _ struct{}) bool {
+		f.end(errShutdown)
+		return true
+	})
 }

@@ -68,7 +68,6 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 	}
 
 	inline := sb.InlineStateless(m.Method)
-	parent := context.Background()
 	if !inline {
 		// Admission (limits.go): a 2026-07-28 request has no session; it
 		// counts against the server's cap.
@@ -77,9 +76,8 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 			replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jerr)
 			return
 		}
-		parent = h.baseContext() // cancelled at the end of Shutdown
 	}
-	cctx, cancel := context.WithCancel(parent)
+	cctx, cancel := context.WithCancel(context.Background()) // a flight's end cancels it, at Shutdown too (limits.go)
 	ex := &modernExchange{
 		allowSSE: acceptSSE && (listen || !h.opts.JSONResponse || !acceptJSON),
 		listen:   listen,
@@ -290,8 +288,9 @@ func (ex *modernExchange) abort() {
 // Options.KeepAlive is off), since only a failed write reveals a client
 // that went away. Its exits: the response is written; a write fails (the
 // client closed the stream, or read nothing for Options.WriteTimeout;
-// either cancels the request); the client fell maxQueuedEvents behind; the
-// grace period of Shutdown ends.
+// either cancels the request); the client fell maxQueuedEvents behind;
+// Shutdown halts it (after answering the request with an error at the end
+// of the grace period, which this writer sends first).
 func (h *Handler) writeModernSSE(w *sseWriter, ex *modernExchange) {
 	interval := h.opts.KeepAlive
 	if ex.listen && interval <= 0 {
@@ -333,7 +332,7 @@ func (h *Handler) writeModernSSE(w *sseWriter, ex *modernExchange) {
 				ex.abort()
 				return
 			}
-		case <-h.stop:
+		case <-h.halt:
 			ex.abort()
 			return
 		}

@@ -56,7 +56,8 @@ func (h *Handler) startSSE(ctx *fasthttp.RequestCtx, s *sessions.Session, r *ses
 //     Options.WriteTimeout;
 //   - r is detached: a resumption took the stream over, the handler closed
 //     the connection (SEP-1699), or the session ended;
-//   - the grace period of Shutdown ends.
+//   - Shutdown halts it: its requests were answered with an error at the
+//     end of the grace period and the answers had until its deadline.
 //
 // It closes r on exit.
 func (h *Handler) writeSSE(w *sseWriter, s *sessions.Session, r *sessions.Reader, priming bool) {
@@ -100,7 +101,7 @@ func (h *Handler) writeSSE(w *sseWriter, s *sessions.Session, r *sessions.Reader
 			if w.write([]byte(keepAliveComment)) != nil || w.flush() != nil {
 				return
 			}
-		case <-h.stop:
+		case <-h.halt:
 			return
 		}
 	}
