@@ -52,6 +52,9 @@ func (h *Handler) startSSE(ctx *fasthttp.RequestCtx, s *sessions.Session, r *ses
 //     sooner; keep-alives make this come sooner);
 //   - r is detached: a resumption took the stream over, the handler closed
 //     the connection (SEP-1699), or the session ended;
+//   - events were dropped before they could be written (the event log
+//     budgets; see sessions.Stream): it ends the response rather than skip
+//     them, and a resumption with Last-Event-ID is refused (bodyEventsGone);
 //   - the grace period of Shutdown ends.
 //
 // It closes r on exit.
@@ -74,7 +77,10 @@ func (h *Handler) writeSSE(w *bufio.Writer, s *sessions.Session, r *sessions.Rea
 	buf := make([]sessions.Event, 0, 8)
 	for {
 		evs, lost, status := r.Next(buf[:0])
-		h.warnLost(s, streamID, lost)
+		if lost > 0 { // no silent gap: the client resumes, or learns it cannot
+			h.warnLost(s, streamID, lost)
+			return
+		}
 		if len(evs) > 0 {
 			out = out[:0]
 			for _, e := range evs {
@@ -106,9 +112,11 @@ func (h *Handler) writeSSE(w *bufio.Writer, s *sessions.Session, r *sessions.Rea
 // tells a dead connection from a quiet one.
 const keepAliveComment = ": keepalive\n\n"
 
+// warnLost logs events dropped before they could be written; the writer
+// then ends the response.
 func (h *Handler) warnLost(s *sessions.Session, stream, lost uint64) {
 	if lost > 0 {
-		h.log.Warn("sse: events were dropped before they could be sent (MaxEventsPerStream)",
+		h.log.Warn("sse: events were dropped before they could be sent (event log bounds); ending the stream",
 			"session", s.ID(), "stream", stream, "lost", lost)
 	}
 }
