@@ -31,13 +31,19 @@ type Options struct {
 	// MaxEventsPerStream bounds each stream's event log; the oldest events
 	// are dropped first. Default: 1024.
 	MaxEventsPerStream int
-	// MaxStreamEventBytes bounds the bytes of event data a stream's log
-	// keeps for resumption; the oldest events are dropped first. Default:
-	// 1 MiB.
+	// MaxStreamEventBytes bounds the bytes of event data (len of each
+	// JSON-RPC message, summed) a stream's log keeps for its reader and for
+	// resumption; the oldest events are dropped first, but the newest is
+	// always kept, however large (a POST stream's last event is its
+	// response). Default: 1 MiB.
 	MaxStreamEventBytes int
-	// MaxSessionEventBytes bounds the bytes of event data all of a
-	// session's stream logs keep together; the oldest events are dropped
-	// first. Default: 8 MiB.
+	// MaxSessionEventBytes bounds the bytes of event data all the streams a
+	// session retains keep together; past it the other streams' events are
+	// dropped first, the least needed streams first (delivered, finished,
+	// then open; oldest first), then the oldest of the stream appended to,
+	// whose newest event is kept. Default: 8 MiB. A reader that falls
+	// behind dropped events sees them as lost ([Reader.Next]); a resumption
+	// after them is refused ([Stream.CanResume]). See [Stream].
 	MaxSessionEventBytes int
 	// MaxStreamsPerSession bounds the streams a session retains for
 	// resumption (the GET stream does not count); past it the oldest

@@ -46,6 +46,7 @@ type Session struct {
 	created time.Time
 
 	lastActive atomic.Int64  // unix nanoseconds of the last Touch
+	eventBytes atomic.Int64  // event data bytes of the retained streams' logs (Stream.bytes summed)
 	holds      atomic.Int32  // requests in flight + readers attached; >0 means busy
 	reason     atomic.Uint32 // EndReason; 0 while live
 	done       chan struct{} // closed by End
@@ -217,8 +218,63 @@ func (s *Session) evictOneLocked(deliveredOnly bool) bool {
 	if victim == nil {
 		return false
 	}
-	delete(s.streams, victim.id)
+	s.forgetLocked(victim)
 	return true
+}
+
+// forgetLocked stops retaining st: it leaves s.streams, and its bytes the
+// session's count. A reader still attached keeps reading it.
+func (s *Session) forgetLocked(st *Stream) {
+	delete(s.streams, st.id)
+	st.mu.Lock()
+	st.uncountLocked()
+	st.mu.Unlock()
+}
+
+// trimEventBytes drops events while the session's logs hold more than
+// MaxSessionEventBytes: first the oldest events of the other streams,
+// taking streams in eviction order (delivered, finished, open; the oldest
+// first; the GET stream as the oldest open one) and forgetting a finished
+// stream left empty, then the older events of appended, the stream just
+// appended to, whose newest event is kept. Each stream it takes costs one
+// pass over the session's streams (at most MaxStreamsPerSession + 1).
+//
+// Lock order: the session's lock, then one stream's at a time; Append
+// calls it after releasing the stream's lock.
+func (s *Session) trimEventBytes(appended *Stream) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	budget := int64(s.m.opts.MaxSessionEventBytes)
+	for {
+		over := s.eventBytes.Load() - budget
+		if over <= 0 || s.streams == nil {
+			return
+		}
+		var victim *Stream
+		var vs streamState
+		for id, st := range s.streams {
+			if st == appended {
+				continue
+			}
+			ss, n := st.rank()
+			if n == 0 {
+				continue
+			}
+			if victim == nil || ss > vs || ss == vs && id < victim.id {
+				victim, vs = st, ss
+			}
+		}
+		if victim == nil {
+			if s.streams[appended.id] == appended {
+				appended.trimFront(over, 1)
+			}
+			return
+		}
+		_, ss, empty := victim.trimFront(over, 0)
+		if empty && ss != streamOpen {
+			s.forgetLocked(victim)
+		}
+	}
 }
 
 // postStreamsLocked counts the retained POST streams (the GET stream,

@@ -15,12 +15,39 @@ type Event struct {
 // a time, and attaching a new one, as a GET with Last-Event-ID does,
 // detaches the old (2025-11-25 basic/transports §Resumability and
 // Redelivery).
+//
+// The log keeps a suffix of the events appended, for the attached reader
+// and for resumption, within three bounds ([Options]), the oldest events
+// dropped first:
+//   - MaxEventsPerStream events (default 1024);
+//   - MaxStreamEventBytes bytes of event data, len(Event.Data) summed
+//     (default 1 MiB), except that the newest event is always kept, however
+//     large: the last event of a POST stream is its response, what a
+//     resumption most needs;
+//   - MaxSessionEventBytes bytes of event data over all the streams the
+//     session retains (default 8 MiB): past it, Append drops events of the
+//     session's other streams first, in the order streams are evicted
+//     (delivered, then finished, then open, the GET stream counting as the
+//     oldest open one; oldest first), a finished stream left empty is
+//     forgotten, and only then older events of the stream appended to,
+//     whose newest event is again kept.
+//
+// So once an Append returns, the session's logs hold at most
+// MaxSessionEventBytes, or only the event just appended when it alone is
+// larger (the per-stream budget never drops the newest event; the session
+// budget drops other streams' newest events too). Events dropped before the
+// attached reader read them are reported by [Reader.Next] as lost, and a
+// resumption after them is refused ([Stream.CanResume]): the spec lets a
+// server not replay (2025-11-25 basic/transports §Resumability and
+// Redelivery), and a gap is never replayed silently.
 type Stream struct {
 	sess *Session
 	id   uint64
 
 	mu       sync.Mutex    // guards the fields below
-	events   []Event       // retained events, ascending Seq; at most MaxEventsPerStream
+	events   []Event       // retained events, ascending and consecutive Seq (see Stream for the bounds)
+	bytes    int64         // the sum of len(Data) over events
+	counted  bool          // bytes are counted in sess.eventBytes: the session retains the stream
 	last     uint64        // Seq of the last event appended; 0 before the first
 	finished bool          // Finish was called: no more events
 	dropped  bool          // the session ended or the stream was dropped
@@ -34,8 +61,10 @@ type Stream struct {
 	delivered bool
 }
 
+// newStream makes a stream the session retains (and counts the bytes of);
+// the caller adds it to s.streams.
 func newStream(s *Session, id uint64) *Stream {
-	return &Stream{sess: s, id: id}
+	return &Stream{sess: s, id: id, counted: true}
 }
 
 // ID returns the stream ID, the first part of its event IDs.
@@ -45,24 +74,105 @@ func (st *Stream) ID() uint64 { return st.id }
 func (st *Stream) Session() *Session { return st.sess }
 
 // Append adds a JSON-RPC message to the stream and wakes the attached
-// reader. It takes ownership of data and never blocks. Past
-// MaxEventsPerStream the oldest event is dropped. It returns the event's
-// sequence number, or false if the stream is finished or dropped.
+// reader. It takes ownership of data and never blocks. It drops the
+// oldest events past MaxEventsPerStream and MaxStreamEventBytes, keeping
+// the new one whatever its size, and then, past MaxSessionEventBytes,
+// events of the session's streams (see [Stream] for the order). It returns
+// the event's sequence number, or false if the stream is finished or
+// dropped.
 func (st *Stream) Append(data []byte) (seq uint64, ok bool) {
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	if st.finished || st.dropped {
+		st.mu.Unlock()
 		return 0, false
 	}
-	st.last++
-	if max := st.sess.m.opts.MaxEventsPerStream; len(st.events) >= max {
-		n := copy(st.events, st.events[len(st.events)-max+1:])
-		clear(st.events[n:])
-		st.events = st.events[:n]
+	opts := &st.sess.m.opts
+	n := len(st.events)
+	drop := 0
+	if n >= opts.MaxEventsPerStream {
+		drop = n - opts.MaxEventsPerStream + 1
 	}
+	size := int64(len(data))
+	budget := int64(opts.MaxStreamEventBytes) - size
+	freed := int64(0)
+	for i := range drop {
+		freed += int64(len(st.events[i].Data))
+	}
+	for drop < n && st.bytes-freed > budget {
+		freed += int64(len(st.events[drop].Data))
+		drop++
+	}
+	if drop > 0 {
+		k := copy(st.events, st.events[drop:])
+		clear(st.events[k:])
+		st.events = st.events[:k]
+	}
+	st.last++
 	st.events = append(st.events, Event{Seq: st.last, Data: data})
+	st.addBytesLocked(size - freed)
 	st.wakeLocked()
-	return st.last, true
+	seq, counted := st.last, st.counted
+	st.mu.Unlock()
+	if counted && st.sess.eventBytes.Load() > int64(opts.MaxSessionEventBytes) {
+		st.sess.trimEventBytes(st)
+	}
+	return seq, true
+}
+
+// addBytesLocked changes the stream's byte count, and the session's while
+// the session retains the stream, by delta.
+func (st *Stream) addBytesLocked(delta int64) {
+	st.bytes += delta
+	if st.counted && delta != 0 {
+		st.sess.eventBytes.Add(delta)
+	}
+}
+
+// uncountLocked takes the stream's bytes out of the session's count, as
+// the session stops retaining it (eviction, End). The stream's own budgets
+// still hold for the reader still attached to it, if any.
+func (st *Stream) uncountLocked() {
+	if st.counted {
+		st.sess.eventBytes.Add(-st.bytes)
+		st.counted = false
+	}
+}
+
+// trimFront drops the stream's oldest events until want bytes are freed
+// or only keep events are left, and returns the bytes freed, the stream's
+// state and whether it is now empty. The session's lock is held.
+func (st *Stream) trimFront(want int64, keep int) (freed int64, ss streamState, empty bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	drop := 0
+	for drop < len(st.events)-keep && freed < want {
+		freed += int64(len(st.events[drop].Data))
+		drop++
+	}
+	if drop > 0 {
+		k := copy(st.events, st.events[drop:])
+		clear(st.events[k:])
+		st.events = st.events[:k]
+		st.addBytesLocked(-freed)
+	}
+	return freed, st.stateLocked(), len(st.events) == 0
+}
+
+// CanResume reports whether the log still holds every event after
+// sequence number after, so that a reader attached after it misses none:
+// after is the last event appended, or no later than the one before the
+// oldest event kept. It is false for an after beyond the last event, and
+// once events after it were dropped (the budgets; see [Stream]).
+func (st *Stream) CanResume(after uint64) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch {
+	case after > st.last:
+		return false
+	case after == st.last:
+		return true
+	}
+	return len(st.events) > 0 && st.events[0].Seq <= after+1
 }
 
 // Finish marks the stream complete: no more events will be appended (the
@@ -87,6 +197,17 @@ const (
 func (st *Stream) state() streamState {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	return st.stateLocked()
+}
+
+// rank returns the stream's eviction state and its bytes of event data.
+func (st *Stream) rank() (streamState, int64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.stateLocked(), st.bytes
+}
+
+func (st *Stream) stateLocked() streamState {
 	switch {
 	case st.delivered:
 		return streamDelivered
@@ -129,7 +250,8 @@ func (st *Stream) detachLocked() bool {
 func (st *Stream) drop() {
 	st.mu.Lock()
 	st.dropped = true
-	st.events = nil
+	st.uncountLocked()
+	st.events, st.bytes = nil, 0
 	st.detachLocked()
 	st.mu.Unlock()
 }
@@ -237,6 +359,7 @@ type Reader struct {
 	wake   chan struct{}
 	cursor uint64
 	closed bool
+	gap    bool // Next reported lost events: not a delivery to the end
 }
 
 // Stream returns the stream being read.
@@ -252,8 +375,13 @@ func (r *Reader) Wake() <-chan struct{} { return r.wake }
 
 // Next appends to buf the retained events after the cursor, advances the
 // cursor past them and returns them with the reader's status. lost counts
-// events that were dropped (MaxEventsPerStream) before this reader could
-// read them. Next does not allocate when buf has room.
+// the events that were dropped before this reader could read them
+// (MaxEventsPerStream, MaxStreamEventBytes, MaxSessionEventBytes; see
+// [Stream]); they come before the events returned. A reader on a live
+// connection should then end it rather than write the events after the
+// gap: the client resumes with the last event ID it has, and
+// [Stream.CanResume] says whether that can be served. Next does not
+// allocate when buf has room.
 func (r *Reader) Next(buf []Event) (evs []Event, lost uint64, status ReadStatus) {
 	st := r.st
 	st.mu.Lock()
@@ -274,6 +402,7 @@ func (r *Reader) Next(buf []Event) (evs []Event, lost uint64, status ReadStatus)
 		lost = st.last - r.cursor // all of them were dropped
 	}
 	r.cursor = st.last
+	r.gap = r.gap || lost > 0
 	if st.finished {
 		return evs, lost, ReadFinished
 	}
@@ -281,11 +410,11 @@ func (r *Reader) Next(buf []Event) (evs []Event, lost uint64, status ReadStatus)
 }
 
 // Close detaches the reader, if still attached, and releases its hold on
-// the session. When the reader has read a finished POST stream to its end,
-// the stream is marked delivered: a flush into a connection the client
-// already dropped often succeeds, so it stays resumable, but the session
-// keeps only the last [RetainDelivered] delivered streams. Close is
-// idempotent.
+// the session. When the reader has read a finished POST stream to its end
+// without a gap (Next never reported lost events), the stream is marked
+// delivered: a flush into a connection the client already dropped often
+// succeeds, so it stays resumable, but the session keeps only the last
+// [RetainDelivered] delivered streams. Close is idempotent.
 func (r *Reader) Close() {
 	if r.closed {
 		return
@@ -298,7 +427,7 @@ func (r *Reader) Close() {
 		st.wake = nil
 		st.notify = nil
 		st.read = r.cursor
-		delivered = st.finished && r.cursor == st.last && st.id != 0
+		delivered = st.finished && r.cursor == st.last && st.id != 0 && !r.gap
 		st.delivered = st.delivered || delivered
 	}
 	st.mu.Unlock()

@@ -26,6 +26,7 @@ var (
 	bodyBadVersion       = errorBody(jsonrpc.CodeServerError, "Bad Request: Unsupported protocol version in MCP-Protocol-Version (supported: 2025-11-25, 2025-06-18, 2025-03-26)")
 	bodyConflict         = errorBody(jsonrpc.CodeServerError, "Conflict: Only one SSE stream is allowed per session")
 	bodyBadEventID       = errorBody(jsonrpc.CodeServerError, "Bad Request: Last-Event-ID names no event of a stream this session can resume")
+	bodyEventsGone       = errorBody(jsonrpc.CodeServerError, "Bad Request: the events after this Last-Event-ID are no longer kept (event log budget); the stream cannot be resumed")
 	bodyBatchInit        = errorBody(jsonrpc.CodeInvalidRequest, "Invalid Request: initialize must not be part of a JSON-RPC batch")
 	bodyBatchVersion     = errorBody(jsonrpc.CodeInvalidRequest, "Invalid Request: JSON-RPC batches are only accepted in sessions at protocol version 2025-03-26")
 	bodyDraining         = errorBody(jsonrpc.CodeServerError, "Service Unavailable: the server is shutting down")

@@ -243,6 +243,10 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 			reply(ctx, fasthttp.StatusBadRequest, bodyBadEventID)
 			return
 		}
+		if !st.CanResume(seq) { // events after seq were dropped (the event log budgets)
+			reply(ctx, fasthttp.StatusBadRequest, bodyEventsGone)
+			return
+		}
 		if ctx.Conn() == nil { // a RequestCtx not served by a server
 			h.startSSE(ctx, s, st.Attach(seq))
 			return

@@ -56,6 +56,9 @@ func (h *Handler) startSSE(ctx *fasthttp.RequestCtx, s *sessions.Session, r *ses
 //     Options.WriteTimeout;
 //   - r is detached: a resumption took the stream over, the handler closed
 //     the connection (SEP-1699), or the session ended;
+//   - events were dropped before they could be written (the event log
+//     budgets; see sessions.Stream): it ends the response rather than skip
+//     them, and a resumption with Last-Event-ID is refused (bodyEventsGone);
 //   - Shutdown halts it: its requests were answered with an error at the
 //     end of the grace period and the answers had until its deadline.
 //
@@ -78,7 +81,10 @@ func (h *Handler) writeSSE(w *sseWriter, s *sessions.Session, r *sessions.Reader
 	buf := make([]sessions.Event, 0, 8)
 	for {
 		evs, lost, status := r.Next(buf[:0])
-		h.warnLost(s, streamID, lost)
+		if lost > 0 { // no silent gap: the client resumes, or learns it cannot
+			h.warnLost(s, streamID, lost)
+			return
+		}
 		if len(evs) > 0 {
 			for _, e := range evs {
 				if w.event(streamID, e) != nil {
@@ -179,9 +185,11 @@ func (sw *sseWriter) event(stream uint64, e sessions.Event) error {
 // tells a dead connection from a quiet one.
 const keepAliveComment = ": keepalive\n\n"
 
+// warnLost logs events dropped before they could be written; the writer
+// then ends the response.
 func (h *Handler) warnLost(s *sessions.Session, stream, lost uint64) {
 	if lost > 0 {
-		h.log.Warn("sse: events were dropped before they could be sent (MaxEventsPerStream)",
+		h.log.Warn("sse: events were dropped before they could be sent (event log bounds); ending the stream",
 			"session", s.ID(), "stream", stream, "lost", lost)
 	}
 }

@@ -39,7 +39,8 @@ const (
 //
 // It ends when the stream ends (a resumed POST stream after its
 // response), a write fails or times out (the client is gone), the reader
-// is detached (a resumption took over, or the session ended), at drain
+// is detached (a resumption took over, or the session ended), events were
+// dropped before it wrote them (see [Handler.writeSSE]), at drain
 // (a retry field first; see Shutdown), or when Shutdown's grace period
 // ends. Nothing else holds it: the Handler's registry (h.sse) drops it then.
 type sseConn struct {
@@ -177,7 +178,11 @@ func (c *sseConn) pump() {
 		}
 		evs, lost, status := c.r.Next(sc.evs[:0])
 		sc.evs = evs
-		c.h.warnLost(c.s, c.stream, lost)
+		if lost > 0 { // no silent gap: the client resumes, or learns it cannot
+			c.h.warnLost(c.s, c.stream, lost)
+			c.close()
+			return
+		}
 		out := sc.out[:0]
 		for _, e := range evs {
 			out = appendEvent(out, c.stream, e)
