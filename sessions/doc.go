@@ -38,7 +38,10 @@
 // and naming the stream they came from (2025-11-25 basic/transports
 // §Resumability and Redelivery), so a Last-Event-ID replays that stream and
 // only that stream. A stream keeps at most [Options.MaxEventsPerStream]
-// events; appending never blocks on a slow client.
+// events and [Options.MaxStreamEventBytes] bytes of event data (its newest
+// event always), and a session's streams together
+// [Options.MaxSessionEventBytes]; the oldest events go first, and
+// appending never blocks on a slow client.
 //
 // # Locks
 //
