@@ -60,6 +60,7 @@ func main() {
 }
 
 func run(args []string) error {
+	nofile, nofileErr := transport.RaiseOpenFileLimit() // before the default connection cap reads it
 	fs := flag.NewFlagSet("mcpfiber", flag.ContinueOnError)
 	var (
 		addr        = fs.String("addr", server.DefaultAddr, "listen address (host:port); keep it on loopback unless the server is behind auth")
@@ -126,6 +127,7 @@ func run(args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
+	logger.Debug("open-file limit", "soft", nofile, "err", nofileErr)
 
 	var allowed []string
 	for _, o := range strings.Split(*origins, ",") {
@@ -186,7 +188,7 @@ func run(args []string) error {
 	defer stop()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve() }() // owner: run; exit: Shutdown closes the listener
-	logger.Info("mcpfiber listening", "url", srv.URL(), "session_idle_timeout", *idle, "max_sessions", *maxSessions, "metrics", srv.MetricsURL())
+	logger.Info("mcpfiber listening", "url", srv.URL(), "session_idle_timeout", *idle, "max_sessions", *maxSessions, "metrics", srv.MetricsURL(), "open_file_limit", nofile, "max_connections", srv.MaxConnections())
 	if command != nil {
 		logger.Info("serving a stdio MCP server, one child per session", "command", command, "max_children", *maxChildren)
 	}

@@ -23,6 +23,9 @@
 //	mcpfiber_sse_streams{stream}                       gauge    open SSE responses: standalone (GET) or request (POST)
 //	mcpfiber_requests_total{method,outcome}            counter  JSON-RPC requests answered, outcome ok or error
 //	mcpfiber_request_duration_seconds{method}          histogram time the backend took to answer
+//	mcpfiber_connections_open                          gauge    client connections open on the MCP listener
+//	mcpfiber_connections_refused_total                 counter  connections refused with 503 at --max-connections
+//	mcpfiber_accept_errors_total                       counter  accept errors retried (out of descriptors…)
 //	mcpfiber_bridge_children                           gauge    live stdio children
 //	mcpfiber_bridge_children_started_total             counter
 //	mcpfiber_bridge_children_refused_total             counter  initializes refused at --max-children (503)
@@ -172,6 +175,24 @@ func (m *Metrics) WatchHandler(h *transport.Handler) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "mcpfiber_sessions", Help: "Live sessions.",
 	}, func() float64 { return float64(h.Sessions().Len()) }))
+}
+
+// WatchListener adds the connection metrics of l, read from
+// [transport.ConnListener.Stats] at each scrape:
+// mcpfiber_connections_open, mcpfiber_connections_refused_total and
+// mcpfiber_accept_errors_total.
+func (m *Metrics) WatchListener(l *transport.ConnListener) {
+	stat := func(f func(transport.ListenerStats) int64) func() float64 {
+		return func() float64 { return float64(f(l.Stats())) }
+	}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mcpfiber_connections_open", Help: "Client connections open on the MCP listener (at most --max-connections), GET streams included."},
+			stat(func(s transport.ListenerStats) int64 { return s.Open })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mcpfiber_connections_refused_total", Help: "Connections answered with 503 and closed at once at the cap on open connections."},
+			stat(func(s transport.ListenerStats) int64 { return s.Refused })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mcpfiber_accept_errors_total", Help: "Temporary accept errors (out of descriptors, buffers or memory) retried after a backoff."},
+			stat(func(s transport.ListenerStats) int64 { return s.AcceptErrors })),
+	)
 }
 
 // WatchBridge adds the mcpfiber_bridge_* metrics of b, read from

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/mcpfiber/mcpfiber/bridge"
 	"github.com/mcpfiber/mcpfiber/catalog"
@@ -190,4 +191,51 @@ func TestMetricsListener(t *testing.T) {
 	if code, _ := get(t, base+"/mcp"); code != http.StatusNotFound {
 		t.Errorf("GET /mcp on the metrics listener: %d, want 404", code)
 	}
+}
+
+// TestWatchListener checks the connection metrics of a ConnListener with
+// a cap of one: one open, one refused, no accept error.
+func TestWatchListener(t *testing.T) {
+	m := New(nil)
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := transport.NewListener(tcp, &transport.ListenerOptions{MaxConnections: 1, WriteTimeout: -1})
+	defer l.Close()
+	m.WatchListener(l)
+	accepted := make(chan net.Conn, 1)
+	go func() { // owner: the test; exit: l closed
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	first, err := net.Dial("tcp", tcp.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	c := <-accepted
+	defer c.Close()
+	second, err := net.Dial("tcp", tcp.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	_ = second.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if b, _ := io.ReadAll(second); !strings.HasPrefix(string(b), "HTTP/1.1 503 ") {
+		t.Fatalf("second connection got %q, want a 503", b)
+	}
+	var ctx fasthttp.RequestCtx
+	ctx.Request.SetRequestURI(Path)
+	m.Handler()(&ctx)
+	wantLines(t, string(ctx.Response.Body()),
+		"mcpfiber_connections_open 1",
+		"mcpfiber_connections_refused_total 1",
+		"mcpfiber_accept_errors_total 0",
+	)
 }

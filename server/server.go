@@ -113,6 +113,7 @@ type Server struct {
 	handler   *transport.Handler
 	app       *fiber.App
 	ln        net.Listener
+	conns     *transport.ConnListener // inside ln
 }
 
 // New builds a Server from cfg; it does not listen yet.
@@ -202,7 +203,10 @@ func (s *Server) Handler() *transport.Handler { return s.handler }
 
 // Listen opens the listener on Config.Addr (with TLS when
 // Config.TLSCertFile and TLSKeyFile are set), and the metrics listener on
-// Config.MetricsAddr if it is host:port. It fails if a key pair cannot be
+// Config.MetricsAddr if it is host:port. The TCP listener is a
+// transport.ConnListener with Config.MaxConnections and
+// Config.WriteTimeout: it backs off instead of failing when accept runs
+// out of descriptors. It fails if a key pair cannot be
 // loaded or an address cannot be listened on.
 func (s *Server) Listen() error {
 	var tlsConfig *tls.Config
@@ -217,7 +221,13 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return err
 	}
-	ln = transport.Listener(ln) // inside TLS: tls.Conn sets deadlines on it
+	// Inside TLS: tls.Conn sets deadlines on, and writes records to, it.
+	conns := transport.NewListener(ln, &transport.ListenerOptions{
+		MaxConnections: s.cfg.MaxConnections,
+		WriteTimeout:   s.cfg.WriteTimeout,
+		Logger:         s.cfg.Logger,
+	})
+	ln = conns
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
 	}
@@ -229,9 +239,16 @@ func (s *Server) Listen() error {
 		}
 		s.metricsLn = ml
 	}
-	s.ln = ln
+	if s.metrics != nil {
+		s.metrics.WatchListener(conns)
+	}
+	s.ln, s.conns = ln, conns
 	return nil
 }
+
+// MaxConnections returns the cap on open client connections in force
+// (after Listen), 0 for none.
+func (s *Server) MaxConnections() int { return s.conns.MaxConnections() }
 
 // MetricsURL returns where the metrics are served (after Listen), or ""
 // when they are off.
