@@ -227,7 +227,10 @@ func (l *ConnListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
-			if !temporary(err) || l.isClosed() {
+			if l.isClosed() { // the wrapped listener may not be closed yet
+				return nil, net.ErrClosed
+			}
+			if !temporary(err) {
 				return nil, err
 			}
 			delay = min(max(2*delay, acceptMinDelay), acceptMaxDelay)
