@@ -28,7 +28,8 @@ func ExampleNewApp() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// transport.Listener spares busy connections fasthttp's two read-deadline
-	// updates per request; app.Listen(addr) works too, without it.
-	log.Fatal(app.Listener(transport.Listener(ln)))
+	// transport.NewListener backs off when accept runs out of descriptors,
+	// caps connections and bounds every write by a write timeout (nil:
+	// defaults); app.Listen(addr) works too, without those.
+	log.Fatal(app.Listener(transport.NewListener(ln, nil)))
 }
