@@ -269,6 +269,9 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		}
 	} else {
 		started = h.startGETStream(ctx, s, st.TryAttachNotify)
+		if !started && s.Reason() == 0 && h.reapDeadGET(s) {
+			started = h.startGETStream(ctx, s, st.TryAttachNotify) // in place of a stream whose client hung up
+		}
 	}
 	if !started {
 		if s.Reason() != 0 {

@@ -38,7 +38,9 @@ const (
 // from one ticker for all GET streams ([Handler.keepAlive]).
 //
 // It ends when the stream ends (a resumed POST stream after its
-// response), a write fails or times out (the client is gone), the reader
+// response), a write fails or times out (the client is gone), its client
+// is seen to have hung up (at a keep-alive tick, or when a new GET for the
+// session finds it attached: peerGone), the reader
 // is detached (a resumption took over, or the session ended), events were
 // dropped before it wrote them (see [Handler.writeSSE]), at drain
 // (a retry field first; see Shutdown), or when Shutdown's grace period
@@ -104,6 +106,9 @@ func (c *sseConn) start() {
 	}
 	c.opened = true
 	c.h.opts.Observer.StreamOpened(true)
+	// No read deadline from the request: the hang-up probe (peerGone)
+	// fails at once on an expired one.
+	_ = c.conn.SetReadDeadline(time.Time{})
 	out := append(make([]byte, 0, 512), sseHead...)
 	if c.priming {
 		out = appendPriming(out, c.stream, c.r.Cursor(), c.h.opts.RetryHint)
@@ -244,17 +249,24 @@ func (c *sseConn) close() {
 
 // The Handler's registry of GET streams, for keep-alives, drain and stop.
 type sseRegistry struct {
-	mu    sync.Mutex            // guards conns
+	mu    sync.Mutex            // guards conns and standalone
 	conns map[*sseConn]struct{} // live GET streams
-	once  sync.Once             // starts the keep-alive ticker
+	// standalone is each session's GET stream (stream 0), for a new GET
+	// that finds it attached (reapDeadGET).
+	standalone map[*sessions.Session]*sseConn
+	once       sync.Once // starts the keep-alive ticker
 }
 
 func (h *Handler) registerSSE(c *sseConn) {
 	h.sse.mu.Lock()
 	if h.sse.conns == nil {
 		h.sse.conns = make(map[*sseConn]struct{})
+		h.sse.standalone = make(map[*sessions.Session]*sseConn)
 	}
 	h.sse.conns[c] = struct{}{}
+	if c.stream == 0 {
+		h.sse.standalone[c.s] = c
+	}
 	h.sse.mu.Unlock()
 	if h.opts.KeepAlive > 0 {
 		h.sse.once.Do(func() { go h.keepAlive() })
@@ -264,7 +276,39 @@ func (h *Handler) registerSSE(c *sseConn) {
 func (h *Handler) unregisterSSE(c *sseConn) {
 	h.sse.mu.Lock()
 	delete(h.sse.conns, c)
+	if h.sse.standalone[c.s] == c {
+		delete(h.sse.standalone, c.s)
+	}
 	h.sse.mu.Unlock()
+}
+
+// reapWait bounds how long a GET waits for the dead stream it found to be
+// closed (a pump on a worker closes it, normally within microseconds).
+const reapWait = 250 * time.Millisecond
+
+// reapDeadGET is for a GET that finds session s's GET stream attached: if
+// the client of that stream has hung up (peerGone), the stream is closed
+// and reapDeadGET reports true once it is detached, so that the new GET
+// can take its place instead of getting 409. A client that closed its GET
+// stream and opened another is so served at once, not after a keep-alive
+// write happens to fail (issue #15). It reports false when the stream is
+// alive, not yet started, or not closed within reapWait.
+func (h *Handler) reapDeadGET(s *sessions.Session) bool {
+	h.sse.mu.Lock()
+	c := h.sse.standalone[s]
+	h.sse.mu.Unlock()
+	if c == nil || !c.started.Load() || !peerGone(c.conn) {
+		return false
+	}
+	c.kill()
+	t := time.NewTimer(reapWait)
+	defer t.Stop()
+	select {
+	case <-c.done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // eachSSE calls f for every registered GET stream, outside the lock.
@@ -281,10 +325,12 @@ func (h *Handler) eachSSE(f func(c *sseConn)) {
 }
 
 // keepAlive asks every GET stream for a keep-alive comment each
-// Options.KeepAlive, and reaps a stream whose hijacked connection fasthttp
-// never handed over (the client left first), which would otherwise keep
-// its session busy. Owner: the Handler (started with the first GET
-// stream); exit: the end of Shutdown (stop).
+// Options.KeepAlive, closes those whose client has hung up (peerGone: one
+// non-blocking peek each, so a dead stream and its memory go within one
+// interval, not when a write into it happens to fail), and reaps a stream
+// whose hijacked connection fasthttp never handed over (the client left
+// first), which would otherwise keep its session busy. Owner: the Handler
+// (started with the first GET stream); exit: the end of Shutdown (stop).
 func (h *Handler) keepAlive() {
 	t := time.NewTicker(h.opts.KeepAlive)
 	defer t.Stop()
@@ -295,6 +341,10 @@ func (h *Handler) keepAlive() {
 		case now := <-t.C:
 			h.eachSSE(func(c *sseConn) {
 				if c.started.Load() {
+					if peerGone(c.conn) {
+						c.kill()
+						return
+					}
 					c.ping.Store(true)
 					c.wake()
 					return
