@@ -29,7 +29,19 @@ import (
 //   - no body-buffering middleware (an etag or compress middleware on the
 //     MCP route breaks SSE);
 //   - KeepHijackedConns, so that a GET stream, written on the connection
-//     fasthttp hands over, needs no goroutine of its own while idle.
+//     fasthttp hands over, needs no goroutine of its own while idle;
+//   - a read buffer of Options.MaxHeaderBytes (fasthttp's ReadBufferSize),
+//     the room for the request line and headers: past it 431 (414 when
+//     the request line alone does not fit);
+//   - [Handler.ServerErrorHandler] for what fasthttp refuses before a
+//     handler runs (400, 408, 413, 414, 431 with JSON-RPC error bodies,
+//     nothing of the request echoed);
+//   - a guard around the app's handler, so that every route (those the
+//     caller adds too) refuses a request with ambiguous framing
+//     (Transfer-Encoding with Content-Length, obs-fold, Transfer-Encoding
+//     on HTTP/1.0) with 400 and Connection: close, and a request whose
+//     Origin is not allowed, or that has more than one, with 403, as the
+//     MCP endpoint does.
 //
 // Callers add their own routes (e.g. /healthz) before listening, and
 // should serve it on a [Listener] (app.Listener(transport.Listener(ln))).
@@ -40,13 +52,16 @@ func NewApp(h *Handler) *fiber.App {
 		BodyLimit:             h.opts.MaxBodyBytes,
 		IdleTimeout:           2 * time.Minute,
 		ReadTimeout:           2 * time.Minute,
+		ReadBufferSize:        h.opts.MaxHeaderBytes,
 		ErrorHandler:          h.ErrorHandler,
 	})
+	app.Server().ErrorHandler = h.ServerErrorHandler
 	// GET streams are written on hijacked connections without a goroutine
 	// each (see sseConn): the server must leave those connections open.
 	app.Server().KeepHijackedConns = true
 	h.hijackKept.Store(true)
 	h.Register(app)
+	app.Server().Handler = h.guard(app.Server().Handler)
 	return app
 }
 
@@ -68,16 +83,30 @@ func (h *Handler) Route(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	}
 }
 
-// ErrorHandler is a Fiber ErrorHandler that answers the errors fasthttp
-// raises before a handler runs in the transport's terms: a body over the
-// limit gets 413 with a JSON-RPC error body. Other errors go to Fiber's
+// ErrorHandler is a Fiber ErrorHandler that answers the errors Fiber maps
+// from fasthttp's (when fasthttp's ErrorHandler is Fiber's, not
+// [Handler.ServerErrorHandler] as with [NewApp]) in the transport's terms:
+// a body over the limit gets 413, headers over the limit 431 and a read
+// timeout 408, with JSON-RPC error bodies. Other errors go to Fiber's
 // DefaultErrorHandler.
 func (h *Handler) ErrorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
-	if errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge {
-		h.opts.Observer.Refused(fiber.StatusRequestEntityTooLarge, RefusalTooLarge)
-		reply(c.Context(), fiber.StatusRequestEntityTooLarge, bodyTooLarge)
-		return nil
+	if errors.As(err, &fe) {
+		var body []byte
+		reason := RefusalOther
+		switch fe.Code {
+		case fiber.StatusRequestEntityTooLarge:
+			body, reason = bodyTooLarge, RefusalTooLarge
+		case fiber.StatusRequestHeaderFieldsTooLarge:
+			body = bodyHeaderTooLarge
+		case fiber.StatusRequestTimeout:
+			body = bodyRequestTimeout
+		}
+		if body != nil {
+			h.opts.Observer.Refused(fe.Code, reason)
+			reply(c.Context(), fe.Code, body)
+			return nil
+		}
 	}
 	return fiber.DefaultErrorHandler(c, err)
 }

@@ -32,6 +32,19 @@ var (
 	bodyDraining         = errorBody(jsonrpc.CodeServerError, "Service Unavailable: the server is shutting down")
 	bodySessionEnded     = bodySessionNotFound
 	bodyModernGET        = errorBody(jsonrpc.CodeServerError, "Method Not Allowed: protocol version 2026-07-28 has no GET or DELETE; POST only")
+
+	// Request framing (RFC 9112 §5.2, §6.1, §6.3): sent with 400 and
+	// Connection: close (see badFraming).
+	bodyTEWithCL     = errorBody(jsonrpc.CodeServerError, "Bad Request: Transfer-Encoding and Content-Length in one request")
+	bodyObsFold      = errorBody(jsonrpc.CodeServerError, "Bad Request: obsolete line folding in a header field")
+	bodyTENotHTTP11  = errorBody(jsonrpc.CodeServerError, "Bad Request: Transfer-Encoding in a request that is not HTTP/1.1")
+	bodyTENotChunked = errorBody(jsonrpc.CodeServerError, "Bad Request: Transfer-Encoding other than chunked")
+
+	// What fasthttp refuses before a handler runs (see ServerErrorHandler).
+	bodyMalformed      = errorBody(jsonrpc.CodeServerError, "Bad Request: malformed HTTP request")
+	bodyRequestTimeout = errorBody(jsonrpc.CodeServerError, "Request Timeout: the request was not received in time")
+	bodyURITooLong     = errorBody(jsonrpc.CodeServerError, "URI Too Long: the request line exceeds the server's limit")
+	bodyHeaderTooLarge = errorBody(jsonrpc.CodeServerError, "Request Header Fields Too Large: the request line and headers exceed the server's limit")
 )
 
 // Content types and header values, as bytes so that setting them does not

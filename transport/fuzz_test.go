@@ -1,15 +1,21 @@
 package transport
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	json "github.com/goccy/go-json"
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/mcpfiber/mcpfiber/mcp"
 	"github.com/mcpfiber/mcpfiber/sessions"
@@ -215,4 +221,166 @@ func FuzzScanTokens(f *testing.F) {
 			t.Errorf("scanTokens(%q) init = %v, want %v", body, init, want)
 		}
 	})
+}
+
+// FuzzRawRequest writes raw bytes on a connection to the app the binary
+// serves (NewApp, /healthz and /metrics, Route in front: guardedApp) over
+// an in-memory listener, as one client would, the connection then
+// half-closed, and reads every response until the server closes it. It
+// checks that nothing panics, that no response is a 5xx but 503, that
+// the refusals of framing and of fasthttp (400, 403, 408, 413, 414, 431)
+// carry JSON, and that no response follows one with Connection: close.
+// It also checks badFraming's counting shortcut against the line-by-line
+// scan on each request the bytes hold.
+//
+// go test ./transport -run='^$' -fuzz='^FuzzRawRequest$' -fuzztime=60s
+func FuzzRawRequest(f *testing.F) {
+	const maxHeader, maxBody = 2 << 10, 4 << 10
+	h := NewHandler(fuzzBackend(), &Options{
+		MaxBodyBytes:   maxBody,
+		MaxHeaderBytes: maxHeader,
+		Sessions:       sessions.Options{MaxSessions: 1000},
+		Logger:         discardLogger,
+	})
+	app := guardedApp(h)
+	ln := fasthttputil.NewInmemoryListener()
+	lens := make(chan int, 1)
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(eofListener{ln, lens}) }() // owner: this fuzz target; exit: Shutdown in Cleanup
+	f.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = h.Shutdown(ctx, 0)
+		_ = app.ShutdownWithContext(ctx)
+		<-served
+	})
+
+	post := func(path, extra, body string) string {
+		return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: " + acceptBoth + "\r\n" + extra +
+			"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	}
+	smuggled := post("/mcp", "Mcp-Session-Id: "+unknownSID+"\r\n", callBody(1, "echo", `{}`))
+	ping := chunked(pingBody)
+	for _, s := range []string{
+		post("/mcp", "", initBody("2025-11-25")),
+		post("/mcp", "MCP-Protocol-Version: 2026-07-28\r\n", modernPing) + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nHEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /mcp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: " + strconv.Itoa(len(ping)+len(smuggled)) + "\r\n\r\n" + ping + smuggled,
+		"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: " + strconv.Itoa(len(ping)+len(smuggled)) + "\r\nTransfer-Encoding: chunked\r\n\r\n" + ping + smuggled,
+		"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n" + ping + smuggled,
+		"POST /mcp HTTP/1.1\r\nHost: x\r\nX: a\r\n\tTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n" + ping + smuggled,
+		"POST /mcp HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n" + ping + smuggled,
+		"POST /mcp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\nContent-Length: 40\r\n\r\n" + pingBody + smuggled,
+		"POST /mcp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + ping + smuggled,
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nOrigin: http://localhost:1\r\n\r\n" + smuggled,
+		"GET /metrics HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n",
+		"POST /mcp HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 40\r\n\r\n" + pingBody,
+		"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\n",
+		"GET /healthz?" + strings.Repeat("a", 3000) + " HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + strings.Repeat("t", 3000) + "\r\n\r\n",
+		"GET / HTTP/1.1\r\n\r\n", "G\x00T / HTTP/1.1\r\nHost: x\r\n\r\n", "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		// The requests as fasthttp reads them, for HEAD (no response
+		// body) and the framing oracle.
+		var heads []bool
+		rb := bufio.NewReaderSize(bytes.NewReader(in), maxHeader)
+		for {
+			var req fasthttp.Request
+			if err := req.ReadLimitBody(rb, maxBody); err != nil {
+				break
+			}
+			heads = append(heads, req.Header.IsHead())
+			hdr := readHeaders(&req.Header)
+			if got, want := badFraming(&req.Header, &hdr), badFramingRaw(&req.Header, req.Header.RawHeaders()); string(got) != string(want) {
+				t.Fatalf("%q: badFraming %s, badFramingRaw %s", req.Header.RawHeaders(), got, want)
+			}
+		}
+
+		if len(in) == 0 {
+			return // the server closes the connection at once
+		}
+		lens <- len(in)
+		c, err := ln.Dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write(in); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(c)
+		for i := 0; ; i++ {
+			var r fasthttp.Response
+			r.SkipBody = i < len(heads) && heads[i]
+			err := r.Read(br)
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("%q: no end of the connection after %d responses", in, i)
+			}
+			if err != nil {
+				return // a response fasthttp's client cannot frame (e.g. after 100-continue): not what this checks
+			}
+			status := r.StatusCode()
+			if status >= 500 && status != fasthttp.StatusServiceUnavailable {
+				t.Fatalf("%q: response %d is %d: %s", in, i, status, r.Body())
+			}
+			switch {
+			case status == 400 && string(r.Body()) == "Invalid http method":
+				// Fiber's router, for a method it does not know, on the
+				// routes it serves: text/plain, nothing echoed.
+			case status == 400, status == 403, status == 408, status == 413, status == 414, status == 431:
+				if ct := string(r.Header.ContentType()); ct != ctJSONValue || !r.SkipBody && !json.Valid(r.Body()) {
+					t.Fatalf("%q: response %d: %d %s %q, want a JSON-RPC error", in, i, status, ct, r.Body())
+				}
+			}
+			if r.ConnectionClose() {
+				// A body after a response taken for HEAD's (the server
+				// refused that request) is no second response.
+				if rest, _ := io.ReadAll(br); bytes.HasPrefix(rest, []byte("HTTP/")) || len(rest) > 0 && !r.SkipBody {
+					t.Fatalf("%q: %q after response %d (%d, Connection: close)", in, rest, i, status)
+				}
+				return
+			}
+		}
+	})
+}
+
+// eofListener hands out connections that end (io.EOF) after as many
+// bytes as the next value of lens: the client's half-close, which
+// fasthttputil's pipes lack.
+type eofListener struct {
+	net.Listener
+	lens <-chan int
+}
+
+func (l eofListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &eofConn{Conn: c, left: <-l.lens}, nil
+}
+
+type eofConn struct {
+	net.Conn
+	left int
+}
+
+func (c *eofConn) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, io.EOF
+	}
+	if len(p) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.Conn.Read(p)
+	c.left -= n
+	return n, err
 }

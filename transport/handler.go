@@ -105,10 +105,18 @@ func (h *Handler) Serve(c *fiber.Ctx) error {
 // For a POST, GET or DELETE naming an unknown or ended session it writes
 // 404 with a prebuilt body and does not allocate (TestNotFoundAllocs;
 // BenchmarkNotFound). Request memory is only borrowed.
+//
+// A request with ambiguous framing (see badFraming) gets 400 and the
+// connection is closed after the response; one with more than one Origin
+// header, or an Origin not allowed, gets 403.
 func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	defer h.observe(ctx)
 	hdr := readHeaders(&ctx.Request.Header)
-	if !h.origins.allow(hdr.origin) {
+	if body := badFraming(&ctx.Request.Header, &hdr); body != nil {
+		refuseFraming(ctx, body)
+		return
+	}
+	if !h.origins.allowReq(&hdr) {
 		reply(ctx, fasthttp.StatusForbidden, bodyForbiddenOrigin)
 		return
 	}

@@ -22,25 +22,38 @@ func b2s(b []byte) string {
 // the request: valid until the handler returns.
 type reqHeaders struct {
 	origin, accept, version, sessionID, lastEventID []byte
+	// origins counts the Origin headers: more than one is refused, not
+	// resolved (which one a browser meant cannot be known).
+	origins int
+	// fields counts the headers but a Content-Length: 0 (which fasthttp
+	// sets when a request has no body, see badFraming); te is whether
+	// Transfer-Encoding: chunked is one of them.
+	fields int
+	te     bool
 }
 
 // readHeaders collects the request headers the transport reads in one pass
 // over the headers, instead of one RequestHeader.Peek each (Peek
 // normalizes its key on every call: a third of the 404 path's time). Names
 // are compared ignoring case, so it works whether or not the server
-// normalizes header names. It does not allocate (TestNotFoundAllocs).
+// normalizes header names. It counts the Origin headers (r.origin is the
+// last) and all of them. It does not allocate (TestNotFoundAllocs).
 func readHeaders(h *fasthttp.RequestHeader) (r reqHeaders) {
 	for k, v := range h.All() {
+		r.fields++
 		switch len(k) {
 		case len("Origin"): // and "Accept"
 			if headerIs(k, hdrOrigin) {
 				r.origin = v
+				r.origins++
 			} else if headerIs(k, hdrAccept) {
 				r.accept = v
 			}
-		case len(headerSessionID):
+		case len(headerSessionID): // and "Content-Length"
 			if headerIs(k, hdrSessionID) {
 				r.sessionID = v
+			} else if len(v) == 1 && v[0] == '0' && headerIs(k, hdrContentLength) {
+				r.fields--
 			}
 		case len(headerVersion):
 			if headerIs(k, hdrVersion) {
@@ -50,6 +63,8 @@ func readHeaders(h *fasthttp.RequestHeader) (r reqHeaders) {
 			if headerIs(k, hdrLastEventID) {
 				r.lastEventID = v
 			}
+		case len(fasthttp.HeaderTransferEncoding):
+			r.te = r.te || headerIs(k, hdrTransferEncoding)
 		}
 	}
 	return r
@@ -72,6 +87,9 @@ var (
 	hdrSessionID   = []byte(headerSessionID)
 	hdrVersion     = []byte(headerVersion)
 	hdrLastEventID = []byte(headerLastEventID)
+
+	hdrTransferEncoding = []byte(fasthttp.HeaderTransferEncoding)
+	hdrContentLength    = []byte(fasthttp.HeaderContentLength)
 )
 
 // parseAccept reports which of the two MCP response types an Accept header
@@ -190,6 +208,12 @@ func newOriginMatcher(allowed []string) originMatcher {
 		}
 	}
 	return m
+}
+
+// allowReq reports whether a request's Origin headers are allowed: at
+// most one, and allowed. It does not allocate.
+func (m *originMatcher) allowReq(r *reqHeaders) bool {
+	return r.origins <= 1 && m.allow(r.origin)
 }
 
 // allow reports whether an Origin header value is allowed; an empty one
