@@ -25,7 +25,10 @@ import (
 //     client sending its request a byte at a time cannot hold a
 //     connection; equal to IdleTimeout so that a [Listener] can leave a
 //     busy connection's read deadline alone;
-//   - no WriteTimeout, so SSE responses may live as long as their stream;
+//   - no WriteTimeout (fasthttp arms it once per response, which would cut
+//     off SSE streams that are being read): each write is bounded instead
+//     by the [ConnListener]'s write timeout and, for SSE, by the writers'
+//     own deadlines (Options.WriteTimeout);
 //   - no body-buffering middleware (an etag or compress middleware on the
 //     MCP route breaks SSE);
 //   - KeepHijackedConns, so that a GET stream, written on the connection
@@ -44,7 +47,9 @@ import (
 //     MCP endpoint does.
 //
 // Callers add their own routes (e.g. /healthz) before listening, and
-// should serve it on a [Listener] (app.Listener(transport.Listener(ln))).
+// should serve it on a [ConnListener]
+// (app.Listener(transport.NewListener(ln, nil))): it survives descriptor
+// exhaustion, caps connections and bounds the writes of JSON answers.
 func NewApp(h *Handler) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "mcpfiber",
