@@ -35,6 +35,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -89,6 +90,7 @@ func run(args []string) error {
 		streamLog   = fs.Int("max-stream-log-bytes", sessions.DefaultMaxStreamEventBytes, "bytes of events a resumable stream keeps for Last-Event-ID; oldest dropped first")
 		sessionLog  = fs.Int("max-session-log-bytes", sessions.DefaultMaxSessionEventBytes, "bytes of events all of a session's resumable streams keep together; oldest dropped first")
 		metricsAddr = fs.String("metrics-addr", "", "Prometheus metrics: empty serves /metrics on --addr, host:port on a listener of their own, off for none")
+		showVer     = fs.Bool("version", false, "print the version (module version, commit) and exit")
 	)
 	fs.Usage = func() {
 		out := fs.Output()
@@ -98,6 +100,10 @@ func run(args []string) error {
 	}
 	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("MCPFIBER")); err != nil {
 		return err
+	}
+	if *showVer {
+		fmt.Println(version(debug.ReadBuildInfo()))
+		return nil
 	}
 	var command []string
 	switch rest := fs.Args(); {
