@@ -98,6 +98,9 @@ func run(args []string) error {
 		fs.PrintDefaults()
 		fmt.Fprint(out, "\nExamples:\n  mcpfiber --addr 127.0.0.1:8080 --session-idle-timeout 10m\n  mcpfiber --stdio --max-children 16 -- npx -y @modelcontextprotocol/server-everything\n")
 	}
+	if err := checkEnv(fs, "MCPFIBER", args); err != nil { // names the variable and its value
+		return err
+	}
 	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("MCPFIBER")); err != nil {
 		return err
 	}
