@@ -208,10 +208,16 @@ func run(args []string) error {
 	case <-ctx.Done():
 	}
 	stop()
-	logger.Info("shutting down", "drain_window", *drain, "grace_period", *grace)
+	nSessions, nStreams := srv.Handler().Sessions().Len(), srv.Handler().OpenStreams() // what the shutdown drains
+	logger.Info("shutting down", "sessions", nSessions, "streams", nStreams, "drain_window", *drain, "grace_period", *grace)
 	start := time.Now()
 	err := srv.Shutdown(context.Background())
 	<-serveErr
-	logger.Info("stopped", "took", time.Since(start).Round(time.Millisecond), "err", err)
+	stopped := []any{"took", time.Since(start).Round(time.Millisecond), "sessions_drained", nSessions, "streams_drained", nStreams}
+	if err != nil {
+		logger.Warn("stopped", append(stopped, "err", err)...)
+	} else {
+		logger.Info("stopped", stopped...)
+	}
 	return nil
 }
