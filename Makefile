@@ -10,11 +10,13 @@ ADDR ?= 127.0.0.1:8080
 
 ## help: list the targets
 help:
-	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  /' -e 's|\$$(ADDR)|$(ADDR)|g' -e 's|\$$(FUZZTIME)|$(FUZZTIME)|g'
 
-## run: start the server on $(ADDR) (endpoint /mcp)
-run:
-	$(GO) run . --addr $(ADDR)
+## run: build bin/mcpfiber and start it on $(ADDR) (endpoint /mcp); make waits for it and passes on SIGINT/SIGTERM
+# exec: the server replaces the recipe's shell, so it is the process make
+# waits for and signals (go run would leave it orphaned, holding the port).
+run: build
+	exec bin/mcpfiber --addr $(ADDR)
 
 ## build: build bin/mcpfiber
 build:

@@ -35,6 +35,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -89,6 +90,7 @@ func run(args []string) error {
 		streamLog   = fs.Int("max-stream-log-bytes", sessions.DefaultMaxStreamEventBytes, "bytes of events a resumable stream keeps for Last-Event-ID; oldest dropped first")
 		sessionLog  = fs.Int("max-session-log-bytes", sessions.DefaultMaxSessionEventBytes, "bytes of events all of a session's resumable streams keep together; oldest dropped first")
 		metricsAddr = fs.String("metrics-addr", "", "Prometheus metrics: empty serves /metrics on --addr, host:port on a listener of their own, off for none")
+		showVer     = fs.Bool("version", false, "print the version (module version, commit) and exit")
 	)
 	fs.Usage = func() {
 		out := fs.Output()
@@ -96,8 +98,15 @@ func run(args []string) error {
 		fs.PrintDefaults()
 		fmt.Fprint(out, "\nExamples:\n  mcpfiber --addr 127.0.0.1:8080 --session-idle-timeout 10m\n  mcpfiber --stdio --max-children 16 -- npx -y @modelcontextprotocol/server-everything\n")
 	}
+	if err := checkEnv(fs, "MCPFIBER", args); err != nil { // names the variable and its value
+		return err
+	}
 	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("MCPFIBER")); err != nil {
 		return err
+	}
+	if *showVer {
+		fmt.Println(version(debug.ReadBuildInfo()))
+		return nil
 	}
 	var command []string
 	switch rest := fs.Args(); {
@@ -199,10 +208,16 @@ func run(args []string) error {
 	case <-ctx.Done():
 	}
 	stop()
-	logger.Info("shutting down", "drain_window", *drain, "grace_period", *grace)
+	nSessions, nStreams := srv.Handler().Sessions().Len(), srv.Handler().OpenStreams() // what the shutdown drains
+	logger.Info("shutting down", "sessions", nSessions, "streams", nStreams, "drain_window", *drain, "grace_period", *grace)
 	start := time.Now()
 	err := srv.Shutdown(context.Background())
 	<-serveErr
-	logger.Info("stopped", "took", time.Since(start).Round(time.Millisecond), "err", err)
+	stopped := []any{"took", time.Since(start).Round(time.Millisecond), "sessions_drained", nSessions, "streams_drained", nStreams}
+	if err != nil {
+		logger.Warn("stopped", append(stopped, "err", err)...)
+	} else {
+		logger.Info("stopped", stopped...)
+	}
 	return nil
 }

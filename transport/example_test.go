@@ -10,8 +10,9 @@ import (
 	"github.com/mcpfiber/mcpfiber/transport"
 )
 
-// An MCP server with one tool, served at http://127.0.0.1:8080/mcp (the
-// README's library example).
+// An MCP server with one tool, served at http://127.0.0.1:8080/mcp. The
+// README's library example, examples/library, is this as a complete
+// program that drains with Handler.Shutdown on SIGINT or SIGTERM.
 func ExampleNewApp() {
 	srv := mcp.NewServer(mcp.Implementation{Name: "my-server", Version: "1.0.0"}, nil)
 	srv.AddTool(&mcp.Tool{
