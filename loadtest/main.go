@@ -390,19 +390,26 @@ func runStorm(ctx context.Context, c *config, client *load.Client, srv *load.Ser
 	}
 	start := time.Now()
 	sr, err := st.Run(ctx)
-	elapsed := time.Since(start)
+	return stormResult(sr, start, time.Since(start)), err
+}
+
+// stormResult is the Result of a storm that started at start and took
+// elapsed. An operation is a client: ops = ok (recovered) + errors
+// (failures); the requests the clients sent are counted in sr, and the
+// statuses are theirs.
+func stormResult(sr *load.StormResult, start time.Time, elapsed time.Duration) load.Result {
 	res := load.Result{Started: start, Elapsed: load.Duration(elapsed)}
 	if sr != nil {
-		res.Throughput = float64(sr.Requests) / elapsed.Seconds()
 		res.Storm = sr
-		res.Requests = sr.Requests
+		res.Requests = int64(sr.Clients)
 		res.OK = int64(sr.Recovered)
 		res.Errors = int64(sr.Failures)
+		res.Throughput = load.Round1(float64(res.Requests) / elapsed.Seconds())
 		res.Statuses = sr.Statuses
 		res.Latency = load.SummaryOf(sr.Histogram())
 		res.Buckets = load.BucketsOf(sr.Histogram(), 40)
 	}
-	return res, err
+	return res
 }
 
 // notes explains what the numbers mean where a reader may misread them.
@@ -422,6 +429,9 @@ func notes(c *config, r *load.Result) []string {
 			how = "a restart of --server-cmd (SIG" + c.signal + ")"
 		}
 		n = append(n, "sessions lost by "+how+"; latency is per-client recovery time from the moment every stale request was released")
+		if s := r.Storm; s != nil && s.Established < s.Clients {
+			n = append(n, fmt.Sprintf("%d clients could not establish a session before the storm; they count as failed", s.Clients-s.Established))
+		}
 	case "sse":
 		n = append(n, "latency is the time to open each GET stream (after its handshake)")
 	case "miss":

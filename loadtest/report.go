@@ -60,17 +60,13 @@ func writeMarkdown(w io.Writer, r *load.Result) {
 		loop = "—"
 	}
 	l := r.Latency
-	fmt.Fprintln(w, "| loop | elapsed s | ops | ok | errors | ops/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-	fmt.Fprintf(w, "| %s | %.2f | %d | %d | %d | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f |\n\n",
-		loop, timeSeconds(r.Elapsed), r.Requests, r.OK, r.Errors, r.Throughput, l.P50, l.P90, l.P99, l.P999, l.Max)
-
 	if s := r.Storm; s != nil {
-		fmt.Fprintln(w, "| clients | policy | established | recovered | failures | recovery ms | p50 ms | p99 ms | requests | wasted | 404s | 404s per client |")
-		fmt.Fprintln(w, "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
-		fmt.Fprintf(w, "| %d | %s | %d | %d | %d | %.1f | %.1f | %.1f | %d | %d | %d | %d–%d |\n\n",
-			s.Clients, s.Policy, s.Established, s.Recovered, s.Failures, s.RecoveryMs, s.P50Ms, s.P99Ms,
-			s.Requests, s.Wasted, s.NotFound, s.NotFoundMin, s.NotFoundMax)
+		writeStormMarkdown(w, r, s)
+	} else {
+		fmt.Fprintln(w, "| loop | elapsed s | ops | ok | errors | ops/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+		fmt.Fprintf(w, "| %s | %.2f | %d | %d | %d | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f |\n\n",
+			loop, timeSeconds(r.Elapsed), r.Requests, r.OK, r.Errors, r.Throughput, l.P50, l.P90, l.P99, l.P999, l.Max)
 	}
 	if s := r.Streams; s != nil {
 		fmt.Fprintln(w, "| streams wanted | opened | failed | dropped | open ms | held s | events | comments |")
@@ -99,7 +95,11 @@ func writeMarkdown(w io.Writer, r *load.Result) {
 		fmt.Fprintln(w)
 	}
 	if len(r.Statuses) > 0 {
-		fmt.Fprintln(w, "| status | count |")
+		if r.Storm != nil {
+			fmt.Fprintln(w, "| status of the requests | count |")
+		} else {
+			fmt.Fprintln(w, "| status | count |")
+		}
 		fmt.Fprintln(w, "|---|--:|")
 		for _, k := range load.SortedKeys(r.Statuses) {
 			fmt.Fprintf(w, "| %s | %d |\n", k, r.Statuses[k])
@@ -112,6 +112,22 @@ func writeMarkdown(w io.Writer, r *load.Result) {
 	if len(r.Notes) > 0 {
 		fmt.Fprintln(w)
 	}
+}
+
+// writeStormMarkdown writes a storm's two tables, each of which adds up:
+// the clients (clients = recovered + failed; the times are those of the
+// recovered ones) and the requests they sent to recover (requests =
+// useful + 404 + other failures).
+func writeStormMarkdown(w io.Writer, r *load.Result, s *load.StormResult) {
+	l := r.Latency
+	fmt.Fprintln(w, "| policy | clients | established | recovered | failed | p50 ms | p90 ms | p99 ms | all recovered ms |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %.1f | %.1f | %.1f | %.1f |\n\n",
+		s.Policy, s.Clients, s.Established, s.Recovered, s.Failures, l.P50, l.P90, l.P99, s.RecoveryMs)
+	fmt.Fprintln(w, "| requests | useful | wasted: 404 to a stale ID | wasted: other | 404s per client | establish ms | lose ms |")
+	fmt.Fprintln(w, "|--:|--:|--:|--:|---|--:|--:|")
+	fmt.Fprintf(w, "| %d | %d | %d | %d | %d–%d | %.1f | %.1f |\n\n",
+		s.Requests, s.Requests-s.Wasted, s.NotFound, s.Wasted-s.NotFound, s.NotFoundMin, s.NotFoundMax, s.EstablishMs, s.LoseMs)
 }
 
 func timeSeconds(d load.Duration) float64 { return float64(d) / 1e9 }
