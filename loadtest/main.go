@@ -502,7 +502,7 @@ func newBar(c *config, stderr io.Writer, done *atomic.Int64) *progress {
 	desc := c.scenario
 	switch {
 	case c.scenario == "storm":
-		total = int64(2 * c.clients) // established, then recovered
+		total = int64(2 * c.clients) // each client's handshake, then its recovery
 		desc = "storm: establish + recover"
 	case c.scenario == "sse":
 		total = int64(c.streams)
@@ -518,10 +518,13 @@ func newBar(c *config, stderr io.Writer, done *atomic.Int64) *progress {
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("op"),
-		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetSpinnerChangeInterval(0), // no readings of its own, only those below
 	)
+	// The rate shown is done over the time since the bar started; left
+	// unstarted, the bar starts at its first reading, which then divides
+	// what was done so far by no time at all.
+	bar.StartWithoutRender()
 	go func() { // owner: run (p.stop); exit: stop
 		defer close(p.done)
 		t := time.NewTicker(100 * time.Millisecond)
@@ -529,8 +532,15 @@ func newBar(c *config, stderr io.Writer, done *atomic.Int64) *progress {
 		for {
 			select {
 			case <-p.stopc:
-				_ = bar.Set64(done.Load())
-				_ = bar.Finish()
+				// The last reading stays on screen. A bar of known length
+				// ends at 100% only if the run did all it had to.
+				n := done.Load()
+				_ = bar.Set64(n)
+				if total < 0 || n >= total {
+					_ = bar.Finish()
+				} else {
+					_ = bar.Exit()
+				}
 				fmt.Fprintln(stderr)
 				return
 			case <-t.C:
