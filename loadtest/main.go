@@ -57,6 +57,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -81,8 +82,24 @@ func main() {
 	}
 }
 
-// scenarios lists the scenario names in the order of the usage text.
-var scenarios = []string{"miss", "handshake", "call", "sse", "storm", "churn", "modern"}
+// scenarios lists the scenarios, with a line each for the usage text.
+var scenarios = []struct{ name, help string }{
+	{"miss", "POST/GET/DELETE with an unknown session ID; each should get 404 (--methods)"},
+	{"handshake", "initialize + notifications/initialized + DELETE: one session's life per operation"},
+	{"call", "tools/call echo in established sessions, one per worker (--mode json|sse|both)"},
+	{"sse", "open --streams GET streams (one session each) and hold them for --duration"},
+	{"storm", "--clients sessions lost at once (DELETE, or --server-cmd restarted); all recover at once"},
+	{"churn", "handshake + DELETE at a fixed --rate (default 100/s); samples the server with --pid, --metrics-url"},
+	{"modern", "2026-07-28 stateless tools/call (no session); 400 -32022 if the server does not serve it"},
+}
+
+func scenarioNames() []string {
+	names := make([]string, len(scenarios))
+	for i, s := range scenarios {
+		names[i] = s.name
+	}
+	return names
+}
 
 // config is the parsed command line.
 type config struct {
@@ -139,9 +156,14 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.progress, "progress", isatty.IsTerminal(os.Stderr.Fd()), "show a progress bar on stderr")
 	fs.StringVar(&c.version, "protocol-version", load.DefaultProtocolVersion, "protocol version requested at initialize")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: loadtest [flags] <scenario>\n\nScenarios: "+strings.Join(scenarios, ", ")+
-			"\n\nExamples:\n  loadtest miss --duration 5s\n  loadtest call --mode json --rate 2000 --html call.html\n"+
+		var b strings.Builder
+		b.WriteString("Usage: loadtest [flags] <scenario>\n\nScenarios:\n")
+		for _, s := range scenarios {
+			fmt.Fprintf(&b, "  %-10s %s\n", s.name, s.help)
+		}
+		b.WriteString("\nExamples:\n  loadtest miss --duration 5s\n  loadtest call --mode json --rate 2000 --html call.html\n" +
 			"  loadtest storm --clients 10000 --server-cmd 'bin/mcpfiber --addr 127.0.0.1:8080'\n\nFlags:\n")
+		fmt.Fprint(fs.Output(), b.String())
 		fs.PrintDefaults()
 	}
 	// The scenario may come anywhere among the flags.
@@ -166,12 +188,8 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		fs.Usage()
 		return nil, errors.New("no scenario given")
 	}
-	known := false
-	for _, s := range scenarios {
-		known = known || s == c.scenario
-	}
-	if !known {
-		return nil, fmt.Errorf("unknown scenario %q (want one of %s)", c.scenario, strings.Join(scenarios, ", "))
+	if !slices.Contains(scenarioNames(), c.scenario) {
+		return nil, fmt.Errorf("unknown scenario %q (want one of %s; -h describes them)", c.scenario, strings.Join(scenarioNames(), ", "))
 	}
 	for _, m := range strings.Split(methods, ",") {
 		if m = strings.ToUpper(strings.TrimSpace(m)); m != "" {
