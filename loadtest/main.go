@@ -259,6 +259,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*load.Re
 		}
 		defer srv.Stop()
 	}
+	if err := client.Check(ctx, min(c.timeout, checkTimeout)); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%s is not answering: %w", c.url, err)
+	}
 	pid := func() int { return c.pid }
 	if c.pid == 0 && srv != nil {
 		pid = srv.Pid // the current process: storm restarts it
@@ -327,8 +333,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*load.Re
 		}
 		fmt.Fprintf(stderr, "loadtest: wrote %s\n", c.html)
 	}
+	if res.Requests > 0 && res.OK == 0 {
+		return &res, fmt.Errorf("every operation failed (%d of %d): see the statuses above", res.Errors, res.Requests)
+	}
 	return &res, nil
 }
+
+// checkTimeout bounds the check, before the run, that the target answers.
+const checkTimeout = 3 * time.Second
 
 // newOp returns the operation of a request/response scenario, after its
 // setup (call: one session per worker), and the cleanup to run after.
