@@ -38,8 +38,9 @@
 //
 // Output: a progress bar on stderr (when it is a terminal), then on stdout
 // JSON lines (one per time window, then the summary) and a Markdown table
-// (--format selects them), and with --html an HTML report with a
-// latency-over-time chart and a latency histogram.
+// (--format selects them), and with --html an HTML report with charts
+// of the latency and throughput over time and a latency histogram, as
+// inline SVG: the page loads nothing from the network.
 //
 // HTTP client: fasthttp's (see package load): it allocates nothing per
 // request, so on a small machine shared with the server the generator
