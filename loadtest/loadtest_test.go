@@ -327,21 +327,6 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
-func TestHTML(t *testing.T) {
-	srv := startServer(t)
-	path := filepath.Join(t.TempDir(), "report.html")
-	runCmd(t, context.Background(), srv.URL(), "miss", "--count", "100", "--html", path, "--format", "json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"echarts.init", `"type":"line"`, `"type":"bar"`, "p99", "latency histogram"} {
-		if !bytes.Contains(b, []byte(want)) {
-			t.Errorf("report.html lacks %q", want)
-		}
-	}
-}
-
 func TestParseErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{},

@@ -38,8 +38,9 @@
 //
 // Output: a progress bar on stderr (when it is a terminal), then on stdout
 // JSON lines (one per time window, then the summary) and a Markdown table
-// (--format selects them), and with --html an HTML report with a
-// latency-over-time chart and a latency histogram.
+// (--format selects them), and with --html an HTML report with charts
+// of the latency and throughput over time and a latency histogram, as
+// inline SVG: the page loads nothing from the network.
 //
 // HTTP client: fasthttp's (see package load): it allocates nothing per
 // request, so on a small machine shared with the server the generator
@@ -57,6 +58,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -81,8 +83,24 @@ func main() {
 	}
 }
 
-// scenarios lists the scenario names in the order of the usage text.
-var scenarios = []string{"miss", "handshake", "call", "sse", "storm", "churn", "modern"}
+// scenarios lists the scenarios, with a line each for the usage text.
+var scenarios = []struct{ name, help string }{
+	{"miss", "POST/GET/DELETE with an unknown session ID; each should get 404 (--methods)"},
+	{"handshake", "initialize + notifications/initialized + DELETE: one session's life per operation"},
+	{"call", "tools/call echo in established sessions, one per worker (--mode json|sse|both)"},
+	{"sse", "open --streams GET streams (one session each) and hold them for --duration"},
+	{"storm", "--clients sessions lost at once (DELETE, or --server-cmd restarted); all recover at once"},
+	{"churn", "handshake + DELETE at a fixed --rate (default 100/s); samples the server with --pid, --metrics-url"},
+	{"modern", "2026-07-28 stateless tools/call (no session); 400 -32022 if the server does not serve it"},
+}
+
+func scenarioNames() []string {
+	names := make([]string, len(scenarios))
+	for i, s := range scenarios {
+		names[i] = s.name
+	}
+	return names
+}
 
 // config is the parsed command line.
 type config struct {
@@ -139,9 +157,14 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.progress, "progress", isatty.IsTerminal(os.Stderr.Fd()), "show a progress bar on stderr")
 	fs.StringVar(&c.version, "protocol-version", load.DefaultProtocolVersion, "protocol version requested at initialize")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: loadtest [flags] <scenario>\n\nScenarios: "+strings.Join(scenarios, ", ")+
-			"\n\nExamples:\n  loadtest miss --duration 5s\n  loadtest call --mode json --rate 2000 --html call.html\n"+
+		var b strings.Builder
+		b.WriteString("Usage: loadtest [flags] <scenario>\n\nScenarios:\n")
+		for _, s := range scenarios {
+			fmt.Fprintf(&b, "  %-10s %s\n", s.name, s.help)
+		}
+		b.WriteString("\nExamples:\n  loadtest miss --duration 5s\n  loadtest call --mode json --rate 2000 --html call.html\n" +
 			"  loadtest storm --clients 10000 --server-cmd 'bin/mcpfiber --addr 127.0.0.1:8080'\n\nFlags:\n")
+		fmt.Fprint(fs.Output(), b.String())
 		fs.PrintDefaults()
 	}
 	// The scenario may come anywhere among the flags.
@@ -166,12 +189,8 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		fs.Usage()
 		return nil, errors.New("no scenario given")
 	}
-	known := false
-	for _, s := range scenarios {
-		known = known || s == c.scenario
-	}
-	if !known {
-		return nil, fmt.Errorf("unknown scenario %q (want one of %s)", c.scenario, strings.Join(scenarios, ", "))
+	if !slices.Contains(scenarioNames(), c.scenario) {
+		return nil, fmt.Errorf("unknown scenario %q (want one of %s; -h describes them)", c.scenario, strings.Join(scenarioNames(), ", "))
 	}
 	for _, m := range strings.Split(methods, ",") {
 		if m = strings.ToUpper(strings.TrimSpace(m)); m != "" {
@@ -241,6 +260,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*load.Re
 		}
 		defer srv.Stop()
 	}
+	if err := client.Check(ctx, min(c.timeout, checkTimeout)); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%s is not answering: %w", c.url, err)
+	}
 	pid := func() int { return c.pid }
 	if c.pid == 0 && srv != nil {
 		pid = srv.Pid // the current process: storm restarts it
@@ -309,8 +334,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*load.Re
 		}
 		fmt.Fprintf(stderr, "loadtest: wrote %s\n", c.html)
 	}
+	if res.Requests > 0 && res.OK == 0 {
+		return &res, fmt.Errorf("every operation failed (%d of %d): see the statuses above", res.Errors, res.Requests)
+	}
 	return &res, nil
 }
+
+// checkTimeout bounds the check, before the run, that the target answers.
+const checkTimeout = 3 * time.Second
 
 // newOp returns the operation of a request/response scenario, after its
 // setup (call: one session per worker), and the cleanup to run after.
@@ -390,19 +421,26 @@ func runStorm(ctx context.Context, c *config, client *load.Client, srv *load.Ser
 	}
 	start := time.Now()
 	sr, err := st.Run(ctx)
-	elapsed := time.Since(start)
+	return stormResult(sr, start, time.Since(start)), err
+}
+
+// stormResult is the Result of a storm that started at start and took
+// elapsed. An operation is a client: ops = ok (recovered) + errors
+// (failures); the requests the clients sent are counted in sr, and the
+// statuses are theirs.
+func stormResult(sr *load.StormResult, start time.Time, elapsed time.Duration) load.Result {
 	res := load.Result{Started: start, Elapsed: load.Duration(elapsed)}
 	if sr != nil {
-		res.Throughput = float64(sr.Requests) / elapsed.Seconds()
 		res.Storm = sr
-		res.Requests = sr.Requests
+		res.Requests = int64(sr.Clients)
 		res.OK = int64(sr.Recovered)
 		res.Errors = int64(sr.Failures)
+		res.Throughput = load.Round1(float64(res.Requests) / elapsed.Seconds())
 		res.Statuses = sr.Statuses
 		res.Latency = load.SummaryOf(sr.Histogram())
 		res.Buckets = load.BucketsOf(sr.Histogram(), 40)
 	}
-	return res, err
+	return res
 }
 
 // notes explains what the numbers mean where a reader may misread them.
@@ -422,6 +460,9 @@ func notes(c *config, r *load.Result) []string {
 			how = "a restart of --server-cmd (SIG" + c.signal + ")"
 		}
 		n = append(n, "sessions lost by "+how+"; latency is per-client recovery time from the moment every stale request was released")
+		if s := r.Storm; s != nil && s.Established < s.Clients {
+			n = append(n, fmt.Sprintf("%d clients could not establish a session before the storm; they count as failed", s.Clients-s.Established))
+		}
 	case "sse":
 		n = append(n, "latency is the time to open each GET stream (after its handshake)")
 	case "miss":
@@ -492,7 +533,7 @@ func newBar(c *config, stderr io.Writer, done *atomic.Int64) *progress {
 	desc := c.scenario
 	switch {
 	case c.scenario == "storm":
-		total = int64(2 * c.clients) // established, then recovered
+		total = int64(2 * c.clients) // each client's handshake, then its recovery
 		desc = "storm: establish + recover"
 	case c.scenario == "sse":
 		total = int64(c.streams)
@@ -508,10 +549,13 @@ func newBar(c *config, stderr io.Writer, done *atomic.Int64) *progress {
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("op"),
-		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetSpinnerChangeInterval(0), // no readings of its own, only those below
 	)
+	// The rate shown is done over the time since the bar started; left
+	// unstarted, the bar starts at its first reading, which then divides
+	// what was done so far by no time at all.
+	bar.StartWithoutRender()
 	go func() { // owner: run (p.stop); exit: stop
 		defer close(p.done)
 		t := time.NewTicker(100 * time.Millisecond)
@@ -519,8 +563,15 @@ func newBar(c *config, stderr io.Writer, done *atomic.Int64) *progress {
 		for {
 			select {
 			case <-p.stopc:
-				_ = bar.Set64(done.Load())
-				_ = bar.Finish()
+				// The last reading stays on screen. A bar of known length
+				// ends at 100% only if the run did all it had to.
+				n := done.Load()
+				_ = bar.Set64(n)
+				if total < 0 || n >= total {
+					_ = bar.Finish()
+				} else {
+					_ = bar.Exit()
+				}
 				fmt.Fprintln(stderr)
 				return
 			case <-t.C:

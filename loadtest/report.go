@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 
-	"github.com/go-echarts/go-echarts/v2/charts"
-	"github.com/go-echarts/go-echarts/v2/components"
-	"github.com/go-echarts/go-echarts/v2/opts"
+	"github.com/wcharczuk/go-chart/v2"
+	"github.com/wcharczuk/go-chart/v2/drawing"
 
 	"github.com/mcpfiber/mcpfiber/loadtest/load"
 )
@@ -60,17 +63,13 @@ func writeMarkdown(w io.Writer, r *load.Result) {
 		loop = "—"
 	}
 	l := r.Latency
-	fmt.Fprintln(w, "| loop | elapsed s | ops | ok | errors | ops/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-	fmt.Fprintf(w, "| %s | %.2f | %d | %d | %d | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f |\n\n",
-		loop, timeSeconds(r.Elapsed), r.Requests, r.OK, r.Errors, r.Throughput, l.P50, l.P90, l.P99, l.P999, l.Max)
-
 	if s := r.Storm; s != nil {
-		fmt.Fprintln(w, "| clients | policy | established | recovered | failures | recovery ms | p50 ms | p99 ms | requests | wasted | 404s | 404s per client |")
-		fmt.Fprintln(w, "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
-		fmt.Fprintf(w, "| %d | %s | %d | %d | %d | %.1f | %.1f | %.1f | %d | %d | %d | %d–%d |\n\n",
-			s.Clients, s.Policy, s.Established, s.Recovered, s.Failures, s.RecoveryMs, s.P50Ms, s.P99Ms,
-			s.Requests, s.Wasted, s.NotFound, s.NotFoundMin, s.NotFoundMax)
+		writeStormMarkdown(w, r, s)
+	} else {
+		fmt.Fprintln(w, "| loop | elapsed s | ops | ok | errors | ops/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+		fmt.Fprintf(w, "| %s | %.2f | %d | %d | %d | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f |\n\n",
+			loop, timeSeconds(r.Elapsed), r.Requests, r.OK, r.Errors, r.Throughput, l.P50, l.P90, l.P99, l.P999, l.Max)
 	}
 	if s := r.Streams; s != nil {
 		fmt.Fprintln(w, "| streams wanted | opened | failed | dropped | open ms | held s | events | comments |")
@@ -99,7 +98,11 @@ func writeMarkdown(w io.Writer, r *load.Result) {
 		fmt.Fprintln(w)
 	}
 	if len(r.Statuses) > 0 {
-		fmt.Fprintln(w, "| status | count |")
+		if r.Storm != nil {
+			fmt.Fprintln(w, "| status of the requests | count |")
+		} else {
+			fmt.Fprintln(w, "| status | count |")
+		}
 		fmt.Fprintln(w, "|---|--:|")
 		for _, k := range load.SortedKeys(r.Statuses) {
 			fmt.Fprintf(w, "| %s | %d |\n", k, r.Statuses[k])
@@ -114,84 +117,241 @@ func writeMarkdown(w io.Writer, r *load.Result) {
 	}
 }
 
+// writeStormMarkdown writes a storm's two tables, each of which adds up:
+// the clients (clients = recovered + failed; the times are those of the
+// recovered ones) and the requests they sent to recover (requests =
+// useful + 404 + other failures).
+func writeStormMarkdown(w io.Writer, r *load.Result, s *load.StormResult) {
+	l := r.Latency
+	fmt.Fprintln(w, "| policy | clients | established | recovered | failed | p50 ms | p90 ms | p99 ms | all recovered ms |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %.1f | %.1f | %.1f | %.1f |\n\n",
+		s.Policy, s.Clients, s.Established, s.Recovered, s.Failures, l.P50, l.P90, l.P99, s.RecoveryMs)
+	fmt.Fprintln(w, "| requests | useful | wasted: 404 to a stale ID | wasted: other | 404s per client | establish ms | lose ms |")
+	fmt.Fprintln(w, "|--:|--:|--:|--:|---|--:|--:|")
+	fmt.Fprintf(w, "| %d | %d | %d | %d | %d–%d | %.1f | %.1f |\n\n",
+		s.Requests, s.Requests-s.Wasted, s.NotFound, s.Wasted-s.NotFound, s.NotFoundMin, s.NotFoundMax, s.EstablishMs, s.LoseMs)
+}
+
 func timeSeconds(d load.Duration) float64 { return float64(d) / 1e9 }
 
 // writeHTML writes a page with the latency over time (p50, p90, p99, max
-// per window, and the throughput) and the latency histogram.
+// per window, and the throughput) and the latency histogram. The charts
+// are inline SVG drawn here (go-chart), so the page needs nothing from
+// the network: it can be opened offline, mailed, or attached to an issue.
 func writeHTML(path string, r *load.Result) error {
-	page := components.NewPage()
-	page.SetPageTitle("loadtest " + r.Scenario)
+	var b bytes.Buffer
+	if err := renderHTML(&b, r); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
 
-	title := fmt.Sprintf("loadtest %s → %s", r.Scenario, r.URL)
-	sub := fmt.Sprintf("%d ops, %d errors, %.0f ops/s; p50 %.3f ms, p99 %.3f ms, max %.3f ms",
-		r.Requests, r.Errors, r.Throughput, r.Latency.P50, r.Latency.P99, r.Latency.Max)
+// report is what htmlPage shows.
+type report struct {
+	Title, Summary string
+	// Inline SVG, or "": the charts over time need two windows, the
+	// histogram one operation.
+	LatencyChart, RateChart, Histogram template.HTML
+	Statuses                           []statusRow
+	Notes                              []string
+}
+
+type statusRow struct {
+	Status string
+	Count  int64
+}
+
+var htmlPage = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{{.Title}}</title>
+<style>
+body { font-family: sans-serif; margin: 1.5em; color: #222; }
+svg { max-width: 100%; height: auto; display: block; }
+table { border-collapse: collapse; }
+td, th { border: 1px solid #ccc; padding: 2px 10px; }
+td.n { text-align: right; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<p>{{.Summary}}</p>
+{{if .LatencyChart}}<h2>Latency over time</h2>
+<p>p50, p90, p99 and max of each window, in ms.</p>
+{{.LatencyChart}}
+<h2>Throughput over time</h2>
+<p>Operations completed per second, in each window.</p>
+{{.RateChart}}
+{{else}}<p>No charts over time: the run lasted less than two windows (--window).</p>
+{{end}}{{if .Histogram}}<h2>Latency histogram</h2>
+<p>Operations by latency (ms), in log-spaced buckets.</p>
+{{.Histogram}}
+{{end}}{{if .Statuses}}<h2>Statuses</h2>
+<table><tr><th>status</th><th>count</th></tr>
+{{range .Statuses}}<tr><td>{{.Status}}</td><td class="n">{{.Count}}</td></tr>
+{{end}}</table>
+{{end}}{{if .Notes}}<ul>
+{{range .Notes}}<li>{{.}}</li>
+{{end}}</ul>
+{{end}}</body>
+</html>
+`))
+
+// renderHTML writes the report page of r to w.
+func renderHTML(w io.Writer, r *load.Result) error {
+	rep := report{
+		Title: fmt.Sprintf("loadtest %s → %s", r.Scenario, r.URL),
+		Summary: fmt.Sprintf("%d ops, %d errors, %.0f ops/s; p50 %.3f ms, p99 %.3f ms, max %.3f ms",
+			r.Requests, r.Errors, r.Throughput, r.Latency.P50, r.Latency.P99, r.Latency.Max),
+		Notes: r.Notes,
+	}
 	if s := r.Storm; s != nil {
-		sub = fmt.Sprintf("%d clients (%s): recovered %d, failures %d, recovery %.1f ms, wasted %d, 404s per client %d–%d",
-			s.Clients, s.Policy, s.Recovered, s.Failures, s.RecoveryMs, s.Wasted, s.NotFoundMin, s.NotFoundMax)
+		rep.Summary = fmt.Sprintf("%d clients (%s): recovered %d, failed %d, all recovered in %.1f ms; %d requests, %d wasted, 404s per client %d–%d",
+			s.Clients, s.Policy, s.Recovered, s.Failures, s.RecoveryMs, s.Requests, s.Wasted, s.NotFoundMin, s.NotFoundMax)
 	}
-
-	if len(r.Windows) > 0 {
-		line := charts.NewLine()
-		line.SetGlobalOptions(
-			charts.WithTitleOpts(opts.Title{Title: title, Subtitle: sub}),
-			charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-			charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "50"}),
-			charts.WithXAxisOpts(opts.XAxis{Name: "s", Type: "category"}),
-			charts.WithYAxisOpts(opts.YAxis{Name: "latency ms", Type: "value"}),
-			charts.WithInitializationOpts(opts.Initialization{Width: "1100px", Height: "480px"}),
-			charts.WithDataZoomOpts(opts.DataZoom{Type: "slider"}),
-		)
-		line.ExtendYAxis(opts.YAxis{Name: "ops/s", Type: "value", Position: "right"})
-		xs := make([]string, len(r.Windows))
-		series := map[string][]opts.LineData{}
-		for i, w := range r.Windows {
-			xs[i] = fmt.Sprintf("%.1f", w.T)
-			series["p50"] = append(series["p50"], opts.LineData{Value: w.P50})
-			series["p90"] = append(series["p90"], opts.LineData{Value: w.P90})
-			series["p99"] = append(series["p99"], opts.LineData{Value: w.P99})
-			series["max"] = append(series["max"], opts.LineData{Value: w.Max})
-			series["ops/s"] = append(series["ops/s"], opts.LineData{Value: w.Rate, YAxisIndex: 1})
-		}
-		line.SetXAxis(xs)
-		for _, name := range []string{"p50", "p90", "p99", "max"} {
-			line.AddSeries(name, series[name])
-		}
-		line.AddSeries("ops/s", series["ops/s"], charts.WithLineChartOpts(opts.LineChart{YAxisIndex: 1}))
-		page.AddCharts(line)
+	for _, k := range load.SortedKeys(r.Statuses) {
+		rep.Statuses = append(rep.Statuses, statusRow{k, r.Statuses[k]})
 	}
-
+	if len(r.Windows) >= 2 {
+		var err error
+		if rep.LatencyChart, rep.RateChart, err = timeCharts(r.Windows); err != nil {
+			return fmt.Errorf("html report: charts over time: %w", err)
+		}
+	}
 	if len(r.Buckets) > 0 {
-		bar := charts.NewBar()
-		htitle := "latency histogram"
-		if len(r.Windows) == 0 {
-			htitle = title + ": " + htitle
+		svg, err := histogramChart(r.Buckets)
+		if err != nil {
+			return fmt.Errorf("html report: histogram: %w", err)
 		}
-		bar.SetGlobalOptions(
-			charts.WithTitleOpts(opts.Title{Title: htitle, Subtitle: sub}),
-			charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-			charts.WithXAxisOpts(opts.XAxis{Name: "ms", Type: "category"}),
-			charts.WithYAxisOpts(opts.YAxis{Name: "count", Type: "value"}),
-			charts.WithInitializationOpts(opts.Initialization{Width: "1100px", Height: "420px"}),
-		)
-		xs := make([]string, len(r.Buckets))
-		ys := make([]opts.BarData, len(r.Buckets))
-		for i, b := range r.Buckets {
-			xs[i] = fmt.Sprintf("%s–%s", fmtMs(b.FromMs), fmtMs(b.ToMs))
-			ys[i] = opts.BarData{Value: b.Count}
-		}
-		bar.SetXAxis(xs).AddSeries("operations", ys)
-		page.AddCharts(bar)
+		rep.Histogram = svg
 	}
+	return htmlPage.Execute(w, rep)
+}
 
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+// timeCharts draws, as SVG, the latency percentiles of each window (ms)
+// and, below, the operations per second of each window.
+func timeCharts(ws []load.Window) (latency, rate template.HTML, err error) {
+	xs := make([]float64, len(ws))
+	var p50, p90, p99, mx, rs []float64
+	var maxMs, maxRate float64
+	for i, w := range ws {
+		xs[i] = w.T
+		p50, p90, p99, mx = append(p50, w.P50), append(p90, w.P90), append(p99, w.P99), append(mx, w.Max)
+		rs = append(rs, w.Rate)
+		maxMs, maxRate = max(maxMs, w.Max), max(maxRate, w.Rate)
 	}
-	if err := page.Render(f); err != nil {
-		f.Close()
-		return err
+	line := func(name string, ys []float64, hex string) chart.Series {
+		return chart.ContinuousSeries{Name: name, XValues: xs, YValues: ys,
+			Style: chart.Style{StrokeColor: drawing.ColorFromHex(hex), StrokeWidth: 2}}
 	}
-	return f.Close()
+	_, xTicks := axis(0, xs[len(xs)-1])
+	_, msTicks := axis(0, maxMs)
+	_, rateTicks := axis(0, maxRate)
+	lat := chart.Chart{
+		Width: 1100, Height: 440,
+		Background: chart.Style{Padding: chart.Box{Top: 50, Left: 20, Right: 20, Bottom: 10}},
+		XAxis:      chart.XAxis{Name: "seconds since the start", Ticks: xTicks},
+		YAxis:      chart.YAxis{Name: "latency ms", Ticks: msTicks},
+		Series: []chart.Series{
+			line("p50", p50, "2b8a3e"),
+			line("p90", p90, "1c7ed6"),
+			line("p99", p99, "e67700"),
+			line("max", mx, "c92a2a"),
+		},
+	}
+	lat.Elements = []chart.Renderable{chart.LegendThin(&lat)}
+	if latency, err = renderSVG(lat.Render); err != nil {
+		return "", "", err
+	}
+	thr := chart.Chart{
+		Width: 1100, Height: 260,
+		Background: chart.Style{Padding: chart.Box{Top: 20, Left: 20, Right: 20, Bottom: 10}},
+		XAxis:      chart.XAxis{Name: "seconds since the start", Ticks: xTicks},
+		YAxis:      chart.YAxis{Name: "ops/s", Ticks: rateTicks},
+		Series:     []chart.Series{line("ops/s", rs, "495057")},
+	}
+	if rate, err = renderSVG(thr.Render); err != nil {
+		return "", "", err
+	}
+	return latency, rate, nil
+}
+
+// histogramChart draws the latency buckets as SVG bars, one per bucket,
+// with the bucket bounds (ms) on the x axis: about a dozen of them, so
+// that the labels do not overlap. The buckets are log-spaced, so the
+// axis is a log scale.
+func histogramChart(bs []load.Bucket) (template.HTML, error) {
+	n := len(bs)
+	xs, ys := make([]float64, n), make([]float64, n)
+	var maxCount float64
+	for i, b := range bs {
+		xs[i], ys[i] = float64(i), float64(b.Count)
+		maxCount = max(maxCount, ys[i])
+	}
+	// Bar i spans [i-0.5, i+0.5]: a tick at each labelled edge.
+	every := (n + 11) / 12
+	var xTicks []chart.Tick
+	for i := 0; i < n; i += every {
+		xTicks = append(xTicks, chart.Tick{Value: float64(i) - 0.5, Label: fmtMs(bs[i].FromMs)})
+	}
+	xTicks = append(xTicks, chart.Tick{Value: float64(n) - 0.5, Label: fmtMs(bs[n-1].ToMs)})
+	_, countTicks := axis(0, maxCount)
+	blue := drawing.ColorFromHex("1c7ed6")
+	graph := chart.Chart{
+		Width: 1100, Height: 420,
+		Background: chart.Style{Padding: chart.Box{Top: 30, Left: 20, Right: 20, Bottom: 10}},
+		XAxis:      chart.XAxis{Name: "latency ms (log scale)", Ticks: xTicks},
+		YAxis:      chart.YAxis{Name: "operations", Ticks: countTicks},
+		Series: []chart.Series{chart.HistogramSeries{
+			Name:        "operations",
+			InnerSeries: chart.ContinuousSeries{XValues: xs, YValues: ys},
+			Style:       chart.Style{FillColor: blue, StrokeColor: drawing.ColorWhite, StrokeWidth: 1},
+		}},
+	}
+	return renderSVG(graph.Render)
+}
+
+// axis returns a range from lo to a round number at or above hi, and
+// about five ticks at round steps (1, 2 or 5 × 10ⁿ) across it.
+func axis(lo, hi float64) (chart.Range, []chart.Tick) {
+	if hi <= lo {
+		hi = lo + 1
+	}
+	step := math.Pow(10, math.Floor(math.Log10((hi-lo)/5)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if (hi-lo)/(m*step) <= 6.01 {
+			step *= m
+			break
+		}
+	}
+	top := lo + math.Ceil((hi-lo)/step-0.02)*step // a point 2% of a step over the top is drawn just off it
+	var ticks []chart.Tick
+	for i := 0; lo+float64(i)*step <= top+step/2; i++ {
+		v := lo + float64(i)*step
+		ticks = append(ticks, chart.Tick{Value: v, Label: numFormat(v)})
+	}
+	return &chart.ContinuousRange{Min: lo, Max: top}, ticks
+}
+
+// renderSVG renders a go-chart chart as SVG, for inlining in the page.
+func renderSVG(render func(chart.RendererProvider, io.Writer) error) (template.HTML, error) {
+	var b bytes.Buffer
+	if err := render(chart.SVG, &b); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil // #nosec: go-chart's output, of our numbers and fixed names
+}
+
+// numFormat formats an axis tick: few digits, no exponent, no trailing
+// zeros.
+func numFormat(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 3, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
 }
 
 func fmtMs(v float64) string {

@@ -2,6 +2,7 @@ package load
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -135,6 +136,38 @@ func (c *Client) ProtocolVersion() string { return c.version }
 // CloseIdleConnections closes the pooled keep-alive connections. Call it
 // after the server restarted, as a client notices closed connections.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// Check tells whether the endpoint answers HTTP at all, within timeout:
+// it connects, then sends one DELETE with a session ID no server knows.
+// Any HTTP answer will do (404 from a server with sessions, 405 from one
+// without); it returns the error of the connect (e.g. "dial tcp
+// 127.0.0.1:8080: connect: connection refused") or of the request.
+func (c *Client) Check(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	conn.Close()
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(c.url)
+	req.Header.SetMethod(fasthttp.MethodDelete)
+	req.Header.SetBytesKV(hdrSessionID, []byte("00000000000000000000000000000000"))
+	req.Header.SetBytesKV(hdrVersion, []byte(c.version))
+	deadline, _ := ctx.Deadline()
+	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
+		if errors.Is(err, fasthttp.ErrTimeout) {
+			return fmt.Errorf("no HTTP answer within %s", timeout)
+		}
+		return err
+	}
+	return nil
+}
 
 // A Response summarises one HTTP exchange.
 type Response struct {

@@ -104,7 +104,7 @@ type Sampler struct {
 
 // Sample takes one sample now and keeps it.
 func (s *Sampler) Sample(ctx context.Context) ProcSample {
-	p := ProcSample{T: time.Since(s.Start).Seconds()}
+	p := ProcSample{T: Round3(time.Since(s.Start).Seconds())}
 	if s.Pid != nil {
 		if pid := s.Pid(); pid > 0 {
 			p.RSSBytes, p.Threads, _ = ReadProc(pid)

@@ -30,8 +30,10 @@ type Recorder struct {
 	mu       sync.Mutex // guards the fields below
 	total    *hdrhistogram.Histogram
 	cur      *hdrhistogram.Histogram
+	prev     *hdrhistogram.Histogram // the last closed window (see Result)
 	curIdx   int
 	curErrs  int64
+	prevErrs int64
 	windows  []Window
 	ok, errs int64
 	statuses map[string]int64
@@ -45,7 +47,7 @@ func NewRecorder(start time.Time, window time.Duration) *Recorder {
 	}
 	return &Recorder{
 		start: start, window: window,
-		total: newHist(), cur: newHist(),
+		total: newHist(), cur: newHist(), prev: newHist(),
 		statuses: make(map[string]int64),
 	}
 }
@@ -77,8 +79,9 @@ func (r *Recorder) Record(intended, end time.Time, ok bool, status string) {
 func (r *Recorder) rollLocked(idx int) {
 	for r.curIdx < idx {
 		r.windows = append(r.windows, windowOf(r.cur, r.curIdx, r.window, r.curErrs))
+		r.prev, r.cur = r.cur, r.prev
 		r.cur.Reset()
-		r.curErrs = 0
+		r.prevErrs, r.curErrs = r.curErrs, 0
 		r.curIdx++
 	}
 }
@@ -86,10 +89,10 @@ func (r *Recorder) rollLocked(idx int) {
 func windowOf(h *hdrhistogram.Histogram, idx int, width time.Duration, errs int64) Window {
 	n := h.TotalCount()
 	w := Window{
-		T:      (time.Duration(idx+1) * width).Seconds(),
+		T:      Round3((time.Duration(idx+1) * width).Seconds()),
 		Count:  n,
 		Errors: errs,
-		Rate:   float64(n) / width.Seconds(),
+		Rate:   Round1(float64(n) / width.Seconds()),
 	}
 	if n > 0 {
 		w.P50 = ms(h.ValueAtQuantile(50))
@@ -101,6 +104,13 @@ func windowOf(h *hdrhistogram.Histogram, idx int, width time.Duration, errs int6
 }
 
 func ms(us int64) float64 { return float64(us) / 1e3 }
+
+// Round3 rounds x to 3 decimals: seconds to the millisecond, milliseconds
+// to the microsecond, as every time in a Result is.
+func Round3(x float64) float64 { return math.Round(x*1e3) / 1e3 }
+
+// Round1 rounds x to 1 decimal, as every rate in a Result is.
+func Round1(x float64) float64 { return math.Round(x*10) / 10 }
 
 // Result returns what was recorded, the partial window included, as of
 // now.
@@ -120,17 +130,28 @@ func (r *Recorder) Result(now time.Time) Result {
 		Buckets:  BucketsOf(r.total, 40),
 	}
 	if elapsed > 0 {
-		res.Throughput = float64(res.Requests) / elapsed.Seconds()
+		res.Throughput = Round1(float64(res.Requests) / elapsed.Seconds())
 	}
 	for k, v := range r.statuses {
 		res.Statuses[k] = v
 	}
 	if r.cur.TotalCount() > 0 {
-		w := windowOf(r.cur, r.curIdx, r.window, r.curErrs)
 		// The last window is partial: its rate is over the time it covers.
-		if part := elapsed - time.Duration(r.curIdx)*r.window; part > 0 && part < r.window {
-			w.T = elapsed.Seconds()
-			w.Rate = float64(w.Count) / part.Seconds()
+		// A sliver of a window (the few operations that ended just after
+		// the last full one) would show an absurd rate, so it is merged
+		// into the window before it.
+		part := elapsed - time.Duration(r.curIdx)*r.window
+		h, idx, errs, width := r.cur, r.curIdx, r.curErrs, part
+		if part < r.window/10 && len(res.Windows) > 0 && len(r.windows) == r.curIdx {
+			h = hdrhistogram.Import(r.prev.Export())
+			h.Merge(r.cur)
+			idx, errs, width = r.curIdx-1, r.prevErrs+r.curErrs, r.window+part
+			res.Windows = res.Windows[:len(res.Windows)-1]
+		}
+		w := windowOf(h, idx, r.window, errs)
+		if width > 0 && width != r.window {
+			w.T = Round3(elapsed.Seconds())
+			w.Rate = Round1(float64(w.Count) / width.Seconds())
 		}
 		res.Windows = append(res.Windows, w)
 	}

@@ -70,8 +70,10 @@ type Storm struct {
 	// client's (which arms a timer per waiter); every client is still
 	// released at the same moment and its wait counts in its recovery.
 	InFlight int
-	// Progress, if set, is incremented as clients are established and as
-	// they recover.
+	// Progress, if set, is incremented once per client when its
+	// handshake is over (established or not), and once more when its
+	// recovery is over (recovered, failed, or never started for want of
+	// a session): it reaches 2×Clients when the storm is over.
 	Progress *atomic.Int64
 }
 
@@ -144,6 +146,7 @@ func (s *Storm) Run(ctx context.Context) (*StormResult, error) {
 	var mu sync.Mutex
 	forEach(ctx, s.Clients, s.EstablishConcurrency, func(i int) {
 		sid, version, failed := s.Client.Handshake(int64(i + 1))
+		s.progress(1)
 		if failed != nil {
 			mu.Lock()
 			if firstErr == nil {
@@ -153,9 +156,6 @@ func (s *Storm) Run(ctx context.Context) (*StormResult, error) {
 			return
 		}
 		clients[i] = &stormClient{sid: sid, version: version}
-		if s.Progress != nil {
-			s.Progress.Add(1)
-		}
 	})
 	res.EstablishMs = msSince(t0)
 	live := clients[:0:0]
@@ -165,6 +165,9 @@ func (s *Storm) Run(ctx context.Context) (*StormResult, error) {
 		}
 	}
 	res.Established = len(live)
+	if ctx.Err() == nil {
+		s.progress(int64(s.Clients - len(live))) // no session: nothing to recover
+	}
 	if len(live) == 0 {
 		if firstErr == nil {
 			firstErr = ctx.Err()
@@ -221,10 +224,8 @@ func (s *Storm) Run(ctx context.Context) (*StormResult, error) {
 			statusMu.Unlock()
 			if ok {
 				recovered.Add(1)
-				if s.Progress != nil {
-					s.Progress.Add(1)
-				}
 			}
+			s.progress(1)
 		}()
 	}
 	start = time.Now()
@@ -247,6 +248,12 @@ func (s *Storm) Run(ctx context.Context) (*StormResult, error) {
 		res.NotFoundMax = max(res.NotFoundMax, c.notFound)
 	}
 	return res, ctx.Err()
+}
+
+func (s *Storm) progress(n int64) {
+	if s.Progress != nil && n > 0 {
+		s.Progress.Add(n)
+	}
 }
 
 // Histogram returns the per-client recovery times (µs).

@@ -133,7 +133,7 @@ hold:
 	}
 	tick.Stop()
 	end.Stop()
-	sr.HeldS = time.Since(heldFrom).Seconds()
+	sr.HeldS = Round3(time.Since(heldFrom).Seconds())
 	sr.Dropped = int(dropped.Load())
 	cancel()
 	for _, hs := range streams {
