@@ -103,7 +103,7 @@ type ListenerStats struct {
 // which returns it and makes Serve fail: Accept waits 5ms, doubling up to
 // 1s, as net/http's Server.Serve does, and tries again, so connections
 // already open are closed in the meantime and free descriptors. Close ends
-// the wait at once, and Accept returns the wrapped listener's close error.
+// the wait at once, and Accept then returns net.ErrClosed.
 //
 // Connection cap. Each accepted connection counts until its first Close,
 // including a hijacked GET-stream connection that our code closes. Past
