@@ -250,12 +250,12 @@ func (ex *modernExchange) complete(id []byte, result []byte, jerr *jsonrpc.Error
 	var resp []byte
 	status := fasthttp.StatusOK
 	switch {
-	case mcp.IsCancelled(jerr):
-	case jerr != nil:
+	case jerr == nil:
+		resp = jsonrpc.AppendResult(nil, id, result)
+	case errors.Is(jerr, mcp.ErrNoResponse):
+	default:
 		resp = jsonrpc.AppendError(nil, id, jerr)
 		status = modernStatus(jerr.Code)
-	default:
-		resp = jsonrpc.AppendResult(nil, id, result)
 	}
 	ex.mu.Lock()
 	defer ex.mu.Unlock()

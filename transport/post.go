@@ -436,12 +436,12 @@ func (ex *exchange) switchToSSELocked() {
 func (ex *exchange) complete(c *mcp.Call, result []byte, jerr *jsonrpc.Error) {
 	var resp []byte
 	switch {
-	case mcp.IsCancelled(jerr):
-		// no response for a cancelled request
-	case jerr != nil:
-		resp = jsonrpc.AppendError(nil, c.ID, jerr)
-	default:
+	case jerr == nil:
 		resp = jsonrpc.AppendResult(nil, c.ID, result)
+	case errors.Is(jerr, mcp.ErrNoResponse):
+		// no response for a cancelled request
+	default:
+		resp = jsonrpc.AppendError(nil, c.ID, jerr)
 	}
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
