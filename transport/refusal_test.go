@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -10,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	json "github.com/goccy/go-json"
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
 	"github.com/mcpfiber/mcpfiber/mcp"
 	"github.com/mcpfiber/mcpfiber/sessions"
 )
@@ -232,4 +236,150 @@ func TestRefusalObservedLimits(t *testing.T) {
 	rec.take()
 	statusCase{name: "after Shutdown", method: "POST", sid: sid, body: pingBody, status: 404}.check(t, ts)
 	rec.expect(t, "after Shutdown", observed{404, RefusalSessionNotFound})
+}
+
+// TestRefusalTable checks every entry of the refusal table: a 4xx or 503
+// status, a reason, a prebuilt body that is the entry's error with
+// "id":null, Allow on every 405 and only there, Retry-After on every 503.
+func TestRefusalTable(t *testing.T) {
+	ownBody := map[refusalKind]bool{ // writers always bring the error
+		refuseInvalidMessage: true, refuseModernUnsupported: true,
+		refuseModernMethodNotFound: true, refuseModernInvalid: true,
+	}
+	for k := refuseNone + 1; k < numRefusalKinds; k++ {
+		r := refusals[k]
+		if r.status < 400 || r.status >= 500 && r.status != http.StatusServiceUnavailable {
+			t.Errorf("refusals[%d]: status %d, want 4xx or 503", k, r.status)
+		}
+		if int(r.reason) >= NumRefusals {
+			t.Errorf("refusals[%d]: reason %d out of range", k, r.reason)
+		}
+		if (r.allow != "") != (r.status == http.StatusMethodNotAllowed) {
+			t.Errorf("refusals[%d]: status %d with Allow %q", k, r.status, r.allow)
+		}
+		if r.retryAfter != (r.status == http.StatusServiceUnavailable) {
+			t.Errorf("refusals[%d]: status %d with retryAfter %v", k, r.status, r.retryAfter)
+		}
+		if ownBody[k] {
+			if r.err != nil || r.body != nil {
+				t.Errorf("refusals[%d]: an error of its own (%v), want none", k, r.err)
+			}
+			continue
+		}
+		if r.err == nil {
+			t.Errorf("refusals[%d]: no error", k)
+			continue
+		}
+		if e := decodeError(t, r.body); e.Error.Code != r.err.Code || e.Error.Message != r.err.Message || string(e.ID) != "null" {
+			t.Errorf("refusals[%d]: body %s, want %v with id null", k, r.body, r.err)
+		}
+	}
+	if r := refusals[refuseNone]; r.status != 0 || r.err != nil || r.body != nil {
+		t.Errorf("refusals[refuseNone] = %+v, want the zero refusal", r)
+	}
+}
+
+// TestModernRefusal checks the status a 2026-07-28 error response is sent
+// with, by code (2026-07-28 basic/transports).
+func TestModernRefusal(t *testing.T) {
+	for _, c := range []struct {
+		code   int64
+		status int
+	}{
+		{jsonrpc.CodeMethodNotFound, 404},
+		{jsonrpc.CodeInvalidParams, 400},
+		{jsonrpc.CodeInvalidRequest, 400},
+		{jsonrpc.CodeParseError, 400},
+		{mcp.CodeHeaderMismatch, 400},
+		{mcp.CodeMissingRequiredClientCapability, 400},
+		{mcp.CodeUnsupportedProtocolVersion, 400},
+		{jsonrpc.CodeInternalError, 200},
+		{jsonrpc.CodeServerError, 200},
+		{mcp.CodeResourceNotFound, 200},
+	} {
+		status := http.StatusOK
+		if k := modernRefusal(c.code); k != refuseNone {
+			status = refusals[k].status
+		}
+		if status != c.status {
+			t.Errorf("modernRefusal(%d): status %d, want %d", c.code, status, c.status)
+		}
+	}
+}
+
+// TestRawRefusal checks the ConnListener's prebuilt 503, built from its
+// table entry, as an HTTP client reads it.
+func TestRawRefusal(t *testing.T) {
+	var resp fasthttp.Response
+	if err := resp.Read(bufio.NewReader(bytes.NewReader(refusedResponse))); err != nil {
+		t.Fatalf("refusedResponse %q: %v", refusedResponse, err)
+	}
+	if resp.StatusCode() != http.StatusServiceUnavailable || string(resp.Header.Peek("Retry-After")) != strconv.Itoa(int(DefaultRetryAfter/time.Second)) ||
+		!resp.ConnectionClose() || string(resp.Header.ContentType()) != ctJSONValue || string(resp.Body()) != string(refusals[refuseConnections].body) {
+		t.Errorf("refusedResponse = %q", refusedResponse)
+	}
+}
+
+// A sentinelBackend's Initialize returns err (a copy of a sentinel, or
+// another error).
+type sentinelBackend struct {
+	*mcp.Server
+	err *jsonrpc.Error
+}
+
+func (b sentinelBackend) Initialize(json.RawMessage) ([]byte, *mcp.SessionState, *jsonrpc.Error) {
+	return nil, nil, b.err
+}
+
+// TestUnavailableByValue checks that a backend's ErrUnavailable is matched
+// by code and message, not by pointer: a copy gets 503 with Retry-After;
+// another -32000 error is the initialize's answer (200).
+func TestUnavailableByValue(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		err    *jsonrpc.Error
+		status int
+	}{
+		{"ErrUnavailable", ErrUnavailable, 503},
+		{"a copy", &jsonrpc.Error{Code: ErrUnavailable.Code, Message: ErrUnavailable.Message}, 503},
+		{"another -32000", jsonrpc.NewError(jsonrpc.CodeServerError, "no"), 200},
+	} {
+		rec := &refusalRecorder{}
+		srv := mcp.NewServer(mcp.Implementation{Name: "t", Version: "1"}, nil)
+		h := NewHandler(sentinelBackend{srv, c.err}, &Options{Observer: rec, Logger: discardLogger})
+		ctx := newRequestCtx(fasthttp.MethodPost, []byte(initBody(mcp.Version20251125)), "Content-Type", ctJSONValue, "Accept", acceptBoth)
+		h.ServeFastHTTP(ctx)
+		_ = h.Shutdown(context.Background(), 0)
+		if got := ctx.Response.StatusCode(); got != c.status {
+			t.Errorf("%s: status %d, want %d (body %s)", c.name, got, c.status, ctx.Response.Body())
+		}
+		if e := decodeError(t, ctx.Response.Body()); e.Error.Message != c.err.Message || string(e.ID) != "0" {
+			t.Errorf("%s: body %s, want the error with the initialize's id", c.name, ctx.Response.Body())
+		}
+		want := observed{}
+		if c.status == 503 {
+			want = observed{503, RefusalUnavailable}
+			if got := string(ctx.Response.Header.Peek("Retry-After")); got == "" {
+				t.Errorf("%s: no Retry-After", c.name)
+			}
+		}
+		rec.expect(t, c.name, want)
+	}
+}
+
+// TestNoResponseByValue checks that both exchanges send nothing for
+// mcp.ErrNoResponse, matched by value: a copy of it is no response too.
+func TestNoResponseByValue(t *testing.T) {
+	for _, jerr := range []*jsonrpc.Error{mcp.ErrNoResponse, {Code: mcp.ErrNoResponse.Code, Message: mcp.ErrNoResponse.Message}} {
+		mex := &modernExchange{wake: make(chan struct{}, 1), decided: make(chan struct{})}
+		mex.complete([]byte("1"), nil, jerr)
+		if mex.mode != modeJSON || mex.resp != nil || mex.refusal != refuseNone {
+			t.Errorf("modernExchange.complete(%v): mode %d, resp %s, refusal %d; want JSON with no response", jerr, mex.mode, mex.resp, mex.refusal)
+		}
+		ex := &exchange{pending: 1, decided: make(chan struct{})}
+		ex.complete(&mcp.Call{ID: []byte("1")}, nil, jerr)
+		if ex.mode != modeJSON || len(ex.buffered) != 0 {
+			t.Errorf("exchange.complete(%v): mode %d, %d responses; want JSON with none", jerr, ex.mode, len(ex.buffered))
+		}
+	}
 }
