@@ -233,8 +233,8 @@ func (b *Bridge) Inline(method string) bool { return false }
 // child's response: its result, or its error as sent. Errors of the
 // bridge's own: CodeInvalidRequest when a request with the same id is in
 // flight; CodeInternalError when the child is gone (the session is
-// ending); mcp.NoResponse (no response is sent) when the client cancelled
-// it (notifications/cancelled) before the child answered.
+// ending); [mcp.ErrNoResponse] (no response is sent) when the client
+// cancelled it (notifications/cancelled) before the child answered.
 func (b *Bridge) Handle(call *mcp.Call) ([]byte, *jsonrpc.Error) {
 	c := b.childOf(call.Session)
 	if c == nil {
@@ -317,7 +317,6 @@ var (
 	errNoChild       = jsonrpc.NewError(jsonrpc.CodeInternalError, "Internal error: the session's stdio server is gone")
 	errChildGone     = jsonrpc.NewError(jsonrpc.CodeInternalError, "Internal error: the stdio server exited")
 	errDuplicateID   = jsonrpc.NewError(jsonrpc.CodeInvalidRequest, "Invalid Request: a request with this id is already in flight in this session")
-	errCancelled     = mcp.NoResponse
 	progressTokenKey = []byte(`"progressToken"`)
 )
 

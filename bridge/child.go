@@ -208,7 +208,7 @@ func (c *child) request(call *mcp.Call) ([]byte, *jsonrpc.Error) {
 	case m := <-p.resp:
 		switch {
 		case m == nil:
-			return nil, errCancelled
+			return nil, mcp.ErrNoResponse
 		case m.Error != nil:
 			return nil, m.Error
 		}

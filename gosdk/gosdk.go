@@ -287,7 +287,7 @@ func (b *Backend) Handle(call *mcp.Call) ([]byte, *jsonrpc.Error) {
 	select {
 	case resp := <-p.resp:
 		if resp == nil {
-			return nil, errCancelled
+			return nil, mcp.ErrNoResponse
 		}
 		m, jerr := fromResponse(resp)
 		if jerr != nil {
@@ -409,7 +409,6 @@ func fromResponse(resp *sdkjsonrpc.Response) (*jsonrpc.Message, *jsonrpc.Error) 
 var (
 	errClosed      = jsonrpc.NewError(jsonrpc.CodeInternalError, "Internal error: the SDK session has ended")
 	errDuplicateID = jsonrpc.NewError(jsonrpc.CodeInvalidRequest, "Invalid Request: a request with this id is already in flight in this session")
-	errCancelled   = mcp.NoResponse
 )
 
 // A pending is a client request the SDK has not answered yet.

@@ -3,6 +3,8 @@ package jsonrpc
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -240,6 +242,26 @@ func TestErrorIsAndAs(t *testing.T) {
 	e := NewError(CodeInvalidParams, "unknown tool")
 	if !e.Is(&Error{Code: CodeInvalidParams}) || e.Is(&Error{Code: CodeInternalError}) {
 		t.Errorf("Is does not match by code")
+	}
+	// A sentinel with a message matches by code and message, never by
+	// pointer; a nil *Error matches nothing.
+	sentinel := NewError(CodeServerError, "Service Unavailable: too many sessions")
+	for _, c := range []struct {
+		err  *Error
+		want bool
+	}{
+		{sentinel, true},
+		{&Error{Code: sentinel.Code, Message: sentinel.Message, Data: []byte(`{"x":1}`)}, true}, // a copy, with data
+		{NewError(CodeServerError, "Service Unavailable: the server is shutting down"), false},
+		{NewError(CodeInternalError, sentinel.Message), false},
+		{nil, false},
+	} {
+		if got := errors.Is(c.err, sentinel); got != c.want {
+			t.Errorf("errors.Is(%v, sentinel) = %v, want %v", c.err, got, c.want)
+		}
+	}
+	if !errors.Is(fmt.Errorf("wrapped: %w", NewError(CodeServerError, sentinel.Message)), sentinel) {
+		t.Errorf("errors.Is does not see a wrapped copy of the sentinel")
 	}
 	if got := AsError(e); got != e {
 		t.Errorf("AsError(*Error) = %v, want the same pointer", got)

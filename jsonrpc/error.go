@@ -53,11 +53,19 @@ func (e *Error) Error() string {
 	return "jsonrpc: " + e.Message + " (code " + strconv.FormatInt(e.Code, 10) + ")"
 }
 
-// Is reports whether target is an [*Error] with the same code, so that
-// errors.Is(err, &Error{Code: CodeInvalidParams}) matches by code.
+// Is reports whether e matches target, an [*Error], by value: the same
+// code and, when target has a message, the same message. Data is not
+// compared, and neither are pointers, so a copy of a sentinel matches it.
+//
+// A target with a code alone matches every error with that code:
+// errors.Is(err, &Error{Code: CodeInvalidParams}). A sentinel with a
+// message (mcp.ErrNoResponse, the transport's ErrUnavailable) matches only
+// errors with its code and message: many errors share a code (every
+// refusal of the transport's is CodeServerError), and a code alone would
+// make any of them the sentinel. A nil e matches nothing.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
+	return ok && e != nil && t != nil && t.Code == e.Code && (t.Message == "" || t.Message == e.Message)
 }
 
 // AsError returns err as an [*Error]: err itself when it is one (or wraps

@@ -403,15 +403,9 @@ type Call struct {
 	Out Outbound
 }
 
-// ErrCancelled is returned by [Server.Handle] when the client cancelled the
-// request with notifications/cancelled: no response may be sent
-// (2025-11-25 basic/utilities/cancellation).
-var ErrCancelled = errors.New("mcp: request cancelled by the client")
-
 // Handle answers one request of a live session (not initialize). It returns
 // the encoded result or a JSON-RPC error; when the client cancelled the
-// request, the error is one for which [IsCancelled] is true and no response
-// may be sent.
+// request, the error is [ErrNoResponse] and no response may be sent.
 func (s *Server) Handle(c *Call) (result []byte, err *jsonrpc.Error) {
 	switch c.Method {
 	case "ping":
@@ -621,7 +615,7 @@ func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverToo
 	for round := 0; ; round++ {
 		res, err := safeTool(ctx, t.handler, req)
 		if req.cancelled(ctx) {
-			return nil, errCancelled
+			return nil, ErrNoResponse
 		}
 		if err != nil {
 			var je *jsonrpc.Error
@@ -707,7 +701,7 @@ func (s *Server) needInput(ctx context.Context, r *Request, bind string, round i
 		var raw json.RawMessage
 		if err := st.call(ctx, r.outbound(), s.clientTimeout(), ir.Method, ir.Params, &raw); err != nil {
 			if r.cancelled(ctx) {
-				return nil, nil, errCancelled
+				return nil, nil, ErrNoResponse
 			}
 			return nil, nil, jsonrpc.AsError(fmt.Errorf("asking the client (%s): %w", ir.Method, err))
 		}
@@ -778,7 +772,7 @@ func (s *Server) getPrompt(c *Call) ([]byte, *jsonrpc.Error) {
 	for round := 0; ; round++ {
 		res, err := safeCall(func() (*GetPromptResult, error) { return sp.handler(ctx, req) })
 		if req.cancelled(ctx) {
-			return nil, errCancelled
+			return nil, ErrNoResponse
 		}
 		if err != nil {
 			return nil, s.eraError(c.Session, jsonrpc.AsError(err))
@@ -870,7 +864,7 @@ func (s *Server) readResource(c *Call) ([]byte, *jsonrpc.Error) {
 	for round := 0; ; round++ {
 		res, err := safeCall(func() (*ReadResourceResult, error) { return h(ctx, req) })
 		if req.cancelled(ctx) {
-			return nil, errCancelled
+			return nil, ErrNoResponse
 		}
 		if err != nil {
 			return nil, s.eraError(c.Session, jsonrpc.AsError(err))
@@ -926,7 +920,7 @@ func (s *Server) complete(c *Call) ([]byte, *jsonrpc.Error) {
 	req := &CompleteRequest{Params: &p, Request: s.newRequest(c, p.Meta)}
 	res, err := safeCall(func() (*CompleteResult, error) { return s.opts.CompletionHandler(ctx, req) })
 	if req.cancelled(ctx) {
-		return nil, errCancelled
+		return nil, ErrNoResponse
 	}
 	if err != nil {
 		return nil, s.eraError(c.Session, jsonrpc.AsError(err))
@@ -945,16 +939,16 @@ func (s *Server) complete(c *Call) ([]byte, *jsonrpc.Error) {
 	return encode(res)
 }
 
-// NoResponse is the sentinel *jsonrpc.Error a [Backend]'s Handle returns
-// when no response may be sent: the client cancelled the request with
+// ErrNoResponse is the error a [Backend]'s Handle ([Server.Handle]
+// included) or a [StatelessBackend]'s HandleStateless returns for a request
+// that must not be answered: the client cancelled it with
 // notifications/cancelled (2025-11-25 basic/utilities/cancellation: the
 // receiver SHOULD "Not send a response for the cancelled request"). The
-// transport sends nothing for it. Compare with [IsCancelled].
-var NoResponse = &jsonrpc.Error{Code: 0, Message: ErrCancelled.Error()}
-
-// errCancelled is NoResponse, by its in-package name.
-var errCancelled = NoResponse
-
-// IsCancelled reports whether err from [Server.Handle] means the client
-// cancelled the request, so that no response may be sent.
-func IsCancelled(err *jsonrpc.Error) bool { return err == errCancelled }
+// transport sends nothing for it: no message on an SSE stream, and 202
+// with no body when it leaves a POST nothing to answer.
+//
+// It is never sent, and its code, 0, is none that JSON-RPC or MCP assigns.
+// Match it with errors.Is(err, ErrNoResponse), which compares code and
+// message (see [jsonrpc.Error.Is]), never by pointer: a Backend may return
+// a copy.
+var ErrNoResponse = &jsonrpc.Error{Code: 0, Message: "mcp: no response: the client cancelled the request"}

@@ -465,7 +465,7 @@ func (s *Server) listen(st *SessionState, c *StatelessCall) ([]byte, *jsonrpc.Er
 	}
 	s.smu.Unlock()
 	if err != nil {
-		return nil, errCancelled
+		return nil, ErrNoResponse
 	}
 	defer func() {
 		s.smu.Lock()
@@ -474,7 +474,7 @@ func (s *Server) listen(st *SessionState, c *StatelessCall) ([]byte, *jsonrpc.Er
 	}()
 	select {
 	case <-st.ctx.Done():
-		return nil, errCancelled
+		return nil, ErrNoResponse
 	case <-c.Draining:
 	}
 	return encode(map[string]any{

@@ -382,7 +382,7 @@ func (ts *taskStore) run(ctx context.Context, req *CallToolRequest, t *serverToo
 		res, err := safeTool(ctx, t.handler, req)
 		if ctx.Err() != nil {
 			if tk.finishSync() {
-				return nil, errCancelled, true
+				return nil, ErrNoResponse, true
 			}
 			tk.settle(TaskCancelled, nil, nil)
 			return nil, nil, false

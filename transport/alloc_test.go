@@ -51,8 +51,8 @@ func TestNotFoundAllocs(t *testing.T) {
 				if got := ctx.Response.StatusCode(); got != fasthttp.StatusNotFound {
 					t.Fatalf("status %d, want 404 (body %s)", got, ctx.Response.Body())
 				}
-				if got := string(ctx.Response.Body()); got != string(bodySessionNotFound) {
-					t.Fatalf("body %s, want %s", got, bodySessionNotFound)
+				if got := string(ctx.Response.Body()); got != string(refusals[refuseSessionNotFound].body) {
+					t.Fatalf("body %s, want %s", got, refusals[refuseSessionNotFound].body)
 				}
 				if n := testing.AllocsPerRun(100, func() { via.serve(ctx) }); n != 0 {
 					t.Fatalf("404 path: got %v allocs/op, want 0", n)

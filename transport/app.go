@@ -97,21 +97,16 @@ func (h *Handler) Route(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 func (h *Handler) ErrorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
-		var body []byte
-		reason := RefusalOther
-		switch fe.Code {
-		case fiber.StatusRequestEntityTooLarge:
-			body, reason = bodyTooLarge, RefusalTooLarge
-		case fiber.StatusRequestHeaderFieldsTooLarge:
-			body = bodyHeaderTooLarge
-		case fiber.StatusRequestTimeout:
-			body = bodyRequestTimeout
-		}
-		if body != nil {
-			h.opts.Observer.Refused(fe.Code, reason)
-			reply(c.Context(), fe.Code, body)
-			return nil
+		for _, k := range fiberRefusals {
+			if refusals[k].status == fe.Code {
+				h.refuse(c.Context(), k)
+				return nil
+			}
 		}
 	}
 	return fiber.DefaultErrorHandler(c, err)
 }
+
+// fiberRefusals are the refusals [Handler.ErrorHandler] answers Fiber's
+// errors with, found by their status.
+var fiberRefusals = [...]refusalKind{refuseTooLarge, refuseHeaderTooLarge, refuseRequestTimeout}

@@ -40,18 +40,18 @@ func checkConsecutive(t *testing.T, evs []sseEvent, stream, from uint64) uint64 
 }
 
 // checkEventsGone checks that a GET resuming after lastID gets 400 with
-// bodyEventsGone.
+// refusals[refuseEventsGone].body.
 func checkEventsGone(t *testing.T, ts *testServer, sid, lastID string) {
 	t.Helper()
 	r := statusCase{name: "Last-Event-ID " + lastID + " (dropped)", method: "GET", sid: sid,
 		hdr: []string{"Last-Event-ID", lastID}, status: 400, code: jsonrpc.CodeServerError}.check(t, ts)
-	if string(r.body) != string(bodyEventsGone) {
-		t.Fatalf("GET after %s: body %s, want %s", lastID, r.body, bodyEventsGone)
+	if string(r.body) != string(refusals[refuseEventsGone].body) {
+		t.Fatalf("GET after %s: body %s, want %s", lastID, r.body, refusals[refuseEventsGone].body)
 	}
 }
 
 // TestResumeAfterEventsDropped: a Last-Event-ID whose following events are
-// no longer all kept (MaxStreamEventBytes) gets 400 and bodyEventsGone,
+// no longer all kept (MaxStreamEventBytes) gets 400 and refusals[refuseEventsGone].body,
 // not a replay with a gap; one whose following events are all kept
 // replays them.
 func TestResumeAfterEventsDropped(t *testing.T) {
@@ -80,11 +80,11 @@ func TestResumeAfterEventsDropped(t *testing.T) {
 	resumed.expectPriming(t, last)
 	checkNotifications(t, resumed.take(t, int(total-oldest+1)), 0, oldest, int(oldest))
 	resp.Body.Close()
-	// Unknown and future events still get bodyBadEventID.
+	// Unknown and future events still get refusals[refuseBadEventID].body.
 	for _, id := range []string{fmt.Sprintf("0_%d", total+1), "9_1"} {
 		r := ts.do(t, http.MethodGet, sid, "", "Last-Event-ID", id)
-		if r.status != http.StatusBadRequest || string(r.body) != string(bodyBadEventID) {
-			t.Errorf("Last-Event-ID %s: status %d body %s, want 400 %s", id, r.status, r.body, bodyBadEventID)
+		if r.status != http.StatusBadRequest || string(r.body) != string(refusals[refuseBadEventID].body) {
+			t.Errorf("Last-Event-ID %s: status %d body %s, want 400 %s", id, r.status, r.body, refusals[refuseBadEventID].body)
 		}
 	}
 }
@@ -103,7 +103,7 @@ const (
 // the stream's 1 MiB budget. The client gets the events up to the gap,
 // with no gap, then the end of the response (the first two were read
 // live); resuming from there gets 400
-// bodyEventsGone, and resuming from a kept event replays the rest.
+// refusals[refuseEventsGone].body, and resuming from a kept event replays the rest.
 func TestLiveGETStreamEndsOnDroppedEvents(t *testing.T) {
 	ts := newTestServer(t, nil)
 	sid := ts.initialize(t, mcp.Version20251125)
@@ -139,7 +139,7 @@ func TestLiveGETStreamEndsOnDroppedEvents(t *testing.T) {
 // (written by writeSSE): the tool sends 64 MiB of notifications to a
 // client that reads nothing, then its response. The client reads up to
 // the gap and the response ends; resuming from there gets 400
-// bodyEventsGone; the final response, the newest event, is kept and
+// refusals[refuseEventsGone].body; the final response, the newest event, is kept and
 // replays after the event before it.
 func TestLivePOSTStreamEndsOnDroppedEvents(t *testing.T) {
 	ts := newTestServer(t, nil)
@@ -199,12 +199,12 @@ func TestLivePOSTStreamEndsOnDroppedEvents(t *testing.T) {
 	}
 }
 
-// TestRefusalEventsGone: the new body is classified for observers.
+// TestRefusalEventsGone: the refusal has its own reason for observers.
 func TestRefusalEventsGone(t *testing.T) {
-	if r := refusalOf(http.StatusBadRequest, bodyEventsGone); r != RefusalEventsGone || r.String() != "events_gone" {
-		t.Fatalf("refusalOf(400, bodyEventsGone) = %v (%s), want RefusalEventsGone (events_gone)", r, r)
+	if r := refusals[refuseEventsGone]; r.status != http.StatusBadRequest || r.reason != RefusalEventsGone || r.reason.String() != "events_gone" {
+		t.Fatalf("refusals[refuseEventsGone] = %d %v (%s), want 400 RefusalEventsGone (events_gone)", r.status, r.reason, r.reason)
 	}
-	if e := decodeError(t, bodyEventsGone); e.Error.Code != jsonrpc.CodeServerError || !strings.Contains(e.Error.Message, "no longer kept") {
-		t.Fatalf("bodyEventsGone = %s", bodyEventsGone)
+	if e := decodeError(t, refusals[refuseEventsGone].body); e.Error.Code != jsonrpc.CodeServerError || !strings.Contains(e.Error.Message, "no longer kept") {
+		t.Fatalf("refusals[refuseEventsGone].body = %s", refusals[refuseEventsGone].body)
 	}
 }

@@ -28,14 +28,14 @@ import (
 // to answer such requests with 400 and close the connection; §5.2 allows
 // 400 for obs-fold. badFraming finds them in the raw header block that
 // fasthttp keeps of every request (RequestHeader.RawHeaders: it copies the
-// block while parsing, before it joins folded lines), and refuseFraming
-// answers 400 with Connection: close, so that fasthttp writes that one
-// response and closes the connection: what the client sent after it is
-// never read as a request.
+// block while parsing, before it joins folded lines), and their entries
+// of the refusal table (refuseTEWithCL…) answer 400 with Connection:
+// close, so that fasthttp writes that one response and closes the
+// connection: what the client sent after it is never read as a request.
 
-// badFraming returns the refusal body for a request whose framing is
-// ambiguous, or nil; r is what readHeaders read of h. A request built in
-// process (no raw header block) passes. It does not allocate.
+// badFraming returns the refusal for a request whose framing is
+// ambiguous, or refuseNone; r is what readHeaders read of h. A request
+// built in process (no raw header block) passes. It does not allocate.
 //
 // Most requests are cleared by counting. By the time a handler runs,
 // fasthttp has turned each line of an HTTP/1.1 header block into at most
@@ -50,10 +50,10 @@ import (
 // it spares costs ~45 ns). The others (HTTP/1.0, Transfer-Encoding:
 // chunked, fewer headers than lines, a Content-Length: 0 sent) are
 // scanned line by line by badFramingRaw.
-func badFraming(h *fasthttp.RequestHeader, r *reqHeaders) []byte {
+func badFraming(h *fasthttp.RequestHeader, r *reqHeaders) refusalKind {
 	raw := h.RawHeaders()
 	if len(raw) == 0 || !r.te && h.IsHTTP11() && r.fields >= bytes.Count(raw, lf)-1 {
-		return nil
+		return refuseNone
 	}
 	return badFramingRaw(h, raw)
 }
@@ -64,7 +64,7 @@ var lf = []byte{'\n'}
 // time: the first byte of each line, and a line that is
 // Transfer-Encoding; with one, it looks for Content-Length. It does not
 // allocate.
-func badFramingRaw(h *fasthttp.RequestHeader, raw []byte) []byte {
+func badFramingRaw(h *fasthttp.RequestHeader, raw []byte) refusalKind {
 	te, chunked := false, false
 	for i := 0; i < len(raw); {
 		j := bytes.IndexByte(raw[i:], '\n')
@@ -73,7 +73,7 @@ func badFramingRaw(h *fasthttp.RequestHeader, raw []byte) []byte {
 		}
 		switch line := raw[i : i+j]; raw[i] { // i < len(raw); line may be empty
 		case ' ', '\t':
-			return bodyObsFold
+			return refuseObsFold
 		case 't', 'T':
 			if isField(line, hdrTransferEncoding) {
 				te = true // fasthttp refuses a second one
@@ -84,15 +84,15 @@ func badFramingRaw(h *fasthttp.RequestHeader, raw []byte) []byte {
 	}
 	switch {
 	case !te:
-		return nil
+		return refuseNone
 	case !h.IsHTTP11():
-		return bodyTENotHTTP11
+		return refuseTENotHTTP11
 	case hasField(raw, hdrContentLength):
-		return bodyTEWithCL
+		return refuseTEWithCL
 	case !chunked: // identity: fasthttp refuses other codings
-		return bodyTENotChunked
+		return refuseTENotChunked
 	}
-	return nil
+	return refuseNone
 }
 
 var strChunked = []byte("chunked")
@@ -120,14 +120,6 @@ func hasField(raw, name []byte) bool {
 	return false
 }
 
-// refuseFraming answers 400 with body and closes the connection after the
-// response: fasthttp then reads nothing more from it. It does not
-// allocate.
-func refuseFraming(ctx *fasthttp.RequestCtx, body []byte) {
-	reply(ctx, fasthttp.StatusBadRequest, body)
-	ctx.SetConnectionClose()
-}
-
 // guard returns next behind the checks every route of the app gets, so
 // that they hold for the routes besides the MCP endpoint (/healthz,
 // /metrics, and Fiber's 404): request framing for every path, Origin
@@ -138,14 +130,12 @@ func (h *Handler) guard(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	path := []byte(h.opts.Path)
 	return func(ctx *fasthttp.RequestCtx) {
 		hdr := readHeaders(&ctx.Request.Header)
-		if body := badFraming(&ctx.Request.Header, &hdr); body != nil {
-			h.opts.Observer.Refused(fasthttp.StatusBadRequest, RefusalBadRequest)
-			refuseFraming(ctx, body)
+		if k := badFraming(&ctx.Request.Header, &hdr); k != refuseNone {
+			h.refuse(ctx, k)
 			return
 		}
 		if !h.origins.allowReq(&hdr) && !bytes.Equal(ctx.Path(), path) {
-			h.opts.Observer.Refused(fasthttp.StatusForbidden, RefusalForbiddenOrigin)
-			reply(ctx, fasthttp.StatusForbidden, bodyForbiddenOrigin)
+			h.refuse(ctx, refuseForbiddenOrigin)
 			return
 		}
 		next(ctx)
@@ -171,37 +161,28 @@ func (h *Handler) guard(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 // them); set it on app.Server().ErrorHandler when building an app
 // otherwise.
 func (h *Handler) ServerErrorHandler(ctx *fasthttp.RequestCtx, err error) {
-	status, body := serverError(err)
-	reason := RefusalOther
-	switch status {
-	case fasthttp.StatusBadRequest:
-		reason = RefusalBadRequest
-	case fasthttp.StatusRequestEntityTooLarge:
-		reason = RefusalTooLarge
-	}
-	h.opts.Observer.Refused(status, reason)
 	ctx.Response.Reset()
-	reply(ctx, status, body)
+	h.refuse(ctx, readRefusal(err))
 	ctx.SetConnectionClose()
 }
 
-// serverError maps an error fasthttp raises while reading a request to
-// the status and body to answer it with.
-func serverError(err error) (int, []byte) {
+// readRefusal returns the refusal that answers an error fasthttp raises
+// while reading a request.
+func readRefusal(err error) refusalKind {
 	var small *fasthttp.ErrSmallBuffer
 	var ne net.Error
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		return fasthttp.StatusRequestEntityTooLarge, bodyTooLarge
+		return refuseTooLarge
 	case errors.As(err, &small):
 		if !requestLineFits(err) {
-			return fasthttp.StatusRequestURITooLong, bodyURITooLong
+			return refuseURITooLong
 		}
-		return fasthttp.StatusRequestHeaderFieldsTooLarge, bodyHeaderTooLarge
+		return refuseHeaderTooLarge
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return fasthttp.StatusRequestTimeout, bodyRequestTimeout
+		return refuseRequestTimeout
 	}
-	return fasthttp.StatusBadRequest, bodyMalformed
+	return refuseMalformed
 }
 
 // requestLineFits tells, for fasthttp's error for a request head that did

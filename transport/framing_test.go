@@ -138,13 +138,13 @@ func TestFramingSmuggling(t *testing.T) {
 		name, proto, headers string
 		want                 []byte
 	}{
-		{"TE+CL", "HTTP/1.1", "Transfer-Encoding: chunked\r\n" + cl, bodyTEWithCL},
-		{"CL+TE", "HTTP/1.1", cl + "Transfer-Encoding: chunked\r\n", bodyTEWithCL},
-		{"CL+TE lower case", "HTTP/1.1", strings.ToLower(cl) + "transfer-encoding: Chunked\r\n", bodyTEWithCL},
-		{"obs-fold TE", "HTTP/1.1", "Transfer-Encoding:\r\n chunked\r\n" + cl, bodyObsFold},
-		{"obs-fold HTAB", "HTTP/1.1", "X-Note: a\r\n\tTransfer-Encoding: chunked\r\n" + cl, bodyObsFold},
-		{"TE on HTTP/1.0", "HTTP/1.0", "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n", bodyTENotHTTP11},
-		{"TE identity", "HTTP/1.1", "Transfer-Encoding: identity\r\n" + "Content-Length: " + strconv.Itoa(len(pingBody)) + "\r\n", bodyTEWithCL},
+		{"TE+CL", "HTTP/1.1", "Transfer-Encoding: chunked\r\n" + cl, refusals[refuseTEWithCL].body},
+		{"CL+TE", "HTTP/1.1", cl + "Transfer-Encoding: chunked\r\n", refusals[refuseTEWithCL].body},
+		{"CL+TE lower case", "HTTP/1.1", strings.ToLower(cl) + "transfer-encoding: Chunked\r\n", refusals[refuseTEWithCL].body},
+		{"obs-fold TE", "HTTP/1.1", "Transfer-Encoding:\r\n chunked\r\n" + cl, refusals[refuseObsFold].body},
+		{"obs-fold HTAB", "HTTP/1.1", "X-Note: a\r\n\tTransfer-Encoding: chunked\r\n" + cl, refusals[refuseObsFold].body},
+		{"TE on HTTP/1.0", "HTTP/1.0", "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n", refusals[refuseTENotHTTP11].body},
+		{"TE identity", "HTTP/1.1", "Transfer-Encoding: identity\r\n" + "Content-Length: " + strconv.Itoa(len(pingBody)) + "\r\n", refusals[refuseTEWithCL].body},
 	} {
 		for _, path := range []string{"/mcp", "/healthz", "/nowhere"} {
 			t.Run(c.name+path, func(t *testing.T) {
@@ -230,8 +230,8 @@ func TestOriginRules(t *testing.T) {
 				}
 				if want == 403 {
 					wantRefusal(t, rs, 403, false, "")
-					if got := string(rs[0].Body()); got != string(bodyForbiddenOrigin) {
-						t.Errorf("body %s, want %s", got, bodyForbiddenOrigin)
+					if got := string(rs[0].Body()); got != string(refusals[refuseForbiddenOrigin].body) {
+						t.Errorf("body %s, want %s", got, refusals[refuseForbiddenOrigin].body)
 					}
 				}
 			})
@@ -323,8 +323,8 @@ func TestServerErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			rs := rawExchange(t, addr, c.raw)
 			wantRefusal(t, rs, fasthttp.StatusBadRequest, true, marker)
-			if got := string(rs[0].Body()); got != string(bodyMalformed) {
-				t.Errorf("body %s, want %s", got, bodyMalformed)
+			if got := string(rs[0].Body()); got != string(refusals[refuseMalformed].body) {
+				t.Errorf("body %s, want %s", got, refusals[refuseMalformed].body)
 			}
 		})
 	}
@@ -348,7 +348,7 @@ func TestServerErrors(t *testing.T) {
 	})
 }
 
-// TestServerErrorMapping checks serverError's mapping of the errors
+// TestServerErrorMapping checks readRefusal's mapping of the errors
 // fasthttp hands its ErrorHandler.
 func TestServerErrorMapping(t *testing.T) {
 	for _, c := range []struct {
@@ -362,8 +362,8 @@ func TestServerErrorMapping(t *testing.T) {
 		{errors.New("cannot find http request method"), 400},
 		{&net.OpError{Op: "read", Err: errors.New("connection reset by peer")}, 400},
 	} {
-		if got, _ := serverError(c.err); got != c.status {
-			t.Errorf("serverError(%v) = %d, want %d", c.err, got, c.status)
+		if got := refusals[readRefusal(c.err)].status; got != c.status {
+			t.Errorf("readRefusal(%v): status %d, want %d", c.err, got, c.status)
 		}
 	}
 	for _, c := range []struct {
@@ -453,7 +453,7 @@ func BenchmarkFraming(b *testing.B) {
 	b.Run("badFraming", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if badFraming(&ctx.Request.Header, &hdr) != nil {
+			if badFraming(&ctx.Request.Header, &hdr) != refuseNone {
 				b.Fatal("refused")
 			}
 		}
@@ -461,7 +461,7 @@ func BenchmarkFraming(b *testing.B) {
 	b.Run("badFramingRaw", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if badFramingRaw(&ctx.Request.Header, ctx.Request.Header.RawHeaders()) != nil {
+			if badFramingRaw(&ctx.Request.Header, ctx.Request.Header.RawHeaders()) != refuseNone {
 				b.Fatal("refused")
 			}
 		}
@@ -491,28 +491,28 @@ func TestBadFraming(t *testing.T) {
 		{"Connection: close", host + "Connection: close\r\nContent-Length: 0\r\n\r\n", nil},
 		{"HTTP/1.0", "GET /mcp HTTP/1.0\r\nHost: x\r\n\r\n", nil},
 		{"two Cookie lines", host + "Cookie: a=1\r\nCookie: b=2\r\nContent-Length: 0\r\n\r\n", nil},
-		{"fold in Host", "POST /mcp HTTP/1.1\r\nHost: x\r\n y\r\nContent-Length: 0\r\n\r\n", bodyObsFold},
-		{"fold, last line", host + "X: a\r\n b\r\n\r\n", bodyObsFold},
-		{"fold in a Cookie", host + "Cookie: a=1\r\n b=2\r\n\r\n", bodyObsFold},
-		{"fold, duplicate Content-Type", host + "Content-Type: a\r\nContent-Type: b\r\nX: a\r\n\tb\r\n\r\n", bodyObsFold},
-		{"fold, Connection: close", host + "Connection: close\r\nX: a\r\n b\r\n\r\n", bodyObsFold},
-		{"fold on HTTP/1.0", "GET /mcp HTTP/1.0\r\nX: a\r\n b\r\n\r\n", bodyObsFold},
-		{"fold, bare LF", "GET /mcp HTTP/1.1\r\nHost: x\nX: a\n b\r\n\r\n", bodyObsFold},
-		{"TE identity", host + "Transfer-Encoding: identity\r\n\r\n", bodyTENotChunked},
-		{"TE identity + CL", host + "transfer-encoding: IDENTITY\r\nContent-Length: 0\r\n\r\n", bodyTEWithCL},
-		{"TE, empty body, + CL", host + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", bodyTEWithCL},
+		{"fold in Host", "POST /mcp HTTP/1.1\r\nHost: x\r\n y\r\nContent-Length: 0\r\n\r\n", refusals[refuseObsFold].body},
+		{"fold, last line", host + "X: a\r\n b\r\n\r\n", refusals[refuseObsFold].body},
+		{"fold in a Cookie", host + "Cookie: a=1\r\n b=2\r\n\r\n", refusals[refuseObsFold].body},
+		{"fold, duplicate Content-Type", host + "Content-Type: a\r\nContent-Type: b\r\nX: a\r\n\tb\r\n\r\n", refusals[refuseObsFold].body},
+		{"fold, Connection: close", host + "Connection: close\r\nX: a\r\n b\r\n\r\n", refusals[refuseObsFold].body},
+		{"fold on HTTP/1.0", "GET /mcp HTTP/1.0\r\nX: a\r\n b\r\n\r\n", refusals[refuseObsFold].body},
+		{"fold, bare LF", "GET /mcp HTTP/1.1\r\nHost: x\nX: a\n b\r\n\r\n", refusals[refuseObsFold].body},
+		{"TE identity", host + "Transfer-Encoding: identity\r\n\r\n", refusals[refuseTENotChunked].body},
+		{"TE identity + CL", host + "transfer-encoding: IDENTITY\r\nContent-Length: 0\r\n\r\n", refusals[refuseTEWithCL].body},
+		{"TE, empty body, + CL", host + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", refusals[refuseTEWithCL].body},
 		{"TE, empty body", host + "Transfer-Encoding: Chunked \r\n\r\n0\r\n\r\n", nil},
-		{"fold, POST without a body", host + "X: a\r\n b\r\n\r\n", bodyObsFold},
-		{"fold, DELETE", "DELETE /mcp HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", bodyObsFold},
-		{"fold, GET", "GET /mcp HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", bodyObsFold},
-		{"fold, Content-Length: 0 sent", host + "Content-Length: 0\r\nX: a\r\n b\r\n\r\n", bodyObsFold},
-		{"TE + CL", host + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", bodyTEWithCL},
-		{"TE on HTTP/1.0", "POST /mcp HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", bodyTENotHTTP11},
+		{"fold, POST without a body", host + "X: a\r\n b\r\n\r\n", refusals[refuseObsFold].body},
+		{"fold, DELETE", "DELETE /mcp HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", refusals[refuseObsFold].body},
+		{"fold, GET", "GET /mcp HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", refusals[refuseObsFold].body},
+		{"fold, Content-Length: 0 sent", host + "Content-Length: 0\r\nX: a\r\n b\r\n\r\n", refusals[refuseObsFold].body},
+		{"TE + CL", host + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", refusals[refuseTEWithCL].body},
+		{"TE on HTTP/1.0", "POST /mcp HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", refusals[refuseTENotHTTP11].body},
 	} {
 		ctx := parsedCtx(t, c.raw)
 		hdr := readHeaders(&ctx.Request.Header)
-		got := badFraming(&ctx.Request.Header, &hdr)
-		raw := badFramingRaw(&ctx.Request.Header, ctx.Request.Header.RawHeaders())
+		got := refusals[badFraming(&ctx.Request.Header, &hdr)].body
+		raw := refusals[badFramingRaw(&ctx.Request.Header, ctx.Request.Header.RawHeaders())].body
 		if string(got) != string(c.want) || string(raw) != string(c.want) {
 			t.Errorf("%s: badFraming %s, badFramingRaw %s, want %s", c.name, got, raw, c.want)
 		}

@@ -294,8 +294,8 @@ func FuzzRawRequest(f *testing.F) {
 			}
 			heads = append(heads, req.Header.IsHead())
 			hdr := readHeaders(&req.Header)
-			if got, want := badFraming(&req.Header, &hdr), badFramingRaw(&req.Header, req.Header.RawHeaders()); string(got) != string(want) {
-				t.Fatalf("%q: badFraming %s, badFramingRaw %s", req.Header.RawHeaders(), got, want)
+			if got, want := badFraming(&req.Header, &hdr), badFramingRaw(&req.Header, req.Header.RawHeaders()); got != want {
+				t.Fatalf("%q: badFraming %s, badFramingRaw %s", req.Header.RawHeaders(), refusals[got].body, refusals[want].body)
 			}
 		}
 

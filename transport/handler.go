@@ -22,6 +22,7 @@ type Handler struct {
 	backend  mcp.Backend
 	sessions *sessions.Map
 	opts     Options
+	observed bool // opts.Observer is not NopObserver: refusals are reported
 	origins  originMatcher
 	log      *slog.Logger
 
@@ -59,6 +60,8 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 		stop:    make(chan struct{}),
 		halt:    make(chan struct{}),
 	}
+	_, nop := h.opts.Observer.(NopObserver)
+	h.observed = !nop
 	h.workers = newWorkers(h.stop)
 	h.slots = xsync.NewMapOf[*sessions.Session, *sessionSlots]()
 	h.lim = newLimitTexts(&h.opts)
@@ -110,14 +113,13 @@ func (h *Handler) Serve(c *fiber.Ctx) error {
 // connection is closed after the response; one with more than one Origin
 // header, or an Origin not allowed, gets 403.
 func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
-	defer h.observe(ctx)
 	hdr := readHeaders(&ctx.Request.Header)
-	if body := badFraming(&ctx.Request.Header, &hdr); body != nil {
-		refuseFraming(ctx, body)
+	if k := badFraming(&ctx.Request.Header, &hdr); k != refuseNone {
+		h.refuse(ctx, k)
 		return
 	}
 	if !h.origins.allowReq(&hdr) {
-		reply(ctx, fasthttp.StatusForbidden, bodyForbiddenOrigin)
+		h.refuse(ctx, refuseForbiddenOrigin)
 		return
 	}
 	m := ctx.Method()
@@ -129,8 +131,7 @@ func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	case bytes.Equal(m, methodDELETE):
 		h.delete(ctx, &hdr)
 	default:
-		ctx.Response.Header.Set(fasthttp.HeaderAllow, allowMethods)
-		reply(ctx, fasthttp.StatusMethodNotAllowed, bodyMethodNotAllowed)
+		h.refuse(ctx, refuseMethodNotAllowed)
 	}
 }
 
@@ -187,9 +188,9 @@ func (h *Handler) sessionFor(ctx *fasthttp.RequestCtx, hdr *reqHeaders) *session
 	s, present := h.lookup(hdr)
 	switch {
 	case !present:
-		reply(ctx, fasthttp.StatusBadRequest, bodySessionRequired)
+		h.refuse(ctx, refuseSessionRequired)
 	case s == nil:
-		reply(ctx, fasthttp.StatusNotFound, bodySessionNotFound)
+		h.refuse(ctx, refuseSessionNotFound)
 	}
 	return s
 }
@@ -200,11 +201,10 @@ func (h *Handler) sessionFor(ctx *fasthttp.RequestCtx, hdr *reqHeaders) *session
 func (h *Handler) delete(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	switch versionEra(hdr.version) {
 	case eraModern:
-		ctx.Response.Header.Set(fasthttp.HeaderAllow, fasthttp.MethodPost)
-		reply(ctx, fasthttp.StatusMethodNotAllowed, bodyModernGET)
+		h.refuse(ctx, refuseModernGET)
 		return
 	case eraInvalid:
-		reply(ctx, fasthttp.StatusBadRequest, bodyBadVersion)
+		h.refuse(ctx, refuseBadVersion)
 		return
 	}
 	s := h.sessionFor(ctx, hdr)
@@ -220,16 +220,15 @@ func (h *Handler) delete(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 // the Server, §Resumability and Redelivery).
 func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	if _, sse := parseAccept(hdr.accept); !sse {
-		reply(ctx, fasthttp.StatusNotAcceptable, bodyNotAcceptableSSE)
+		h.refuse(ctx, refuseNotAcceptableSSE)
 		return
 	}
 	switch versionEra(hdr.version) {
 	case eraModern:
-		ctx.Response.Header.Set(fasthttp.HeaderAllow, fasthttp.MethodPost)
-		reply(ctx, fasthttp.StatusMethodNotAllowed, bodyModernGET)
+		h.refuse(ctx, refuseModernGET)
 		return
 	case eraInvalid:
-		reply(ctx, fasthttp.StatusBadRequest, bodyBadVersion)
+		h.refuse(ctx, refuseBadVersion)
 		return
 	}
 	s := h.sessionFor(ctx, hdr)
@@ -237,8 +236,7 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		return
 	}
 	if h.draining.Load() {
-		h.setRetryAfter(ctx)
-		reply(ctx, fasthttp.StatusServiceUnavailable, bodyDraining)
+		h.refuse(ctx, refuseDraining)
 		return
 	}
 	if last := hdr.lastEventID; len(last) > 0 {
@@ -248,11 +246,11 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 			st = s.Stream(streamID)
 		}
 		if st == nil || seq > st.Last() {
-			reply(ctx, fasthttp.StatusBadRequest, bodyBadEventID)
+			h.refuse(ctx, refuseBadEventID)
 			return
 		}
 		if !st.CanResume(seq) { // events after seq were dropped (the event log budgets)
-			reply(ctx, fasthttp.StatusBadRequest, bodyEventsGone)
+			h.refuse(ctx, refuseEventsGone)
 			return
 		}
 		if ctx.Conn() == nil { // a RequestCtx not served by a server
@@ -266,7 +264,7 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	}
 	st := s.Standalone()
 	if st == nil {
-		reply(ctx, fasthttp.StatusNotFound, bodySessionEnded)
+		h.refuse(ctx, refuseSessionNotFound)
 		return
 	}
 	var started bool
@@ -283,9 +281,9 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	}
 	if !started {
 		if s.Reason() != 0 {
-			reply(ctx, fasthttp.StatusNotFound, bodySessionEnded)
+			h.refuse(ctx, refuseSessionNotFound)
 			return
 		}
-		reply(ctx, fasthttp.StatusConflict, bodyConflict)
+		h.refuse(ctx, refuseConflict)
 	}
 }

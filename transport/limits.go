@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -97,6 +98,7 @@ type limitTexts struct {
 	busyServer  *jsonrpc.Error
 	timeout     *jsonrpc.Error
 	reason      []byte // `,"reason":"…"}`: the tail of the cancellation's params
+	retryAfter  string // Retry-After: Options.RetryAfter in whole seconds, at least 1
 }
 
 func newLimitTexts(o *Options) limitTexts {
@@ -108,7 +110,8 @@ func newLimitTexts(o *Options) limitTexts {
 			fmt.Sprintf("Service Unavailable: the server has %d requests in flight (--max-inflight)", o.MaxInflight)),
 		timeout: jsonrpc.NewError(jsonrpc.CodeServerError,
 			fmt.Sprintf("Request timed out after %v (--call-timeout); it was cancelled", o.CallTimeout)),
-		reason: append(append([]byte(`,"reason":`), reason...), '}'),
+		reason:     append(append([]byte(`,"reason":`), reason...), '}'),
+		retryAfter: strconv.Itoa(max(1, int(o.RetryAfter.Seconds()))),
 	}
 }
 

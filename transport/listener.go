@@ -6,7 +6,6 @@ import (
 	"math"
 	"net"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -42,17 +41,10 @@ const refuseWriteTimeout = 100 * time.Millisecond
 // connections past it with its own 503.
 const fiberConcurrency = 256 * 1024
 
-// refusedBody is the JSON-RPC error sent with the 503 past the cap.
-const refusedBody = `{"jsonrpc":"2.0","error":{"code":-32000,"message":"Service Unavailable: too many connections"},"id":null}`
-
 // refusedResponse is the whole HTTP/1.1 response written to a connection
-// refused at the cap, built once.
-var refusedResponse = []byte("HTTP/1.1 503 Service Unavailable\r\n" +
-	"Content-Type: application/json\r\n" +
-	"Retry-After: " + strconv.Itoa(int(DefaultRetryAfter/time.Second)) + "\r\n" +
-	"Connection: close\r\n" +
-	"Content-Length: " + strconv.Itoa(len(refusedBody)) + "\r\n" +
-	"\r\n" + refusedBody)
+// refused at the cap, built once from its refusal (refuseConnections): 503,
+// Retry-After, Connection: close and a JSON-RPC error body.
+var refusedResponse = rawRefusal(refuseConnections, int(DefaultRetryAfter/time.Second))
 
 // ListenerOptions configure [NewListener]. A nil *ListenerOptions means
 // defaults; each zero field means its default.

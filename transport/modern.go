@@ -40,11 +40,11 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 	}
 	msgs, batch, derr := jsonrpc.Decode(body)
 	if derr != nil {
-		replyError(ctx, fasthttp.StatusBadRequest, nil, derr)
+		h.refuseError(ctx, refuseInvalidMessage, nil, derr)
 		return
 	}
 	if batch {
-		reply(ctx, fasthttp.StatusBadRequest, bodyModernBatch)
+		h.refuse(ctx, refuseModernBatch)
 		return
 	}
 	m := msgs[0]
@@ -58,12 +58,11 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 	acceptJSON, acceptSSE := parseAccept(ctx.Request.Header.Peek(fasthttp.HeaderAccept))
 	listen := m.Method == "subscriptions/listen"
 	if listen && !acceptSSE {
-		replyError(ctx, fasthttp.StatusNotAcceptable, m.ID, jsonrpc.NewError(jsonrpc.CodeServerError, "Not Acceptable: subscriptions/listen answers with text/event-stream"))
+		h.refuseError(ctx, refuseListenNotSSE, m.ID, nil)
 		return
 	}
 	if h.draining.Load() {
-		h.setRetryAfter(ctx)
-		replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jsonrpc.NewError(jsonrpc.CodeServerError, "Service Unavailable: the server is shutting down"))
+		h.refuseError(ctx, refuseDraining, m.ID, nil)
 		return
 	}
 
@@ -72,8 +71,7 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 		// Admission (limits.go): a 2026-07-28 request has no session; it
 		// counts against the server's cap.
 		if jerr := h.admit(nil, 1); jerr != nil {
-			h.setRetryAfter(ctx)
-			replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jerr)
+			h.refuseError(ctx, refuseUnavailable, m.ID, jerr)
 			return
 		}
 	}
@@ -108,7 +106,11 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 			ctx.Response.SetStatusCode(fasthttp.StatusAccepted)
 			return
 		}
-		ctx.Response.SetStatusCode(ex.status)
+		if ex.refusal != refuseNone {
+			h.refuseWith(ctx, ex.refusal, ex.resp)
+			return
+		}
+		ctx.Response.SetStatusCode(fasthttp.StatusOK)
 		ctx.Response.Header.SetContentTypeBytes(ctJSON)
 		ctx.Response.SetBody(ex.resp)
 		return
@@ -138,25 +140,11 @@ func (h *Handler) modernUnsupported(ctx *fasthttp.RequestCtx, body []byte) {
 	_ = jsonrpc.Unmarshal(body, &m)
 	requested := string(ctx.Request.Header.Peek(headerVersion))
 	data, _ := jsonrpc.Marshal(map[string]any{"supported": mcp.LegacyVersions, "requested": requested})
-	replyError(ctx, fasthttp.StatusBadRequest, m.ID, &jsonrpc.Error{
+	h.refuseError(ctx, refuseModernUnsupported, m.ID, &jsonrpc.Error{
 		Code:    jsonrpc.CodeUnsupportedProtocolVersion,
 		Message: "Unsupported protocol version: this server serves 2025-11-25, 2025-06-18 and 2025-03-26 with sessions",
 		Data:    data,
 	})
-}
-
-// modernStatus is the HTTP status of a 2026-07-28 error response
-// (basic/transports: -32601 ⇒ 404; invalid params, header mismatch,
-// missing capability and unsupported version ⇒ 400).
-func modernStatus(code int64) int {
-	switch code {
-	case jsonrpc.CodeMethodNotFound:
-		return fasthttp.StatusNotFound
-	case jsonrpc.CodeInvalidParams, jsonrpc.CodeInvalidRequest, jsonrpc.CodeParseError,
-		mcp.CodeHeaderMismatch, mcp.CodeMissingRequiredClientCapability, mcp.CodeUnsupportedProtocolVersion:
-		return fasthttp.StatusBadRequest
-	}
-	return fasthttp.StatusOK
 }
 
 // mcpHeaders copies the request's MCP headers (MCP-Protocol-Version,
@@ -190,11 +178,11 @@ type modernExchange struct {
 
 	mu       sync.Mutex // guards the fields below
 	mode     uint8
-	events   [][]byte // queued for the SSE writer
-	finished bool     // the response (or the cancellation) is in
-	gone     bool     // the client closed the stream
-	resp     []byte   // JSON mode: the response
-	status   int      // JSON mode: its HTTP status
+	events   [][]byte    // queued for the SSE writer
+	finished bool        // the response (or the cancellation) is in
+	gone     bool        // the client closed the stream
+	resp     []byte      // JSON mode: the response
+	refusal  refusalKind // JSON mode: the refusal it is sent as (an error with a status of its own), or refuseNone (200)
 }
 
 var (
@@ -248,21 +236,21 @@ func (ex *modernExchange) signal() {
 // request was cancelled.
 func (ex *modernExchange) complete(id []byte, result []byte, jerr *jsonrpc.Error) {
 	var resp []byte
-	status := fasthttp.StatusOK
+	refusal := refuseNone
 	switch {
-	case mcp.IsCancelled(jerr):
-	case jerr != nil:
-		resp = jsonrpc.AppendError(nil, id, jerr)
-		status = modernStatus(jerr.Code)
-	default:
+	case jerr == nil:
 		resp = jsonrpc.AppendResult(nil, id, result)
+	case errors.Is(jerr, mcp.ErrNoResponse):
+	default:
+		resp = jsonrpc.AppendError(nil, id, jerr)
+		refusal = modernRefusal(jerr.Code)
 	}
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	ex.finished = true
 	switch ex.mode {
 	case modeUndecided:
-		ex.mode, ex.resp, ex.status = modeJSON, resp, status
+		ex.mode, ex.resp, ex.refusal = modeJSON, resp, refusal
 		close(ex.decided)
 	case modeSSE:
 		if resp != nil && !ex.gone {
@@ -344,8 +332,3 @@ var (
 	modernEventHead = []byte("event: message\ndata: ")
 	eventEnd        = []byte("\n\n")
 )
-
-// bodyModernBatch refuses a JSON array from a 2026-07-28 client
-// (basic/transports: "The body of the HTTP POST MUST be a single JSON-RPC
-// request or notification").
-var bodyModernBatch = errorBody(jsonrpc.CodeInvalidRequest, "Invalid Request: 2026-07-28 takes one JSON-RPC message per POST, not a batch")

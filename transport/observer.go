@@ -3,8 +3,6 @@ package transport
 import (
 	"time"
 
-	"github.com/valyala/fasthttp"
-
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 	"github.com/mcpfiber/mcpfiber/mcp"
 	"github.com/mcpfiber/mcpfiber/sessions"
@@ -22,9 +20,11 @@ type Observer interface {
 	// SessionEnded is called once for every session that ends, with why
 	// (a backend that closes its session's state gives sessions.EndClosed).
 	SessionEnded(reason sessions.EndReason)
-	// Refused is called for each response the transport refuses with a
-	// 4xx or 503 status of its own (not JSON-RPC errors of the backend
-	// answered with 200): the status and why.
+	// Refused is called once for each response the transport refuses
+	// with a 4xx or 503 status of its own (not JSON-RPC errors of the
+	// backend answered with 200; 2026-07-28 errors sent with 404 or 400
+	// are counted): the status and why. The transport's refusal table
+	// gives both; the writer calls Refused as it writes the response.
 	Refused(status int, reason Refusal)
 	// StreamOpened and StreamClosed bracket each SSE response while its
 	// writer runs. standalone reports a session's GET stream (stream 0),
@@ -40,7 +40,8 @@ type Observer interface {
 }
 
 // A Refusal says why the transport refused a request (see
-// [Observer.Refused]).
+// [Observer.Refused]): the metric label of an entry of the transport's
+// refusal table (errors.go), several of which may share one.
 type Refusal uint8
 
 // The reasons, with the status they go with. String gives the metric
@@ -105,66 +106,6 @@ func (h *Handler) handleStateless(sb mcp.StatelessBackend, c *mcp.StatelessCall)
 	result, jerr := sb.HandleStateless(c)
 	h.opts.Observer.Request(c.Method, time.Since(start), jerr != nil)
 	return result, jerr
-}
-
-// observe reports a refusal written to ctx, if it is one. It runs after
-// every request ServeFastHTTP serves, so it classifies the prebuilt bodies
-// by identity and otherwise by status. It does not allocate.
-func (h *Handler) observe(ctx *fasthttp.RequestCtx) {
-	if _, nop := h.opts.Observer.(NopObserver); nop {
-		return
-	}
-	code := ctx.Response.StatusCode()
-	if code < 400 || code >= 500 && code != fasthttp.StatusServiceUnavailable || ctx.Response.IsBodyStream() {
-		return
-	}
-	h.opts.Observer.Refused(code, refusalOf(code, ctx.Response.Body()))
-}
-
-// refusalOf classifies a refusal by its body (one of the prebuilt ones,
-// compared by identity) or else by its status.
-func refusalOf(code int, body []byte) Refusal {
-	switch {
-	case same(body, bodySessionNotFound):
-		return RefusalSessionNotFound
-	case same(body, bodySessionRequired):
-		return RefusalSessionRequired
-	case same(body, bodyBadVersion):
-		return RefusalBadProtocolVersion
-	case same(body, bodyBadEventID):
-		return RefusalBadEventID
-	case same(body, bodyEventsGone):
-		return RefusalEventsGone
-	case same(body, bodyForbiddenOrigin):
-		return RefusalForbiddenOrigin
-	case same(body, bodyUnsupportedMedia):
-		return RefusalUnsupportedMediaType
-	case same(body, bodyConflict):
-		return RefusalConflict
-	}
-	switch code {
-	case fasthttp.StatusBadRequest:
-		return RefusalBadRequest
-	case fasthttp.StatusNotFound:
-		return RefusalMethodNotFound
-	case fasthttp.StatusMethodNotAllowed:
-		return RefusalMethodNotAllowed
-	case fasthttp.StatusNotAcceptable:
-		return RefusalNotAcceptable
-	case fasthttp.StatusRequestEntityTooLarge:
-		return RefusalTooLarge
-	case fasthttp.StatusUnsupportedMediaType:
-		return RefusalUnsupportedMediaType
-	case fasthttp.StatusServiceUnavailable:
-		return RefusalUnavailable
-	}
-	return RefusalOther
-}
-
-// same reports whether a and b are the same memory (a prebuilt body set
-// with SetBodyRaw).
-func same(a, b []byte) bool {
-	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
 }
 
 // Interface guard.

@@ -30,17 +30,17 @@ var (
 // in-flight caps (503; limits.go).
 func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	if !isJSONContentType(ctx.Request.Header.ContentType()) {
-		reply(ctx, fasthttp.StatusUnsupportedMediaType, bodyUnsupportedMedia)
+		h.refuse(ctx, refuseUnsupportedMedia)
 		return
 	}
 	acceptJSON, acceptSSE := parseAccept(hdr.accept)
 	if !acceptJSON && !acceptSSE {
-		reply(ctx, fasthttp.StatusNotAcceptable, bodyNotAcceptable)
+		h.refuse(ctx, refuseNotAcceptable)
 		return
 	}
 	body := ctx.PostBody()
 	if len(body) > h.opts.MaxBodyBytes {
-		reply(ctx, fasthttp.StatusRequestEntityTooLarge, bodyTooLarge)
+		h.refuse(ctx, refuseTooLarge)
 		return
 	}
 	switch versionEra(hdr.version) {
@@ -48,7 +48,7 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		h.postModern(ctx, body)
 		return
 	case eraInvalid:
-		reply(ctx, fasthttp.StatusBadRequest, bodyBadVersion)
+		h.refuse(ctx, refuseBadVersion)
 		return
 	}
 	hasMeta, hasInit := scanTokens(body)
@@ -62,19 +62,19 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	// (it is ignored: the client is starting over).
 	s, present := h.lookup(hdr)
 	if present && s == nil && !hasInit {
-		reply(ctx, fasthttp.StatusNotFound, bodySessionNotFound)
+		h.refuse(ctx, refuseSessionNotFound)
 		return
 	}
 
 	msgs, batch, derr := jsonrpc.Decode(body)
 	if derr != nil {
-		replyError(ctx, fasthttp.StatusBadRequest, nil, derr)
+		h.refuseError(ctx, refuseInvalidMessage, nil, derr)
 		return
 	}
 	for _, m := range msgs {
 		if m.Kind == jsonrpc.KindRequest && m.Method == "initialize" {
 			if batch {
-				reply(ctx, fasthttp.StatusBadRequest, bodyBatchInit)
+				h.refuse(ctx, refuseBatchInit)
 				return
 			}
 			h.initialize(ctx, m, acceptJSON)
@@ -83,13 +83,13 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	}
 	switch {
 	case !present:
-		reply(ctx, fasthttp.StatusBadRequest, bodySessionRequired)
+		h.refuse(ctx, refuseSessionRequired)
 		return
 	case s == nil:
-		reply(ctx, fasthttp.StatusNotFound, bodySessionNotFound)
+		h.refuse(ctx, refuseSessionNotFound)
 		return
 	case batch && s.ProtocolVersion() != mcp.Version20250326:
-		reply(ctx, fasthttp.StatusBadRequest, bodyBatchVersion)
+		h.refuse(ctx, refuseBatchVersion)
 		return
 	}
 	st := s.Value().(*mcp.SessionState)
@@ -103,8 +103,7 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 			if !batch {
 				id = msgs[0].ID
 			}
-			h.setRetryAfter(ctx)
-			replyError(ctx, fasthttp.StatusServiceUnavailable, id, jerr)
+			h.refuseError(ctx, refuseUnavailable, id, jerr)
 			return
 		}
 	}
@@ -206,16 +205,14 @@ func (h *Handler) postModern(ctx *fasthttp.RequestCtx, body []byte) {
 // Retry-After, and existing sessions are untouched.
 func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, acceptJSON bool) {
 	if h.draining.Load() {
-		h.setRetryAfter(ctx)
-		replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jsonrpc.NewError(jsonrpc.CodeServerError, "Service Unavailable: the server is shutting down"))
+		h.refuseError(ctx, refuseDraining, m.ID, nil)
 		return
 	}
 	start := time.Now()
 	result, st, jerr := h.backend.Initialize(m.Params)
 	h.opts.Observer.Request("initialize", time.Since(start), jerr != nil)
-	if jerr == ErrUnavailable { // the backend is at its own cap (bridge children)
-		h.setRetryAfter(ctx)
-		replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jerr)
+	if errors.Is(jerr, ErrUnavailable) { // the backend is at its own cap (bridge children)
+		h.refuseError(ctx, refuseUnavailable, m.ID, jerr)
 		return
 	}
 	if jerr != nil {
@@ -225,12 +222,11 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 	s, err := h.sessions.Create(st.ProtocolVersion, st)
 	if err != nil {
 		st.Close()
-		msg := "Service Unavailable: too many sessions"
+		k := refuseUnavailable // too many sessions
 		if errors.Is(err, sessions.ErrClosed) {
-			msg = "Service Unavailable: the server is shutting down"
+			k = refuseDraining
 		}
-		h.setRetryAfter(ctx)
-		replyError(ctx, fasthttp.StatusServiceUnavailable, m.ID, jsonrpc.NewError(jsonrpc.CodeServerError, msg))
+		h.refuseError(ctx, k, m.ID, nil)
 		return
 	}
 	st.SetOutbound(standaloneOutbound{s})
@@ -255,7 +251,7 @@ func (h *Handler) writeResponses(ctx *fasthttp.RequestCtx, resps [][]byte, batch
 	}
 	st := s.NewStream()
 	if st == nil {
-		reply(ctx, fasthttp.StatusNotFound, bodySessionEnded)
+		h.refuse(ctx, refuseSessionNotFound)
 		return
 	}
 	for _, r := range resps {
@@ -317,7 +313,7 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sess
 	select {
 	case <-ex.decided:
 	case <-s.Done():
-		reply(ctx, fasthttp.StatusNotFound, bodySessionEnded)
+		h.refuse(ctx, refuseSessionNotFound)
 		return
 	}
 	if ex.mode == modeJSON && len(ex.buffered) == 0 || ex.mode == modeSSE && ex.stream == nil {
@@ -436,12 +432,12 @@ func (ex *exchange) switchToSSELocked() {
 func (ex *exchange) complete(c *mcp.Call, result []byte, jerr *jsonrpc.Error) {
 	var resp []byte
 	switch {
-	case mcp.IsCancelled(jerr):
-		// no response for a cancelled request
-	case jerr != nil:
-		resp = jsonrpc.AppendError(nil, c.ID, jerr)
-	default:
+	case jerr == nil:
 		resp = jsonrpc.AppendResult(nil, c.ID, result)
+	case errors.Is(jerr, mcp.ErrNoResponse):
+		// no response for a cancelled request
+	default:
+		resp = jsonrpc.AppendError(nil, c.ID, jerr)
 	}
 	ex.mu.Lock()
 	defer ex.mu.Unlock()

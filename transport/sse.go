@@ -58,7 +58,7 @@ func (h *Handler) startSSE(ctx *fasthttp.RequestCtx, s *sessions.Session, r *ses
 //     the connection (SEP-1699), or the session ended;
 //   - events were dropped before they could be written (the event log
 //     budgets; see sessions.Stream): it ends the response rather than skip
-//     them, and a resumption with Last-Event-ID is refused (bodyEventsGone);
+//     them, and a resumption with Last-Event-ID is refused (refuseEventsGone);
 //   - Shutdown halts it: its requests were answered with an error at the
 //     end of the grace period and the answers had until its deadline.
 //
