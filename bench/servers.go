@@ -55,7 +55,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/mcpfiber/mcpfiber/loadtest/load"
-	"github.com/mcpfiber/mcpfiber/mcp"
 	"github.com/mcpfiber/mcpfiber/server"
 	"github.com/mcpfiber/mcpfiber/sessions"
 )
@@ -167,7 +166,7 @@ func startMCPFiber(cfg Config) (*Target, error) {
 			msg := []byte(`{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"tick ` + strconv.Itoa(seq) + `"}}`)
 			n := 0
 			srv.Handler().Sessions().Range(func(s *sessions.Session) bool {
-				if st, ok := s.Value().(*mcp.SessionState); ok && st.Send(msg) == nil {
+				if c := s.Conn(); c != nil && c.State().Send(msg) == nil {
 					n++
 				}
 				return true

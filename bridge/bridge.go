@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 	"github.com/mcpfiber/mcpfiber/mcp"
-	"github.com/mcpfiber/mcpfiber/transport"
 )
 
 // Options configure a [Bridge]. A nil *Options means defaults; each zero
@@ -95,8 +93,9 @@ func (o *Options) withDefaults() Options {
 
 // A Bridge is an [mcp.Backend] that serves each session from its own
 // child process speaking MCP over stdio (2025-11-25 basic/transports
-// §stdio). See the package documentation for how messages travel. It is
-// safe for concurrent use and must not be copied.
+// §stdio): the child is the session's [mcp.Conn]. See the package
+// documentation for how messages travel. It is safe for concurrent use and
+// must not be copied.
 type Bridge struct {
 	command []string
 	opts    Options
@@ -108,11 +107,7 @@ type Bridge struct {
 	failed   atomic.Int64
 	exited   atomic.Int64 // exited on their own (or crashed)
 	stopped  atomic.Int64 // stopped because their session ended
-	closing  atomic.Bool
-	wg       sync.WaitGroup               // every child goroutine
-	mu       sync.Mutex                   // guards children and all
-	children map[*mcp.SessionState]*child // bound children, by session
-	all      map[*child]struct{}          // every child not yet reaped
+	children mcp.ConnSet  // every child not yet reaped, and every child goroutine
 }
 
 // New returns a Bridge that runs command (the program, then its
@@ -123,10 +118,8 @@ func New(command []string, opts *Options) (*Bridge, error) {
 		return nil, errors.New("bridge: no command to run")
 	}
 	b := &Bridge{
-		command:  append([]string(nil), command...),
-		opts:     opts.withDefaults(),
-		children: make(map[*mcp.SessionState]*child),
-		all:      make(map[*child]struct{}),
+		command: append([]string(nil), command...),
+		opts:    opts.withDefaults(),
 	}
 	b.log = b.opts.Logger.With("component", "bridge")
 	return b, nil
@@ -161,24 +154,25 @@ func (b *Bridge) Stats() Stats {
 }
 
 // Initialize starts a child, forwards the client's initialize to it and
-// returns the child's result (2025-11-25 basic/lifecycle
-// §Initialization). Errors: [transport.ErrUnavailable] past MaxChildren or
+// returns the child's result and the child, as the session's [mcp.Conn]
+// (2025-11-25 basic/lifecycle §Initialization). Errors:
+// [mcp.ErrUnavailable] past MaxChildren or
 // while closing; CodeInvalidParams for params without a protocolVersion;
 // the child's own error, passed through; CodeInternalError when the child
 // cannot start, exits or times out first, or answers a protocol version
 // the transport does not serve.
-func (b *Bridge) Initialize(params json.RawMessage) ([]byte, *mcp.SessionState, *jsonrpc.Error) {
+func (b *Bridge) Initialize(params json.RawMessage) ([]byte, mcp.Conn, *jsonrpc.Error) {
 	var p mcp.InitializeParams
 	if len(params) == 0 || jsonrpc.Unmarshal(params, &p) != nil || p.ProtocolVersion == "" {
 		return nil, nil, jsonrpc.NewError(jsonrpc.CodeInvalidParams, "Invalid params: initialize needs params with a protocolVersion string")
 	}
-	if b.closing.Load() {
-		return nil, nil, transport.ErrUnavailable
+	if b.children.Closing() {
+		return nil, nil, mcp.ErrUnavailable
 	}
 	if n := b.live.Add(1); n > int64(b.opts.MaxChildren) {
 		b.live.Add(-1)
 		b.refused.Add(1)
-		return nil, nil, transport.ErrUnavailable
+		return nil, nil, mcp.ErrUnavailable
 	}
 	c, err := b.start()
 	if err != nil {
@@ -204,117 +198,23 @@ func (b *Bridge) Initialize(params json.RawMessage) ([]byte, *mcp.SessionState, 
 		b.failed.Add(1)
 		return nil, nil, jsonrpc.NewError(jsonrpc.CodeInternalError, "Internal error: the stdio server exited during initialize")
 	}
-	b.mu.Lock()
-	b.children[st] = c
-	b.mu.Unlock()
-	st.OnClose(func() {
-		b.mu.Lock()
-		delete(b.children, st)
-		b.mu.Unlock()
-		c.stop()
-	})
-	return result, st, nil
-}
-
-// SessionStarted tags the child's logs with the session ID and lets
-// messages the child sent early go to the session's GET stream. The
-// transport calls it ([transport.SessionStarter]).
-func (b *Bridge) SessionStarted(st *mcp.SessionState, id string) {
-	if c := b.childOf(st); c != nil {
-		c.setSession(id)
-	}
+	return result, c, nil
 }
 
 // Inline reports false: every request waits for the child on its own
 // goroutine, so that what the child sends first can stream.
 func (b *Bridge) Inline(method string) bool { return false }
 
-// Handle forwards a request to the session's child and returns the
-// child's response: its result, or its error as sent. Errors of the
-// bridge's own: CodeInvalidRequest when a request with the same id is in
-// flight; CodeInternalError when the child is gone (the session is
-// ending); [mcp.ErrNoResponse] (no response is sent) when the client
-// cancelled it (notifications/cancelled) before the child answered.
-func (b *Bridge) Handle(call *mcp.Call) ([]byte, *jsonrpc.Error) {
-	c := b.childOf(call.Session)
-	if c == nil {
-		return nil, errNoChild
-	}
-	return c.request(call)
-}
-
-// Notify forwards a notification to the session's child. For
-// notifications/cancelled it also stops waiting for the cancelled request
-// (2025-11-25 basic/utilities/cancellation).
-func (b *Bridge) Notify(st *mcp.SessionState, method string, params json.RawMessage) {
-	if c := b.childOf(st); c != nil {
-		c.notify(method, params)
-	}
-}
-
-// Deliver forwards the client's response to a request of the child's
-// (sampling, elicitation, roots, ping), with its id untouched.
-func (b *Bridge) Deliver(st *mcp.SessionState, m *jsonrpc.Message) {
-	c := b.childOf(st)
-	if c == nil {
-		return
-	}
-	var msg []byte
-	if m.Error != nil {
-		msg = jsonrpc.AppendError(nil, m.ID, m.Error)
-	} else {
-		msg = jsonrpc.AppendResult(nil, m.ID, m.Result)
-	}
-	c.flush()
-	c.write(msg)
-}
-
-// Close refuses new sessions, stops every child and waits until they have
-// exited and every goroutine of the Bridge has returned, or ctx ends
-// (then it returns ctx.Err()). Sessions normally end first (the
-// transport's Shutdown), which stops their children already.
-func (b *Bridge) Close(ctx context.Context) error {
-	b.closing.Store(true)
-	b.mu.Lock()
-	all := make([]*child, 0, len(b.all))
-	for c := range b.all {
-		all = append(all, c)
-	}
-	b.mu.Unlock()
-	for _, c := range all {
-		c.stop()
-	}
-	done := make(chan struct{})
-	go func() { // owner: Close; exit: when every child goroutine has returned
-		b.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (b *Bridge) childOf(st *mcp.SessionState) *child {
-	b.mu.Lock()
-	c := b.children[st]
-	b.mu.Unlock()
-	return c
-}
+// Close refuses new sessions, stops every child (ending its session) and
+// waits until they have exited and every goroutine of the Bridge has
+// returned, or ctx ends (then it returns ctx.Err()). Sessions normally end
+// first (the transport's Shutdown), which stops their children already.
+func (b *Bridge) Close(ctx context.Context) error { return b.children.Close(ctx) }
 
 // goTracked runs f on a goroutine that Close waits for.
-func (b *Bridge) goTracked(f func()) {
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
-		f()
-	}()
-}
+func (b *Bridge) goTracked(f func()) { b.children.Go(f) }
 
 var (
-	errNoChild       = jsonrpc.NewError(jsonrpc.CodeInternalError, "Internal error: the session's stdio server is gone")
 	errChildGone     = jsonrpc.NewError(jsonrpc.CodeInternalError, "Internal error: the stdio server exited")
 	errDuplicateID   = jsonrpc.NewError(jsonrpc.CodeInvalidRequest, "Invalid Request: a request with this id is already in flight in this session")
 	progressTokenKey = []byte(`"progressToken"`)
@@ -339,6 +239,7 @@ func progressToken(params []byte) []byte {
 
 // Interface guards.
 var (
-	_ mcp.Backend              = (*Bridge)(nil)
-	_ transport.SessionStarter = (*Bridge)(nil)
+	_ mcp.Backend        = (*Bridge)(nil)
+	_ mcp.Conn           = (*child)(nil)
+	_ mcp.SessionStarter = (*child)(nil)
 )

@@ -22,11 +22,12 @@ import (
 // child: the one id the bridge chooses.
 var initID = []byte("0")
 
-// A child is one stdio server process serving one session.
+// A child is one stdio server process serving one session: the session's
+// [mcp.Conn].
 //
 // Lifecycle: start → initialize → bind (the session exists) → stop (the
-// session ended) or exit (the process ended: the session ends). exited is
-// closed once the process is reaped and its stdout drained.
+// session ended: Close) or exit (the process ended: the session ends).
+// exited is closed once the process is reaped and its stdout drained.
 type child struct {
 	b      *Bridge
 	cmd    *exec.Cmd
@@ -107,13 +108,14 @@ func (b *Bridge) start() (*child, error) {
 		c.logger().Warn("stdio server sent more messages than MaxPendingMessages before its session started; dropping the oldest")
 	})
 	c.log.Store(b.log.With("pid", c.pid))
-	b.mu.Lock()
-	b.all[c] = struct{}{}
-	b.mu.Unlock()
+	added := b.children.Add(c)
 	c.logger().Debug("stdio server started", "command", b.command)
 	b.goTracked(c.readStdout)
 	b.goTracked(c.readStderr)
 	b.goTracked(c.wait)
+	if !added { // Close began after Initialize looked: it did not see c
+		c.stop()
+	}
 	return c, nil
 }
 
@@ -170,15 +172,29 @@ func (c *child) bind(st *mcp.SessionState) bool {
 	return true
 }
 
-// setSession tags the logs with the session ID and flushes the backlog.
-func (c *child) setSession(id string) {
+// State returns the session's state (nil before bind).
+func (c *child) State() *mcp.SessionState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.st
+}
+
+// SessionStarted tags the child's logs with the session ID and lets
+// messages the child sent early go to the session's GET stream
+// ([mcp.SessionStarter]).
+func (c *child) SessionStarted(id string) {
 	c.log.Store(c.b.log.With("pid", c.pid, "session", id))
 	c.logger().Info("stdio server serves a session") // ties the pid of earlier lines to the session
 	c.flush()
 }
 
-// request forwards a client request and waits for its response.
-func (c *child) request(call *mcp.Call) ([]byte, *jsonrpc.Error) {
+// Handle forwards a request to the child and returns the child's
+// response: its result, or its error as sent. Errors of the bridge's own:
+// CodeInvalidRequest when a request with the same id is in flight;
+// CodeInternalError when the child is gone (the session is ending);
+// [mcp.ErrNoResponse] (no response is sent) when the client cancelled it
+// (notifications/cancelled) before the child answered.
+func (c *child) Handle(call *mcp.Call) ([]byte, *jsonrpc.Error) {
 	key := string(call.ID)
 	p := &pendingCall{out: call.Out, resp: make(chan *jsonrpc.Message, 1)}
 	if tok := progressToken(call.Params); tok != nil {
@@ -229,8 +245,10 @@ func (c *child) forget(key string, p *pendingCall) {
 	c.mu.Unlock()
 }
 
-// notify forwards a client notification.
-func (c *child) notify(method string, params []byte) {
+// Notify forwards a notification to the child. For
+// notifications/cancelled it also stops waiting for the cancelled request
+// (2025-11-25 basic/utilities/cancellation).
+func (c *child) Notify(method string, params json.RawMessage) {
 	c.flush()
 	if method == "notifications/cancelled" {
 		var p struct {
@@ -249,6 +267,24 @@ func (c *child) notify(method string, params []byte) {
 		}
 	}
 	c.write(jsonrpc.AppendNotification(nil, method, params))
+}
+
+// Deliver forwards the client's response to a request of the child's
+// (sampling, elicitation, roots, ping), with its id untouched.
+func (c *child) Deliver(m *jsonrpc.Message) {
+	msg := encode(m)
+	c.flush()
+	c.write(msg)
+}
+
+// Close ends the session on the bridge's side: the child is stopped (see
+// stop) and the session's state closed. It does not block.
+func (c *child) Close() error {
+	c.stop()
+	if st := c.State(); st != nil {
+		st.Close()
+	}
+	return nil
 }
 
 // write writes one message and a newline to the child's stdin. It blocks
@@ -448,9 +484,7 @@ func (c *child) wait() {
 	if st != nil {
 		st.Close() // the transport ends the session: 404 from now on
 	}
-	c.b.mu.Lock()
-	delete(c.b.all, c)
-	c.b.mu.Unlock()
+	c.b.children.Remove(c)
 	c.b.live.Add(-1)
 }
 

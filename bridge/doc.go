@@ -26,7 +26,7 @@
 //
 // At most [Options.MaxChildren] children live at once (default: 8 per
 // CPU, 16 on a 2-core box); past the cap, initialize gets 503 with
-// Retry-After ([transport.ErrUnavailable]) before any process starts.
+// Retry-After ([mcp.ErrUnavailable]) before any process starts.
 //
 // # Messages
 //

@@ -20,6 +20,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/mcpfiber/mcpfiber/internal/testutil"
+	"github.com/mcpfiber/mcpfiber/sessions"
 	"github.com/mcpfiber/mcpfiber/transport"
 )
 
@@ -132,14 +133,13 @@ func startServer(t testing.TB, command []string, opts *Options) *testServer {
 	return &testServer{b: b, h: h, url: "http://" + ln.Addr().String() + "/mcp", logs: logs}
 }
 
-// pids returns the process IDs of the Bridge's children.
+// pids returns the process IDs of the children of the live sessions.
 func (ts *testServer) pids() []int {
-	ts.b.mu.Lock()
-	defer ts.b.mu.Unlock()
 	var out []int
-	for c := range ts.b.all {
-		out = append(out, c.pid)
-	}
+	ts.h.Sessions().Range(func(s *sessions.Session) bool {
+		out = append(out, s.Conn().(*child).pid)
+		return true
+	})
 	return out
 }
 

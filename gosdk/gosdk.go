@@ -75,19 +75,16 @@ const (
 	DefaultMaxPendingMessages = 256
 )
 
-// A Backend is an [mcp.Backend] that serves a Go SDK [sdk.Server]. It is
-// safe for concurrent use and must not be copied.
+// A Backend is an [mcp.Backend] that serves a Go SDK [sdk.Server]: each
+// session's [mcp.Conn] is its in-memory SDK connection. It is safe for
+// concurrent use and must not be copied.
 type Backend struct {
 	server *sdk.Server
 	opts   Options
+	conns  mcp.ConnSet // every conn not yet closed, and one goroutine per closed SDK session until its Wait returns
 
-	mu      sync.Mutex                     // guards the fields below
-	conns   map[*mcp.SessionState]*conn    // live sessions
-	extras  map[*sdk.RequestExtra]*pending // client requests in flight, by the Extra the middleware sees
-	all     map[*conn]struct{}             // every conn not yet closed
-	closing bool                           // Close was called: no new sessions
-
-	wg sync.WaitGroup // one per closed SDK session until its Wait returns
+	mu     sync.Mutex                     // guards extras
+	extras map[*sdk.RequestExtra]*pending // client requests in flight, by the Extra the middleware sees
 }
 
 // New returns a Backend serving s. It adds one receiving middleware to s
@@ -96,9 +93,7 @@ type Backend struct {
 func New(s *sdk.Server, opts *Options) *Backend {
 	b := &Backend{
 		server: s,
-		conns:  make(map[*mcp.SessionState]*conn),
 		extras: make(map[*sdk.RequestExtra]*pending),
-		all:    make(map[*conn]struct{}),
 	}
 	if opts != nil {
 		b.opts = *opts
@@ -147,18 +142,19 @@ func (b *Backend) middleware(next sdk.MethodHandler) sdk.MethodHandler {
 var initID = []byte(`"mcpfiber-initialize"`)
 
 // Initialize connects a new SDK session and forwards the client's
-// initialize to it; the SDK's result is the client's. Errors: the SDK's
-// own (invalid params, say), passed through; CodeInternalError when the
-// SDK does not answer within InitTimeout or answers a revision the
-// transport does not serve.
-func (b *Backend) Initialize(params json.RawMessage) ([]byte, *mcp.SessionState, *jsonrpc.Error) {
+// initialize to it; the SDK's result is the client's, and the session's
+// [mcp.Conn] is the SDK connection. Errors: [mcp.ErrUnavailable] once
+// Close was called; the SDK's own (invalid params, say), passed through;
+// CodeInternalError when the SDK does not answer within InitTimeout or
+// answers a revision the transport does not serve.
+func (b *Backend) Initialize(params json.RawMessage) ([]byte, mcp.Conn, *jsonrpc.Error) {
 	var p mcp.InitializeParams
 	if len(params) == 0 || jsonrpc.Unmarshal(params, &p) != nil || p.ProtocolVersion == "" {
 		return nil, nil, jsonrpc.NewError(jsonrpc.CodeInvalidParams, "Invalid params: initialize needs params with a protocolVersion string")
 	}
 	c := newConn(b)
 	if c == nil {
-		return nil, nil, transport.ErrUnavailable
+		return nil, nil, mcp.ErrUnavailable
 	}
 	ss, err := b.server.Connect(context.Background(), connTransport{c}, nil)
 	if err != nil {
@@ -210,26 +206,7 @@ func (b *Backend) Initialize(params json.RawMessage) ([]byte, *mcp.SessionState,
 	if !c.bind(st) {
 		return nil, nil, errClosed
 	}
-	b.mu.Lock()
-	b.conns[st] = c
-	b.mu.Unlock()
-	st.OnClose(func() {
-		b.mu.Lock()
-		delete(b.conns, st)
-		b.mu.Unlock()
-		c.Close()
-	})
-	return m.Result, st, nil
-}
-
-// SessionStarted gives the SDK session its ID (sdk.ServerSession.ID) and
-// sends what the SDK wrote for the GET stream early
-// ([transport.SessionStarter]).
-func (b *Backend) SessionStarted(st *mcp.SessionState, id string) {
-	if c := b.connOf(st); c != nil {
-		c.id.Store(&id)
-		c.flush()
-	}
+	return m.Result, c, nil
 }
 
 // Inline reports whether method is answered at once by the SDK without
@@ -243,141 +220,10 @@ func (b *Backend) Inline(method string) bool {
 	return false
 }
 
-// Handle forwards a request to the SDK session and returns its response.
-// Errors of the Backend's own: CodeInvalidRequest when a request with the
-// same id is in flight or the message cannot be decoded by the SDK;
-// CodeInternalError when the session has ended; CodeServerError "Request
-// cancelled" when the client cancelled it first.
-func (b *Backend) Handle(call *mcp.Call) ([]byte, *jsonrpc.Error) {
-	c := b.connOf(call.Session)
-	if c == nil {
-		return nil, errClosed
-	}
-	req, jerr := decodeRequest(jsonrpc.AppendRequest(nil, call.ID, call.Method, call.Params))
-	if jerr != nil {
-		return nil, jerr
-	}
-	extra := &sdk.RequestExtra{}
-	req.Extra = extra
-	p := &pending{out: call.Out, resp: make(chan *sdkjsonrpc.Response, 1)}
-	c.mu.Lock()
-	if c.pending[req.ID] != nil {
-		c.mu.Unlock()
-		return nil, errDuplicateID
-	}
-	c.pending[req.ID] = p
-	c.out.Flush()
-	c.mu.Unlock()
-	b.mu.Lock()
-	b.extras[extra] = p
-	b.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		if c.pending[req.ID] == p {
-			delete(c.pending, req.ID)
-		}
-		c.mu.Unlock()
-		b.mu.Lock()
-		delete(b.extras, extra)
-		b.mu.Unlock()
-	}()
-	if !c.push(req) {
-		return nil, errClosed
-	}
-	select {
-	case resp := <-p.resp:
-		if resp == nil {
-			return nil, mcp.ErrNoResponse
-		}
-		m, jerr := fromResponse(resp)
-		if jerr != nil {
-			return nil, jerr
-		}
-		if m.Error != nil {
-			return nil, m.Error
-		}
-		return m.Result, nil
-	case <-call.Session.Context().Done():
-		return nil, errClosed
-	}
-}
-
-// Notify forwards a client notification to the SDK session. For
-// notifications/cancelled it also stops waiting for the cancelled request
-// (the SDK cancels its handler).
-func (b *Backend) Notify(st *mcp.SessionState, method string, params json.RawMessage) {
-	c := b.connOf(st)
-	if c == nil {
-		return
-	}
-	req, jerr := decodeRequest(jsonrpc.AppendNotification(nil, method, params))
-	if jerr != nil {
-		b.opts.Logger.Warn("gosdk: the SDK cannot decode a client notification; dropped", "method", method, "err", jerr.Message)
-		return
-	}
-	req.Extra = &sdk.RequestExtra{}
-	c.flush()
-	if method == "notifications/cancelled" {
-		c.cancel(params)
-	}
-	c.push(req)
-}
-
-// Deliver forwards the client's response to a request of the SDK's
-// (sampling, elicitation, roots, ping).
-func (b *Backend) Deliver(st *mcp.SessionState, m *jsonrpc.Message) {
-	c := b.connOf(st)
-	if c == nil {
-		return
-	}
-	var raw []byte
-	if m.Error != nil {
-		raw = jsonrpc.AppendError(nil, m.ID, m.Error)
-	} else {
-		raw = jsonrpc.AppendResult(nil, m.ID, m.Result)
-	}
-	msg, err := sdkjsonrpc.DecodeMessage(raw)
-	if err != nil {
-		b.opts.Logger.Warn("gosdk: the SDK cannot decode a client response; dropped", "id", string(m.ID), "err", err)
-		return
-	}
-	c.flush()
-	c.push(msg)
-}
-
 // Close closes every SDK session and waits until the SDK has finished
 // with them, or ctx ends (then it returns ctx.Err()). Sessions normally
 // end first (the transport's Shutdown), which closes them already.
-func (b *Backend) Close(ctx context.Context) error {
-	b.mu.Lock()
-	b.closing = true
-	all := make([]*conn, 0, len(b.all))
-	for c := range b.all {
-		all = append(all, c)
-	}
-	b.mu.Unlock()
-	for _, c := range all {
-		c.Close()
-	}
-	done := make(chan struct{})
-	go func() { // owner: Close; exit: when every SDK session has returned from Wait
-		b.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (b *Backend) connOf(st *mcp.SessionState) *conn {
-	b.mu.Lock()
-	c := b.conns[st]
-	b.mu.Unlock()
-	return c
-}
+func (b *Backend) Close(ctx context.Context) error { return b.conns.Close(ctx) }
 
 // decodeRequest decodes a request or notification the SDK's way.
 func decodeRequest(raw []byte) (*sdkjsonrpc.Request, *jsonrpc.Error) {
@@ -446,12 +292,9 @@ func newConn(b *Backend) *conn {
 	c.out = mcp.NewBacklog(b.opts.MaxPendingMessages, func() {
 		b.opts.Logger.Warn("gosdk: more messages than MaxPendingMessages before the session started; dropping the oldest")
 	})
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closing {
+	if !b.conns.Add(c) {
 		return nil
 	}
-	b.all[c] = struct{}{}
 	return c
 }
 
@@ -502,6 +345,112 @@ func (c *conn) cancel(params []byte) {
 	if pc != nil {
 		pc.resp <- nil // cap 1, and this is the only send now that it left pending
 	}
+}
+
+// State returns the session's state (nil before bind).
+func (c *conn) State() *mcp.SessionState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.st
+}
+
+// SessionStarted gives the SDK session its ID (sdk.ServerSession.ID) and
+// sends what the SDK wrote for the GET stream early
+// ([mcp.SessionStarter]).
+func (c *conn) SessionStarted(id string) {
+	c.id.Store(&id)
+	c.flush()
+}
+
+// Handle forwards a request to the SDK session and returns its response.
+// Errors of the conn's own: CodeInvalidRequest when a request with the
+// same id is in flight or the message cannot be decoded by the SDK;
+// CodeInternalError when the session has ended; CodeServerError "Request
+// cancelled" when the client cancelled it first.
+func (c *conn) Handle(call *mcp.Call) ([]byte, *jsonrpc.Error) {
+	b := c.b
+	req, jerr := decodeRequest(jsonrpc.AppendRequest(nil, call.ID, call.Method, call.Params))
+	if jerr != nil {
+		return nil, jerr
+	}
+	extra := &sdk.RequestExtra{}
+	req.Extra = extra
+	p := &pending{out: call.Out, resp: make(chan *sdkjsonrpc.Response, 1)}
+	c.mu.Lock()
+	if c.pending[req.ID] != nil {
+		c.mu.Unlock()
+		return nil, errDuplicateID
+	}
+	c.pending[req.ID] = p
+	c.out.Flush()
+	c.mu.Unlock()
+	b.mu.Lock()
+	b.extras[extra] = p
+	b.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		if c.pending[req.ID] == p {
+			delete(c.pending, req.ID)
+		}
+		c.mu.Unlock()
+		b.mu.Lock()
+		delete(b.extras, extra)
+		b.mu.Unlock()
+	}()
+	if !c.push(req) {
+		return nil, errClosed
+	}
+	select {
+	case resp := <-p.resp:
+		if resp == nil {
+			return nil, mcp.ErrNoResponse
+		}
+		m, jerr := fromResponse(resp)
+		if jerr != nil {
+			return nil, jerr
+		}
+		if m.Error != nil {
+			return nil, m.Error
+		}
+		return m.Result, nil
+	case <-call.Session.Context().Done():
+		return nil, errClosed
+	}
+}
+
+// Notify forwards a client notification to the SDK session. For
+// notifications/cancelled it also stops waiting for the cancelled request
+// (the SDK cancels its handler).
+func (c *conn) Notify(method string, params json.RawMessage) {
+	req, jerr := decodeRequest(jsonrpc.AppendNotification(nil, method, params))
+	if jerr != nil {
+		c.b.opts.Logger.Warn("gosdk: the SDK cannot decode a client notification; dropped", "method", method, "err", jerr.Message)
+		return
+	}
+	req.Extra = &sdk.RequestExtra{}
+	c.flush()
+	if method == "notifications/cancelled" {
+		c.cancel(params)
+	}
+	c.push(req)
+}
+
+// Deliver forwards the client's response to a request of the SDK's
+// (sampling, elicitation, roots, ping).
+func (c *conn) Deliver(m *jsonrpc.Message) {
+	var raw []byte
+	if m.Error != nil {
+		raw = jsonrpc.AppendError(nil, m.ID, m.Error)
+	} else {
+		raw = jsonrpc.AppendResult(nil, m.ID, m.Result)
+	}
+	msg, err := sdkjsonrpc.DecodeMessage(raw)
+	if err != nil {
+		c.b.opts.Logger.Warn("gosdk: the SDK cannot decode a client response; dropped", "id", string(m.ID), "err", err)
+		return
+	}
+	c.flush()
+	c.push(msg)
 }
 
 // Read implements [sdk.Connection]: the next client message, or io.EOF
@@ -562,9 +511,10 @@ func (c *conn) sendStandalone(msg []byte) { c.out.Send(msg) }
 // flush sends what the SDK wrote early, once the session can take it.
 func (c *conn) flush() { c.out.Flush() }
 
-// Close implements [sdk.Connection]. Whoever closes first (the transport
-// ending the session, or the SDK closing its session), the session ends:
-// the SDK's Read gets io.EOF and the client's next request gets 404.
+// Close implements [sdk.Connection] and [mcp.Conn]. Whoever closes first
+// (the transport ending the session, or the SDK closing its session), the
+// session ends: the SDK's Read gets io.EOF and the client's next request
+// gets 404. It does not wait for the SDK session; [Backend.Close] does.
 func (c *conn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
@@ -573,15 +523,9 @@ func (c *conn) Close() error {
 	c.mu.Lock()
 	st := c.st
 	c.mu.Unlock()
-	c.b.mu.Lock()
-	delete(c.b.all, c)
-	c.b.mu.Unlock()
+	c.b.conns.Remove(c)
 	if ss := c.ss.Load(); ss != nil {
-		c.b.wg.Add(1)
-		go func() { // owner: the Backend (wg, Close); exit: the SDK session has finished
-			defer c.b.wg.Done()
-			_ = ss.Wait()
-		}()
+		c.b.conns.Go(func() { _ = ss.Wait() }) // owner: the Backend (conns, Close); exit: the SDK session has finished
 	}
 	if st != nil {
 		st.Close()
@@ -600,8 +544,9 @@ func (c *conn) SessionID() string {
 
 // Interface guards.
 var (
-	_ mcp.Backend              = (*Backend)(nil)
-	_ transport.SessionStarter = (*Backend)(nil)
-	_ sdk.Connection           = (*conn)(nil)
-	_ sdk.Transport            = connTransport{}
+	_ mcp.Backend        = (*Backend)(nil)
+	_ mcp.Conn           = (*conn)(nil)
+	_ mcp.SessionStarter = (*conn)(nil)
+	_ sdk.Connection     = (*conn)(nil)
+	_ sdk.Transport      = connTransport{}
 )

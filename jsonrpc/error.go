@@ -59,7 +59,7 @@ func (e *Error) Error() string {
 //
 // A target with a code alone matches every error with that code:
 // errors.Is(err, &Error{Code: CodeInvalidParams}). A sentinel with a
-// message (mcp.ErrNoResponse, the transport's ErrUnavailable) matches only
+// message (mcp.ErrNoResponse, mcp.ErrUnavailable) matches only
 // errors with its code and message: many errors share a code (every
 // refusal of the transport's is CodeServerError), and a code alone would
 // make any of them the sentinel. A nil e matches nothing.

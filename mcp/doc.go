@@ -5,17 +5,35 @@
 //
 // # Overview
 //
-//	transport ──▶ Server.Initialize / Server.Handle(*Call)        2025 sessions
+//	transport ──▶ Backend.Initialize ─▶ Conn (one per session)     2025 sessions
+//	          ──▶ Conn.Handle(*Call), Conn.Notify, Conn.Close
 //	          ──▶ Server.HandleStateless(*StatelessCall)           2026-07-28
 //	          ◀── result bytes or *jsonrpc.Error
 //	          ◀── Call.Out.Send(msg)   progress, logging, requests to the client
-//	          ──▶ Server.Deliver       the client's answers, by request id
+//	          ──▶ Conn.Deliver         the client's answers, by request id
 //
 // The package knows nothing of HTTP. The transport decodes messages, keeps
 // sessions, and decides how a response travels (application/json or
 // text/event-stream); this package decides what it says. Names follow the
 // official Go SDK where they fit (Tool, CallToolRequest, CallToolResult,
 // Resource, Prompt, ElicitParams, CreateMessageParams, Implementation).
+//
+// # Sessions
+//
+// A [Backend] ([*Server], the stdio bridge, the Go SDK host) answers
+// initialize with a [Conn]: its connection for that session, which holds
+// the session's [SessionState] and whatever else the backend keeps per
+// session (a child process, an SDK session). The transport hands the
+// session's messages to the Conn and closes it when the session ends
+// (2025-11-25 basic/transports §Session Management).
+//
+// A [SessionRecord] is the session as plain data (negotiated version,
+// client info and capabilities, log level, subscriptions, times, and room
+// for an authenticated [Principal]), encoded with
+// [SessionRecord.MarshalBinary]: what a session store keeps so that a node
+// that did not start a session can rebuild it ([RestoreSessionState]).
+// A 2026-07-28 request's own state is made from the same fields, as its
+// _meta declares them.
 //
 // # Revisions
 //
@@ -25,8 +43,8 @@
 // may ask the client for input during a call ([Request.Elicit],
 // [Request.CreateMessage], [Request.ListRoots]): the request goes out on
 // the call's own stream (or the session's GET stream), the client POSTs
-// its answer, and [Server.Deliver] hands it to the waiting handler, within
-// ServerOptions.ClientRequestTimeout.
+// its answer, and the session's [Conn] hands it to the waiting handler,
+// within ServerOptions.ClientRequestTimeout.
 //
 // 2026-07-28 is stateless: every request carries its protocol version and
 // client capabilities in _meta and standard headers (Mcp-Method, Mcp-Name,

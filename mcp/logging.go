@@ -16,6 +16,17 @@ const (
 	LevelEmergency LoggingLevel = "emergency"
 )
 
+// levels are the levels by severity; levels[0] is "" (none).
+var levels = [...]LoggingLevel{"", LevelDebug, LevelInfo, LevelNotice, LevelWarning, LevelError, LevelCritical, LevelAlert, LevelEmergency}
+
+// levelOf returns the level of a severity (see severity), or "" for none.
+func levelOf(sev int32) LoggingLevel {
+	if sev < 0 || int(sev) >= len(levels) {
+		return ""
+	}
+	return levels[sev]
+}
+
 // severity returns 1 (debug) … 8 (emergency), or 0 for an unknown level.
 func (l LoggingLevel) severity() int32 {
 	switch l {

@@ -86,7 +86,7 @@ const maxInputRounds = 8
 
 // A Server holds what an MCP server offers (tools, resources, resource
 // templates, prompts, completion) and dispatches requests to them, for
-// 2025 sessions ([Server.Initialize], [Server.Handle]) and 2026-07-28
+// 2025 sessions ([Server.Initialize], then the session's [Conn]) and 2026-07-28
 // stateless requests ([Server.HandleStateless]). It is safe for concurrent
 // use; features may be added and removed while it serves, and clients that
 // asked are told (notifications/*/list_changed).
@@ -328,9 +328,10 @@ func (s *Server) has(kind featureKind) bool {
 
 // Initialize handles an initialize request (2025-11-25 basic/lifecycle
 // §Initialization): it negotiates the version and returns the encoded
-// result and the new session's state. params that are not an object with a
-// protocolVersion string give CodeInvalidParams.
-func (s *Server) Initialize(params json.RawMessage) ([]byte, *SessionState, *jsonrpc.Error) {
+// result and the new session's [Conn], whose state the Server follows for
+// list_changed and resource notifications until it closes. params that are
+// not an object with a protocolVersion string give CodeInvalidParams.
+func (s *Server) Initialize(params json.RawMessage) ([]byte, Conn, *jsonrpc.Error) {
 	var p InitializeParams
 	if len(params) == 0 || jsonrpc.Unmarshal(params, &p) != nil || p.ProtocolVersion == "" {
 		return nil, nil, invalidParams("initialize needs params with a protocolVersion string")
@@ -352,7 +353,7 @@ func (s *Server) Initialize(params json.RawMessage) ([]byte, *SessionState, *jso
 	}
 	st := NewSessionState(version, p.ClientInfo, caps)
 	s.addSession(st)
-	return b, st, nil
+	return b, &serverConn{s: s, st: st}, nil
 }
 
 // Close cancels the handlers still running as tasks (see [TaskOptions]);
@@ -392,7 +393,7 @@ type StreamCloser interface {
 	CloseStream() bool
 }
 
-// A Call is one JSON-RPC request for [Server.Handle].
+// A Call is one JSON-RPC request of a session, for [Conn.Handle].
 type Call struct {
 	Session *SessionState
 	Method  string
@@ -403,10 +404,11 @@ type Call struct {
 	Out Outbound
 }
 
-// Handle answers one request of a live session (not initialize). It returns
-// the encoded result or a JSON-RPC error; when the client cancelled the
-// request, the error is [ErrNoResponse] and no response may be sent.
-func (s *Server) Handle(c *Call) (result []byte, err *jsonrpc.Error) {
+// handle answers one request of a live session (not initialize): the
+// Server's [Conn.Handle]. It returns the encoded result or a JSON-RPC
+// error; when the client cancelled the request, the error is
+// [ErrNoResponse] and no response may be sent.
+func (s *Server) handle(c *Call) (result []byte, err *jsonrpc.Error) {
 	switch c.Method {
 	case "ping":
 		return emptyResult, nil
@@ -469,10 +471,11 @@ func (s *Server) dispatch(c *Call) ([]byte, *jsonrpc.Error) {
 	return nil, methodNotFound(c.Method)
 }
 
-// Notify handles a notification from the client: notifications/initialized
-// and notifications/cancelled; others are ignored, as JSON-RPC requires of
-// notifications the receiver does not act on.
-func (s *Server) Notify(st *SessionState, method string, params json.RawMessage) {
+// notify handles a notification from the client (the Server's
+// [Conn.Notify]): notifications/initialized and notifications/cancelled;
+// others are ignored, as JSON-RPC requires of notifications the receiver
+// does not act on.
+func (s *Server) notify(st *SessionState, method string, params json.RawMessage) {
 	switch method {
 	case "notifications/initialized":
 		st.initialized.Store(true)
@@ -486,10 +489,11 @@ func (s *Server) Notify(st *SessionState, method string, params json.RawMessage)
 	}
 }
 
-// Deliver takes a response from the client to a request the server sent
-// it and hands it to the handler waiting for it. Responses nobody waits
-// for (timed out, or never asked) are dropped.
-func (s *Server) Deliver(st *SessionState, m *jsonrpc.Message) {
+// deliver takes a response from the client to a request the server sent
+// it and hands it to the handler waiting for it (the Server's
+// [Conn.Deliver]). Responses nobody waits for (timed out, or never asked)
+// are dropped.
+func (s *Server) deliver(st *SessionState, m *jsonrpc.Message) {
 	if !st.deliver(m) {
 		s.opts.Logger.Debug("mcp: a response from the client matches no request", "id", string(m.ID))
 	}
@@ -939,16 +943,16 @@ func (s *Server) complete(c *Call) ([]byte, *jsonrpc.Error) {
 	return encode(res)
 }
 
-// ErrNoResponse is the error a [Backend]'s Handle ([Server.Handle]
-// included) or a [StatelessBackend]'s HandleStateless returns for a request
-// that must not be answered: the client cancelled it with
-// notifications/cancelled (2025-11-25 basic/utilities/cancellation: the
-// receiver SHOULD "Not send a response for the cancelled request"). The
-// transport sends nothing for it: no message on an SSE stream, and 202
-// with no body when it leaves a POST nothing to answer.
+// ErrNoResponse is the error a [Conn]'s Handle or a [StatelessBackend]'s
+// HandleStateless returns for a request that must not be answered: the
+// client cancelled it with notifications/cancelled (2025-11-25
+// basic/utilities/cancellation: the receiver SHOULD "Not send a response
+// for the cancelled request"). The transport sends nothing for it: no
+// message on an SSE stream, and 202 with no body when it leaves a POST
+// nothing to answer.
 //
 // It is never sent, and its code, 0, is none that JSON-RPC or MCP assigns.
 // Match it with errors.Is(err, ErrNoResponse), which compares code and
-// message (see [jsonrpc.Error.Is]), never by pointer: a Backend may return
+// message (see [jsonrpc.Error.Is]), never by pointer: a Conn may return
 // a copy.
 var ErrNoResponse = &jsonrpc.Error{Code: 0, Message: "mcp: no response: the client cancelled the request"}

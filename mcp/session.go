@@ -23,6 +23,9 @@ import (
 // of its own, made from the request's _meta, that lives as long as the
 // request ([SessionState.Stateless] reports true).
 //
+// [SessionState.Record] snapshots it as a [SessionRecord], and
+// [RestoreSessionState] makes it again from one.
+//
 // It is safe for concurrent use.
 type SessionState struct {
 	// ProtocolVersion is the negotiated revision.
@@ -35,6 +38,7 @@ type SessionState struct {
 	ctx    context.Context // done when the session ends
 	cancel context.CancelFunc
 
+	principal      *Principal    // who the session is bound to; set at construction, then read-only
 	stateless      bool          // a 2026-07-28 request's own state
 	requestTimeout time.Duration // bound on server-to-client requests sent by SessionState methods
 	initialized    atomic.Bool   // notifications/initialized received
@@ -101,18 +105,19 @@ func NewSessionState(version string, info *Implementation, caps ClientCapabiliti
 }
 
 // newStatelessState returns the state of one 2026-07-28 request, done
-// when parent is.
-func newStatelessState(parent context.Context, version string, info *Implementation, caps ClientCapabilities, level LoggingLevel) *SessionState {
+// when parent is: r holds what the request's _meta declares (version,
+// client info and capabilities, log level).
+func newStatelessState(parent context.Context, r *SessionRecord) *SessionState {
 	ctx, cancel := context.WithCancel(parent)
 	st := &SessionState{
-		ProtocolVersion:    version,
-		ClientInfo:         info,
-		ClientCapabilities: caps,
+		ProtocolVersion:    r.ProtocolVersion,
+		ClientInfo:         r.ClientInfo,
+		ClientCapabilities: r.ClientCapabilities,
 		ctx:                ctx,
 		cancel:             cancel,
 		stateless:          true,
 	}
-	if sev := level.severity(); sev > 0 {
+	if sev := r.LogLevel.severity(); sev > 0 {
 		st.logLevel.Store(sev)
 	} else {
 		// No logLevel in _meta: no notifications/message at all (2026-07-28
@@ -128,6 +133,10 @@ const logOff = 99
 
 // Context returns a context that is done when the session ends.
 func (st *SessionState) Context() context.Context { return st.ctx }
+
+// Principal returns who the session is bound to, or nil (see
+// [SessionRecord].Principal). The result is read-only.
+func (st *SessionState) Principal() *Principal { return st.principal }
 
 // Stateless reports whether st is the state of one 2026-07-28 request
 // rather than of a session.

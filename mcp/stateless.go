@@ -111,7 +111,12 @@ func (s *Server) HandleStateless(c *StatelessCall) ([]byte, *jsonrpc.Error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st := newStatelessState(ctx, meta.version, meta.info, meta.caps, meta.level)
+	st := newStatelessState(ctx, &SessionRecord{
+		ProtocolVersion:    meta.version,
+		ClientInfo:         meta.info,
+		ClientCapabilities: meta.caps,
+		LogLevel:           meta.level,
+	})
 	defer st.Close()
 	switch c.Method {
 	case "server/discover":

@@ -334,8 +334,8 @@ func (ts *taskStore) maybeTask(c *Call, t *serverTool, p *CallToolParams, bind s
 	// Until the call becomes a task, the client closing the request
 	// cancels it; after, only tasks/cancel and the TTL do.
 	unlink := context.AfterFunc(st.ctx, cancel)
-	taskSt := newStatelessState(taskCtx, st.ProtocolVersion, st.ClientInfo, st.ClientCapabilities, "")
-	taskSt.logLevel.Store(st.logLevel.Load())
+	rec := st.Record() // the request's version, client and log level
+	taskSt := newStatelessState(taskCtx, &rec)
 	out := &taskOutbound{out: c.Out}
 	tc := &Call{Session: taskSt, Method: c.Method, ID: c.ID, Params: c.Params, Out: out}
 	req := &CallToolRequest{Params: p, Request: s.newRequest(tc, p.Meta)}

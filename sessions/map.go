@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/puzpuzpuz/xsync/v3"
+
+	"github.com/mcpfiber/mcpfiber/mcp"
 )
 
 // Errors returned by [Map.Create].
@@ -126,11 +128,13 @@ func New(opts *Options) *Map {
 func (m *Map) Options() Options { return m.opts }
 
 // Create starts a session for the negotiated protocol version and stores
-// it. value is the owner's per-session state, returned by [Session.Value].
+// it. conn is the backend's connection for the session, returned by
+// [Session.Conn]; the map does not close it (the owner does, from
+// Options.OnEnd).
 //
 // It fails with ErrTooManySessions past MaxSessions and ErrClosed after
 // Close.
-func (m *Map) Create(version string, value any) (*Session, error) {
+func (m *Map) Create(version string, conn mcp.Conn) (*Session, error) {
 	if m.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -138,7 +142,7 @@ func (m *Map) Create(version string, value any) (*Session, error) {
 		m.live.Add(-1)
 		return nil, ErrTooManySessions
 	}
-	s := newSession(m, NewID(), version, value)
+	s := newSession(m, NewID(), version, conn)
 	for _, taken := m.m.LoadOrStore(s.id, s); taken; _, taken = m.m.LoadOrStore(s.id, s) {
 		s.id = NewID() // a 128-bit collision: never seen, but never overwrite
 	}

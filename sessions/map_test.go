@@ -88,15 +88,16 @@ func TestCreateLookupEnd(t *testing.T) {
 	log := newEndLog()
 	m := newTestMap(t, Options{OnEnd: log.onEnd})
 	before := time.Now()
-	s, err := m.Create("2025-03-26", "state")
+	conn := newTestConn("2025-03-26")
+	s, err := m.Create("2025-03-26", conn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !ValidID(s.ID()) {
 		t.Errorf("ID %q is not valid", s.ID())
 	}
-	if s.ProtocolVersion() != "2025-03-26" || s.Value() != "state" {
-		t.Errorf("version %q value %v", s.ProtocolVersion(), s.Value())
+	if s.ProtocolVersion() != "2025-03-26" || s.Conn() != conn {
+		t.Errorf("version %q conn %v, want %q %v", s.ProtocolVersion(), s.Conn(), "2025-03-26", conn)
 	}
 	if s.Created().Before(before) || s.Created().After(time.Now()) {
 		t.Errorf("Created = %v, not within the test", s.Created())
@@ -413,13 +414,13 @@ func TestMapConcurrent(t *testing.T) {
 	var created sync.WaitGroup
 	var mu sync.Mutex
 	total := 0
-	for w := range workers {
+	for range workers {
 		created.Add(1)
 		go func() {
 			defer created.Done()
 			var mine []*Session
 			for i := range perWorker {
-				s, err := m.Create("v", w)
+				s, err := m.Create("v", nil)
 				if err != nil {
 					t.Errorf("Create: %v", err)
 					return

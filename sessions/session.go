@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mcpfiber/mcpfiber/mcp"
 )
 
 // An EndReason says why a session ended.
@@ -42,7 +44,7 @@ type Session struct {
 	m       *Map
 	id      string
 	version string
-	value   any
+	conn    mcp.Conn // the backend's connection for the session; set by Create, then read-only
 	created time.Time
 
 	lastActive atomic.Int64  // unix nanoseconds of the last Touch
@@ -56,12 +58,12 @@ type Session struct {
 	nextStream uint64             // the last POST stream ID handed out
 }
 
-func newSession(m *Map, id, version string, value any) *Session {
+func newSession(m *Map, id, version string, conn mcp.Conn) *Session {
 	s := &Session{
 		m:       m,
 		id:      id,
 		version: version,
-		value:   value,
+		conn:    conn,
 		created: time.Now(),
 		done:    make(chan struct{}),
 		streams: make(map[uint64]*Stream),
@@ -76,8 +78,23 @@ func (s *Session) ID() string { return s.id }
 // ProtocolVersion returns the protocol version negotiated at initialize.
 func (s *Session) ProtocolVersion() string { return s.version }
 
-// Value returns the owner's per-session state given to [Map.Create].
-func (s *Session) Value() any { return s.value }
+// Conn returns the backend's connection for the session, given to
+// [Map.Create]. It does not allocate.
+func (s *Session) Conn() mcp.Conn { return s.conn }
+
+// Record returns the session as plain data, for a session store: its
+// conn's [mcp.SessionState.Record] with the ID, creation and last activity
+// the map keeps (times in UTC). With no conn, only those are set.
+func (s *Session) Record() mcp.SessionRecord {
+	var r mcp.SessionRecord
+	if s.conn != nil {
+		r = s.conn.State().Record()
+	}
+	r.ID = s.id
+	r.Created = s.created.UTC()
+	r.LastUsed = time.Unix(0, s.lastActive.Load()).UTC()
+	return r
+}
 
 // Created returns when the session started.
 func (s *Session) Created() time.Time { return s.created }

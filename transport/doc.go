@@ -7,10 +7,22 @@
 //
 //	Fiber route ─▶ Handler.ServeFastHTTP ─▶ sessions.Map.Lookup ─▶ *sessions.Session
 //	                    │                                               │
-//	                    ├─ POST ─▶ jsonrpc.Decode ─▶ mcp.Server.Handle ──┤ responses and
+//	                    ├─ POST ─▶ jsonrpc.Decode ─▶ mcp.Conn.Handle ────┤ responses and
 //	                    │          (application/json or SSE)            │ notifications as
 //	                    ├─ GET ──▶ SSE writer ◀── sessions.Stream ◀──────┘ stream events
 //	                    └─ DELETE ─▶ Session.End
+//
+// # Backends
+//
+// A Handler serves an [mcp.Backend]: an [*mcp.Server], the stdio bridge or
+// the Go SDK host. Its Initialize returns the session's [mcp.Conn], which
+// the session holds ([sessions.Session.Conn]); the session's requests,
+// notifications and responses go to it, and the Handler closes it when the
+// session ends (DELETE, idle expiry, shutdown). A backend ends a session of
+// its own accord with [mcp.SessionState.Close]: the session ends with
+// [sessions.EndClosed] and its ID gets 404 from then on. Initialize
+// returning [mcp.ErrUnavailable] is answered as the session cap is: 503
+// with Retry-After.
 //
 // # The 404 fast path
 //

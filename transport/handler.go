@@ -73,8 +73,8 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 	so.OnEnd = func(s *sessions.Session, r sessions.EndReason) {
 		h.opts.Observer.SessionEnded(r)
 		h.slots.Delete(s)
-		if st, ok := s.Value().(*mcp.SessionState); ok {
-			st.Close()
+		if c := s.Conn(); c != nil {
+			c.Close()
 		}
 		if userOnEnd != nil {
 			userOnEnd(s, r)

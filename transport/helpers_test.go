@@ -396,7 +396,7 @@ func (ts *testServer) state(t testing.TB, sid string) *mcp.SessionState {
 	if s == nil {
 		t.Fatalf("session %s is not live", sid)
 	}
-	return s.Value().(*mcp.SessionState)
+	return s.Conn().State()
 }
 
 func initBody(version string) string {

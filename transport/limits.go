@@ -168,14 +168,15 @@ func (f *flight) stopTimer() {
 // A sessionCall is a request of a session running on a worker.
 type sessionCall struct {
 	flight
-	c  *mcp.Call
-	ex *exchange
+	conn mcp.Conn
+	c    *mcp.Call
+	ex   *exchange
 }
 
 // startCall runs c on a worker, with its deadline. The caller has taken
 // its slots (admit).
-func (h *Handler) startCall(s *sessions.Session, sl *sessionSlots, c *mcp.Call, ex *exchange) {
-	f := &sessionCall{flight: flight{h: h, s: s, slots: sl}, c: c, ex: ex}
+func (h *Handler) startCall(s *sessions.Session, sl *sessionSlots, conn mcp.Conn, c *mcp.Call, ex *exchange) {
+	f := &sessionCall{flight: flight{h: h, s: s, slots: sl}, conn: conn, c: c, ex: ex}
 	h.calls.Add(1)
 	h.flights.Store(f, struct{}{})
 	s.Hold() // a call in flight keeps the session from idle expiry
@@ -188,7 +189,7 @@ func (h *Handler) startCall(s *sessions.Session, sl *sessionSlots, c *mcp.Call, 
 // run is the worker's part: the handler's answer is sent unless the
 // deadline passed first.
 func (f *sessionCall) run() {
-	result, jerr := f.h.handle(f.c)
+	result, jerr := f.h.handle(f.conn, f.c)
 	if !f.claim() {
 		return // answered at the deadline
 	}
@@ -211,7 +212,7 @@ func (f *sessionCall) end(jerr *jsonrpc.Error) {
 	}
 	f.ex.complete(f.c, nil, jerr)
 	f.release(f)
-	f.h.backend.Notify(f.c.Session, "notifications/cancelled", f.h.cancelParams(f.c.ID))
+	f.conn.Notify("notifications/cancelled", f.h.cancelParams(f.c.ID))
 }
 
 // A modernCall is a 2026-07-28 request running on a worker: it has its

@@ -91,10 +91,10 @@ func (NopObserver) StreamOpened(bool)                   {}
 func (NopObserver) StreamClosed(bool)                   {}
 func (NopObserver) Request(string, time.Duration, bool) {}
 
-// handle runs the backend on c and reports it to the Observer.
-func (h *Handler) handle(c *mcp.Call) ([]byte, *jsonrpc.Error) {
+// handle runs c on its session's conn and reports it to the Observer.
+func (h *Handler) handle(conn mcp.Conn, c *mcp.Call) ([]byte, *jsonrpc.Error) {
 	start := time.Now()
-	result, jerr := h.backend.Handle(c)
+	result, jerr := conn.Handle(c)
 	h.opts.Observer.Request(c.Method, time.Since(start), jerr != nil)
 	return result, jerr
 }

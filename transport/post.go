@@ -92,7 +92,7 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		h.refuse(ctx, refuseBatchVersion)
 		return
 	}
-	st := s.Value().(*mcp.SessionState)
+	conn := s.Conn()
 	// Admission (limits.go): the requests that will run on workers take
 	// their slots, all or none, before anything of the POST is acted on.
 	var sl *sessionSlots
@@ -116,9 +116,9 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		case jsonrpc.KindRequest:
 			requests = append(requests, m)
 		case jsonrpc.KindNotification:
-			h.backend.Notify(st, m.Method, m.Params)
+			conn.Notify(m.Method, m.Params)
 		case jsonrpc.KindResponse:
-			h.backend.Deliver(st, m)
+			conn.Deliver(m)
 		}
 	}
 	if len(requests) == 0 {
@@ -127,7 +127,7 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		ctx.Response.SetStatusCode(fasthttp.StatusAccepted)
 		return
 	}
-	h.answer(ctx, s, sl, st, requests, batch, acceptJSON, acceptSSE)
+	h.answer(ctx, s, sl, conn, requests, batch, acceptJSON, acceptSSE)
 }
 
 // workRequests counts the requests of msgs that run on a worker (those
@@ -209,9 +209,9 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 		return
 	}
 	start := time.Now()
-	result, st, jerr := h.backend.Initialize(m.Params)
+	result, conn, jerr := h.backend.Initialize(m.Params)
 	h.opts.Observer.Request("initialize", time.Since(start), jerr != nil)
-	if errors.Is(jerr, ErrUnavailable) { // the backend is at its own cap (bridge children)
+	if errors.Is(jerr, mcp.ErrUnavailable) { // the backend is at its own cap (bridge children)
 		h.refuseError(ctx, refuseUnavailable, m.ID, jerr)
 		return
 	}
@@ -219,9 +219,10 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 		h.writeResponses(ctx, [][]byte{jsonrpc.AppendError(nil, m.ID, jerr)}, false, acceptJSON, nil)
 		return
 	}
-	s, err := h.sessions.Create(st.ProtocolVersion, st)
+	st := conn.State()
+	s, err := h.sessions.Create(st.ProtocolVersion, conn)
 	if err != nil {
-		st.Close()
+		conn.Close()
 		k := refuseUnavailable // too many sessions
 		if errors.Is(err, sessions.ErrClosed) {
 			k = refuseDraining
@@ -231,9 +232,9 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 	}
 	st.SetOutbound(standaloneOutbound{s})
 	h.opts.Observer.SessionStarted()
-	st.OnClose(func() { s.End(sessions.EndClosed) }) // the backend ended it (see SessionStarter)
-	if ss, ok := h.backend.(SessionStarter); ok {
-		ss.SessionStarted(st, s.ID())
+	st.OnClose(func() { s.End(sessions.EndClosed) }) // the backend ended it (see mcp.Conn)
+	if ss, ok := conn.(mcp.SessionStarter); ok {
+		ss.SessionStarted(s.ID())
 	}
 	ctx.Response.Header.Set(headerSessionID, s.ID())
 	h.writeResponses(ctx, [][]byte{jsonrpc.AppendResult(nil, m.ID, result)}, false, acceptJSON, s)
@@ -287,7 +288,8 @@ func joinResponses(resps [][]byte, batch bool) []byte {
 // the Server, item 5). The requests that run on workers have taken their
 // slots of sl and of the server's count (admit); each gives them back when
 // it ends, at the latest at its deadline (limits.go).
-func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sessionSlots, st *mcp.SessionState, requests []*jsonrpc.Message, batch, acceptJSON, acceptSSE bool) {
+func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sessionSlots, conn mcp.Conn, requests []*jsonrpc.Message, batch, acceptJSON, acceptSSE bool) {
+	st := conn.State()
 	ex := &exchange{
 		h:        h,
 		s:        s,
@@ -304,11 +306,11 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sess
 	for _, m := range requests {
 		c := &mcp.Call{Session: st, Method: m.Method, ID: m.ID, Params: m.Params, Out: ex}
 		if h.backend.Inline(m.Method) {
-			result, jerr := h.handle(c)
+			result, jerr := h.handle(conn, c)
 			ex.complete(c, result, jerr)
 			continue
 		}
-		h.startCall(s, sl, c, ex)
+		h.startCall(s, sl, conn, c, ex)
 	}
 	select {
 	case <-ex.decided:

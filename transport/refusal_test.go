@@ -327,7 +327,7 @@ type sentinelBackend struct {
 	err *jsonrpc.Error
 }
 
-func (b sentinelBackend) Initialize(json.RawMessage) ([]byte, *mcp.SessionState, *jsonrpc.Error) {
+func (b sentinelBackend) Initialize(json.RawMessage) ([]byte, mcp.Conn, *jsonrpc.Error) {
 	return nil, nil, b.err
 }
 
@@ -340,8 +340,8 @@ func TestUnavailableByValue(t *testing.T) {
 		err    *jsonrpc.Error
 		status int
 	}{
-		{"ErrUnavailable", ErrUnavailable, 503},
-		{"a copy", &jsonrpc.Error{Code: ErrUnavailable.Code, Message: ErrUnavailable.Message}, 503},
+		{"ErrUnavailable", mcp.ErrUnavailable, 503},
+		{"a copy", &jsonrpc.Error{Code: mcp.ErrUnavailable.Code, Message: mcp.ErrUnavailable.Message}, 503},
 		{"another -32000", jsonrpc.NewError(jsonrpc.CodeServerError, "no"), 200},
 	} {
 		rec := &refusalRecorder{}
