@@ -63,6 +63,17 @@ func runCmd(t *testing.T, ctx context.Context, url string, args ...string) (*loa
 	return res, stdout.String()
 }
 
+// waitSessions waits until srv has at most max sessions live.
+func waitSessions(t *testing.T, srv *server.Server, max int) {
+	t.Helper()
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		if n := srv.Handler().Sessions().Len(); n > max {
+			return fmt.Errorf("%d sessions live, want at most %d", n, max)
+		}
+		return nil
+	})
+}
+
 func TestMiss(t *testing.T) {
 	srv := startServer(t)
 	res, out := runCmd(t, context.Background(), srv.URL(), "miss", "--count", "300", "--concurrency", "4", "--format", "json")
@@ -137,12 +148,7 @@ func TestCall(t *testing.T) {
 			}
 		})
 	}
-	testutil.WaitFor(t, 5*time.Second, func() error {
-		if n := srv.Handler().Sessions().Len(); n != 0 {
-			return fmt.Errorf("%d sessions live, want 0", n)
-		}
-		return nil
-	})
+	waitSessions(t, srv, 0)
 }
 
 func TestOpenLoop(t *testing.T) {
@@ -193,12 +199,7 @@ func TestSSE(t *testing.T) {
 	if len(res.Proc) == 0 || res.Proc[len(res.Proc)-1].RSSBytes <= 0 {
 		t.Errorf("sse --pid: no RSS sampled: %+v", res.Proc)
 	}
-	testutil.WaitFor(t, 5*time.Second, func() error {
-		if n := srv.Handler().Sessions().Len(); n != 0 {
-			return fmt.Errorf("%d sessions live, want 0", n)
-		}
-		return nil
-	})
+	waitSessions(t, srv, 0)
 }
 
 func TestStorm(t *testing.T) {
@@ -227,12 +228,7 @@ func TestStorm(t *testing.T) {
 			}
 		})
 	}
-	testutil.WaitFor(t, 5*time.Second, func() error {
-		if n := srv.Handler().Sessions().Len(); n > 100 {
-			return fmt.Errorf("%d sessions live, want at most 100", n)
-		}
-		return nil
-	})
+	waitSessions(t, srv, 100)
 }
 
 // TestStormRestart restarts a real mcpfiber process (built from the
@@ -278,12 +274,7 @@ func TestChurn(t *testing.T) {
 	if len(res.Proc) < 2 || res.Proc[0].RSSBytes <= 0 || res.Proc[0].Threads <= 0 {
 		t.Errorf("churn --pid: samples %+v, want RSS and threads before and after", res.Proc)
 	}
-	testutil.WaitFor(t, 5*time.Second, func() error {
-		if n := srv.Handler().Sessions().Len(); n != 0 {
-			return fmt.Errorf("%d sessions live, want 0", n)
-		}
-		return nil
-	})
+	waitSessions(t, srv, 0)
 }
 
 func TestModern(t *testing.T) {
