@@ -14,6 +14,7 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/valyala/fasthttp v1.73.0
 	github.com/wcharczuk/go-chart/v2 v2.1.2
+	golang.org/x/tools v0.42.0
 )
 
 require (

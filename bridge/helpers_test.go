@@ -35,14 +35,7 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(childEnv); mode != "" {
 		os.Exit(runFakeServer(mode))
 	}
-	code := m.Run()
-	if code == 0 {
-		if err := testutil.NoLeaks(5*time.Second, leakMarkers...); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	testutil.Main(m, leakMarkers...)
 }
 
 var leakMarkers = []string{

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -22,16 +21,7 @@ import (
 
 // TestMain fails the package when a goroutine of the adapter or of an SDK
 // session outlives the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if err := testutil.NoLeaks(5*time.Second, leakMarkers...); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.Main(m, leakMarkers...) }
 
 var leakMarkers = []string{
 	"gosdk.(*conn).Close.func",

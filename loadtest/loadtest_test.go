@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpfiber/mcpfiber/internal/testutil"
 	"github.com/mcpfiber/mcpfiber/loadtest/load"
 	"github.com/mcpfiber/mcpfiber/server"
 )
@@ -60,16 +63,15 @@ func runCmd(t *testing.T, ctx context.Context, url string, args ...string) (*loa
 	return res, stdout.String()
 }
 
-// waitFor polls cond every 5ms until it holds or 5s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitSessions waits until srv has at most max sessions live.
+func waitSessions(t *testing.T, srv *server.Server, max int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		if n := srv.Handler().Sessions().Len(); n > max {
+			return fmt.Errorf("%d sessions live, want at most %d", n, max)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestMiss(t *testing.T) {
@@ -146,7 +148,7 @@ func TestCall(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, "the call sessions to be deleted", func() bool { return srv.Handler().Sessions().Len() == 0 })
+	waitSessions(t, srv, 0)
 }
 
 func TestOpenLoop(t *testing.T) {
@@ -197,7 +199,7 @@ func TestSSE(t *testing.T) {
 	if len(res.Proc) == 0 || res.Proc[len(res.Proc)-1].RSSBytes <= 0 {
 		t.Errorf("sse --pid: no RSS sampled: %+v", res.Proc)
 	}
-	waitFor(t, "the sse sessions to be deleted", func() bool { return srv.Handler().Sessions().Len() == 0 })
+	waitSessions(t, srv, 0)
 }
 
 func TestStorm(t *testing.T) {
@@ -226,7 +228,7 @@ func TestStorm(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, "the storm sessions to end", func() bool { return srv.Handler().Sessions().Len() <= 100 })
+	waitSessions(t, srv, 100)
 }
 
 // TestStormRestart restarts a real mcpfiber process (built from the
@@ -272,7 +274,7 @@ func TestChurn(t *testing.T) {
 	if len(res.Proc) < 2 || res.Proc[0].RSSBytes <= 0 || res.Proc[0].Threads <= 0 {
 		t.Errorf("churn --pid: samples %+v, want RSS and threads before and after", res.Proc)
 	}
-	waitFor(t, "the churned sessions to be deleted", func() bool { return srv.Handler().Sessions().Len() == 0 })
+	waitSessions(t, srv, 0)
 }
 
 func TestModern(t *testing.T) {
@@ -311,7 +313,12 @@ func TestInterrupt(t *testing.T) {
 		pw.Close()
 		got <- ret{res: res}
 	}()
-	waitFor(t, "the first calls", func() bool { d := done.Load(); return d != nil && d.Load() >= 100 })
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		if d := done.Load(); d == nil || d.Load() < 100 {
+			return errors.New("fewer than 100 calls done")
+		}
+		return nil
+	})
 	start := time.Now()
 	cancel()
 	out, _ := io.ReadAll(bufio.NewReader(pr))

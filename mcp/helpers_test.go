@@ -339,18 +339,6 @@ func next(t *testing.T, ch <-chan *msg) *msg {
 	return nil
 }
 
-// waitFor polls cond until it holds, failing after 5s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 5s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func textOf(t *testing.T, raw json.RawMessage) string {
 	t.Helper()
 	var r struct {

@@ -12,6 +12,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	"github.com/mcpfiber/mcpfiber/internal/testutil"
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 	"github.com/mcpfiber/mcpfiber/mcp"
 )
@@ -353,7 +354,12 @@ func TestCancelWhileAsking(t *testing.T) {
 	req := next(t, ch)
 	id := e.nextID
 	s.post(fmt.Sprintf(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":%d}}`, id))
-	waitFor(t, "the handler to see the cancellation", ended.Load)
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		if !ended.Load() {
+			return errors.New("the handler did not see the cancellation")
+		}
+		return nil
+	})
 	for m := range ch {
 		if m.isResponse() {
 			t.Fatalf("a response to a cancelled request: %v", m)

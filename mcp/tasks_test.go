@@ -2,12 +2,14 @@ package mcp_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	json "github.com/goccy/go-json"
 
+	"github.com/mcpfiber/mcpfiber/internal/testutil"
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 	"github.com/mcpfiber/mcpfiber/mcp"
 )
@@ -71,9 +73,11 @@ func (e *env) taskGet(t *testing.T, id string) taskEnvelope {
 func (e *env) waitTask(t *testing.T, id string, status string) taskEnvelope {
 	t.Helper()
 	var got taskEnvelope
-	waitFor(t, "task "+id+" to be "+status, func() bool {
-		got = e.taskGet(t, id)
-		return got.Status == status
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		if got = e.taskGet(t, id); got.Status != status {
+			return fmt.Errorf("task %s is %q, want %q", id, got.Status, status)
+		}
+		return nil
 	})
 	return got
 }

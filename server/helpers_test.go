@@ -10,9 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"runtime"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,25 +21,8 @@ import (
 )
 
 // TestMain fails the package when goroutines of the server, the transport
-// or the clients outlive the tests (see leakedGoroutines).
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		var leaked []string
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			if leaked = leakedGoroutines(); len(leaked) == 0 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(20 * time.Millisecond) // polling a condition, not waiting for something to happen
-		}
-		if len(leaked) > 0 {
-			fmt.Fprintf(os.Stderr, "FAIL: %d goroutine(s) leaked by the tests:\n\n%s\n", len(leaked), strings.Join(leaked, "\n\n"))
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+// or the clients outlive the tests.
+func TestMain(m *testing.M) { testutil.Main(m, leakPackages...) }
 
 // leakPackages are the packages whose goroutines must not outlive a test:
 // ours, the HTTP stacks on both sides, and the Go SDK client.
@@ -55,82 +35,16 @@ var leakPackages = []string{
 	"net/http.(*Transport)",
 }
 
-// leakExempt are goroutines of leakPackages that outlive a server by
-// design:
-//   - fasthttp's Date-header updater runs for the life of the process;
-//   - fasthttp's worker-pool cleaner sleeps MaxIdleWorkerDuration (10s,
-//     which Fiber v2 does not let us set) between checks of its stop
-//     channel, so it exits up to 10s after the server stopped.
-var leakExempt = []string{
-	"github.com/valyala/fasthttp.updateServerDate",
-	"github.com/valyala/fasthttp.(*workerPool).Start.func",
-}
-
-// goroutineStacks returns the stack of every live goroutine.
-func goroutineStacks() []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			return strings.Split(string(buf[:n]), "\n\n")
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-}
-
-func exempt(stack string) bool {
-	return slices.ContainsFunc(leakExempt, func(e string) bool { return strings.Contains(stack, e) })
-}
-
-// numGoroutine is runtime.NumGoroutine without the leakExempt goroutines,
-// which come and go with servers on their own schedule.
-func numGoroutine() int {
-	n := 0
-	for _, g := range goroutineStacks() {
-		if !exempt(g) {
-			n++
-		}
-	}
-	return n
-}
-
-// leakedGoroutines returns the stacks of the live goroutines that run code
-// of leakPackages, leaving out test goroutines (testing.tRunner: the
-// caller, and tests paused by t.Parallel), the checker itself and
-// leakExempt.
-func leakedGoroutines() []string {
-	var leaked []string
-	for _, g := range goroutineStacks() {
-		if strings.Contains(g, "testing.tRunner(") || strings.Contains(g, "leakedGoroutines(") ||
-			strings.Contains(g, "testing.(*M).") || exempt(g) {
-			continue
-		}
-		for _, p := range leakPackages {
-			if strings.Contains(g, p) {
-				leaked = append(leaked, g)
-				break
-			}
-		}
-	}
-	sort.Strings(leaked)
-	return leaked
-}
-
-// checkLeaks registers a cleanup, to run after every cleanup registered
-// later (servers shut down, clients closed), that fails t if goroutines of
-// leakPackages are still alive 5s on. Tests that use it must not run in
-// parallel with others.
+// checkLeaks fails t if goroutines of leakPackages are still alive 5s
+// after its cleanups ran (see [testutil.Check]).
 func checkLeaks(t *testing.T) {
 	t.Helper()
-	t.Cleanup(func() {
-		waitFor(t, 5*time.Second, func() error {
-			if g := leakedGoroutines(); len(g) > 0 {
-				return fmt.Errorf("%d goroutine(s) leaked:\n\n%s", len(g), strings.Join(g, "\n\n"))
-			}
-			return nil
-		})
-	})
+	testutil.Check(t, leakPackages...)
 }
+
+// numGoroutine counts the live goroutines, without those that outlive
+// servers by design (see [testutil.Goroutines]).
+func numGoroutine() int { return len(testutil.Goroutines()) }
 
 // An sseEvent is one event of a text/event-stream body, as the
 // WHATWG HTML §9.2 "event stream interpretation" reads it.

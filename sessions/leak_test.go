@@ -1,11 +1,14 @@
 package sessions
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcpfiber/mcpfiber/internal/testutil"
 )
 
 // heapMargin is how far the live heap may sit above its baseline after the
@@ -134,8 +137,11 @@ func TestChurnNoLeak(t *testing.T) {
 		}
 	}
 
-	waitFor(t, "goroutines back to the baseline", 5*time.Second, func() bool {
-		return runtime.NumGoroutine() <= baseGoroutines
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		if n := runtime.NumGoroutine(); n > baseGoroutines {
+			return fmt.Errorf("%d goroutines, %d before the sessions", n, baseGoroutines)
+		}
+		return nil
 	})
 
 	m = nil // what the test itself keeps must not count

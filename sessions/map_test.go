@@ -2,24 +2,15 @@ package sessions
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-)
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(time.Millisecond) // polling interval, not a wait for an event
-	}
-}
+	"github.com/mcpfiber/mcpfiber/internal/testutil"
+)
 
 // endLog records OnEnd calls.
 type endLog struct {
@@ -347,7 +338,12 @@ func TestTouchPostponesExpiry(t *testing.T) {
 	m := newTestMap(t, Options{IdleTimeout: idle})
 	s := mustCreate(t, m)
 	created := s.lastActive.Load()
-	waitFor(t, "the clock to move", time.Second, func() bool { return time.Now().UnixNano() > created })
+	testutil.WaitFor(t, time.Second, func() error {
+		if time.Now().UnixNano() <= created {
+			return errors.New("the clock did not move")
+		}
+		return nil
+	})
 	s.Touch()
 	at := time.Unix(0, created).Add(idle + 1) // idle since creation, not since Touch
 	if n := m.ExpireIdle(at); n != 0 {
@@ -378,7 +374,12 @@ func TestSweeperExpires(t *testing.T) {
 	held := mustCreate(t, m)
 	held.Hold()
 	// OnEnd runs after Done is closed: wait for it, not for Done.
-	waitFor(t, "the sweeper to end the idle session", 10*time.Second, func() bool { return log.total() == 1 })
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		if n := log.total(); n != 1 {
+			return fmt.Errorf("OnEnd called %d times, want 1 (the idle session)", n)
+		}
+		return nil
+	})
 	log.check(t, s, EndIdle)
 	if held.Reason() != 0 {
 		t.Errorf("the sweeper ended a held session")
@@ -394,7 +395,12 @@ func TestSweeperExits(t *testing.T) {
 	}
 	mustCreate(t, m)
 	m.Close()
-	waitFor(t, "the sweeper to exit", 5*time.Second, func() bool { return runtime.NumGoroutine() <= base })
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		if n := runtime.NumGoroutine(); n > base {
+			return fmt.Errorf("%d goroutines, want %d: the sweeper did not exit", n, base)
+		}
+		return nil
+	})
 
 	// No sweeper at all without an idle timeout.
 	m = New(&Options{IdleTimeout: -1})
@@ -520,7 +526,12 @@ func TestCreateCloseRace(t *testing.T) {
 				}
 			}()
 		}
-		waitFor(t, "some sessions", 5*time.Second, func() bool { return m.Len() > 10 })
+		testutil.WaitFor(t, 5*time.Second, func() error {
+			if n := m.Len(); n <= 10 {
+				return fmt.Errorf("%d sessions, want more than 10", n)
+			}
+			return nil
+		})
 		m.Close()
 		wg.Wait()
 		if m.Len() != 0 {

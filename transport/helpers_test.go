@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -30,16 +29,7 @@ import (
 // TestMain runs the tests, then fails the run if goroutines of this module
 // outlive them (SSE writers, tool calls, sweepers): every goroutine has an
 // owner and an exit.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if err := testutil.NoLeaks(5*time.Second, leakMarkers...); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.Main(m, leakMarkers...) }
 
 // leakMarkers are stack frames of goroutines the module starts.
 var leakMarkers = []string{
