@@ -100,6 +100,41 @@ func BenchmarkCall(b *testing.B) {
 	}
 }
 
+// BenchmarkModern measures a 2026-07-28 tools/call (no session):
+// mode=json is echo, answered with application/json; mode=sse is the
+// notify tool with one notification, answered with an SSE stream
+// (notification, response) read to its end.
+//
+// go test ./transport -run='^$' -bench=BenchmarkModern -benchmem -count=10
+func BenchmarkModern(b *testing.B) {
+	const meta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":"debug"}`
+	for _, c := range []struct {
+		mode, tool, args, want string
+	}{
+		{"json", "echo", `{"message":"hello"}`, "application/json"},
+		{"sse", "notify", `{"count":1}`, "text/event-stream"},
+	} {
+		b.Run("mode="+c.mode, func(b *testing.B) {
+			_, app := newInProcess(b, nil)
+			body := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"` + c.tool + `","arguments":` + c.args + `,` + meta + `}}`
+			ctx := newRequestCtx(fasthttp.MethodPost, []byte(body), "Content-Type", ctJSONValue, "Accept", acceptBoth,
+				"MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/call", "Mcp-Name", c.tool)
+			b.ReportAllocs()
+			for b.Loop() {
+				ctx.Response.Reset()
+				app(ctx)
+				_ = ctx.Response.Body() // reads an SSE stream to its end
+			}
+			if got, ct := ctx.Response.StatusCode(), string(ctx.Response.Header.ContentType()); got != fasthttp.StatusOK || ct != c.want {
+				b.Fatalf("status %d, Content-Type %q; want 200 %s (body %s)", got, ct, c.want, ctx.Response.Body())
+			}
+			if body := ctx.Response.Body(); !bytes.Contains(body, []byte(`"id":7,"result"`)) {
+				b.Fatalf("body %s: want the response to id 7", body)
+			}
+		})
+	}
+}
+
 // BenchmarkScanTokens measures the scan for the initialize and _meta
 // protocol-version tokens that every legacy POST body goes through before
 // the session lookup.
