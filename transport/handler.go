@@ -40,7 +40,7 @@ type Handler struct {
 	inflight atomic.Int64                                   // requests running on workers, all sessions and 2026-07-28
 	slots    *xsync.MapOf[*sessions.Session, *sessionSlots] // each session's requests running on workers; removed at its end
 	lim      limitTexts                                     // the refusals and the timeout error
-	flights  *xsync.MapOf[ender, struct{}]                  // requests running on workers, for Shutdown
+	flights  *xsync.MapOf[*flight, struct{}]                // requests running on workers, for Shutdown
 
 	// hijackKept: the fasthttp server keeps hijacked connections open
 	// (KeepHijackedConns; NewApp sets both), so a GET stream needs no
@@ -65,7 +65,7 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 	h.workers = newWorkers(h.stop)
 	h.slots = xsync.NewMapOf[*sessions.Session, *sessionSlots]()
 	h.lim = newLimitTexts(&h.opts)
-	h.flights = xsync.NewMapOf[ender, struct{}]()
+	h.flights = xsync.NewMapOf[*flight, struct{}]()
 	h.origins = newOriginMatcher(h.opts.AllowedOrigins)
 	h.log = h.opts.Logger
 	so := h.opts.Sessions
