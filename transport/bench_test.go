@@ -84,19 +84,50 @@ func BenchmarkCall(b *testing.B) {
 			_, app := newInProcess(b, nil)
 			sid := initializeInProcess(b, app, "2025-11-25")
 			ctx := newRequestCtx(fasthttp.MethodPost, []byte(c.body), "Content-Type", ctJSONValue, "Accept", acceptBoth, "Mcp-Session-Id", sid)
-			b.ReportAllocs()
-			for b.Loop() {
-				ctx.Response.Reset()
-				app(ctx)
-				_ = ctx.Response.Body() // reads an SSE stream to its end
-			}
-			if got, ct := ctx.Response.StatusCode(), string(ctx.Response.Header.ContentType()); got != fasthttp.StatusOK || ct != c.want {
-				b.Fatalf("status %d, Content-Type %q; want 200 %s", got, ct, c.want)
-			}
-			if body := ctx.Response.Body(); !bytes.Contains(body, []byte(`"id":7,"result"`)) {
-				b.Fatalf("body %s: want the response to id 7", body)
-			}
+			benchmarkPOST(b, app, ctx, c.want)
 		})
+	}
+}
+
+// BenchmarkModern measures a 2026-07-28 tools/call (no session):
+// mode=json is echo, answered with application/json; mode=sse is the
+// notify tool with one notification, answered with an SSE stream
+// (notification, response) read to its end.
+//
+// go test ./transport -run='^$' -bench=BenchmarkModern -benchmem -count=10
+func BenchmarkModern(b *testing.B) {
+	const meta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":"debug"}`
+	for _, c := range []struct {
+		mode, tool, args, want string
+	}{
+		{"json", "echo", `{"message":"hello"}`, "application/json"},
+		{"sse", "notify", `{"count":1}`, "text/event-stream"},
+	} {
+		b.Run("mode="+c.mode, func(b *testing.B) {
+			_, app := newInProcess(b, nil)
+			body := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"` + c.tool + `","arguments":` + c.args + `,` + meta + `}}`
+			ctx := newRequestCtx(fasthttp.MethodPost, []byte(body), "Content-Type", ctJSONValue, "Accept", acceptBoth,
+				"MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/call", "Mcp-Name", c.tool)
+			benchmarkPOST(b, app, ctx, c.want)
+		})
+	}
+}
+
+// benchmarkPOST serves ctx, a POST whose request has id 7, in a loop,
+// reading each answer to its end (an SSE stream too), and then checks the
+// last: 200 with Content-Type want, carrying the response to id 7.
+func benchmarkPOST(b *testing.B, app fasthttp.RequestHandler, ctx *fasthttp.RequestCtx, want string) {
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx.Response.Reset()
+		app(ctx)
+		_ = ctx.Response.Body() // reads an SSE stream to its end
+	}
+	if got, ct := ctx.Response.StatusCode(), string(ctx.Response.Header.ContentType()); got != fasthttp.StatusOK || ct != want {
+		b.Fatalf("status %d, Content-Type %q; want 200 %s (body %s)", got, ct, want, ctx.Response.Body())
+	}
+	if body := ctx.Response.Body(); !bytes.Contains(body, []byte(`"id":7,"result"`)) {
+		b.Fatalf("body %s: want the response to id 7", body)
 	}
 }
 

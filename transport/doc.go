@@ -53,8 +53,12 @@
 //
 // # Streams and goroutines
 //
-// A POST answered with SSE is written through fasthttp's body stream
-// writer (see writeSSE), so its connection stays reusable afterwards. A
+// A POST of either era is one exchange (exchange.go): its requests, their
+// responses, and the one decision, JSON or SSE; in SSE mode its events go
+// to a session's resumable stream or, at 2026-07-28, to an in-memory
+// queue. Every SSE event is framed by sseFramer (sse.go). A POST answered
+// with SSE is written through fasthttp's body stream writer (see
+// writeSSE), so its connection stays reusable afterwards. A
 // GET stream is long-lived, so it is written on the connection fasthttp
 // hands over (Hijack; [NewApp] sets KeepHijackedConns) by an event-driven
 // writer (sseConn): while it has nothing to send it holds no goroutine and

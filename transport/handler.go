@@ -40,7 +40,7 @@ type Handler struct {
 	inflight atomic.Int64                                   // requests running on workers, all sessions and 2026-07-28
 	slots    *xsync.MapOf[*sessions.Session, *sessionSlots] // each session's requests running on workers; removed at its end
 	lim      limitTexts                                     // the refusals and the timeout error
-	flights  *xsync.MapOf[ender, struct{}]                  // requests running on workers, for Shutdown
+	flights  *xsync.MapOf[*flight, struct{}]                // requests running on workers, for Shutdown
 
 	// hijackKept: the fasthttp server keeps hijacked connections open
 	// (KeepHijackedConns; NewApp sets both), so a GET stream needs no
@@ -65,7 +65,7 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 	h.workers = newWorkers(h.stop)
 	h.slots = xsync.NewMapOf[*sessions.Session, *sessionSlots]()
 	h.lim = newLimitTexts(&h.opts)
-	h.flights = xsync.NewMapOf[ender, struct{}]()
+	h.flights = xsync.NewMapOf[*flight, struct{}]()
 	h.origins = newOriginMatcher(h.opts.AllowedOrigins)
 	h.log = h.opts.Logger
 	so := h.opts.Sessions
@@ -217,7 +217,9 @@ func (h *Handler) delete(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 
 // get opens the session's GET stream, or resumes a stream with
 // Last-Event-ID (2025-11-25 basic/transports §Listening for Messages from
-// the Server, §Resumability and Redelivery).
+// the Server, §Resumability and Redelivery). Either is written on the
+// request's connection, which fasthttp hands over (see startGETStream):
+// ctx must be served by a fasthttp.Server, as every request is.
 func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	if _, sse := parseAccept(hdr.accept); !sse {
 		h.refuse(ctx, refuseNotAcceptableSSE)
@@ -253,10 +255,6 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 			h.refuse(ctx, refuseEventsGone)
 			return
 		}
-		if ctx.Conn() == nil { // a RequestCtx not served by a server
-			h.startSSE(ctx, s, st.Attach(seq))
-			return
-		}
 		h.startGETStream(ctx, s, func(notify func()) (*sessions.Reader, bool) {
 			return st.AttachNotify(seq, notify), true
 		})
@@ -267,17 +265,9 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		h.refuse(ctx, refuseSessionNotFound)
 		return
 	}
-	var started bool
-	if ctx.Conn() == nil {
-		var r *sessions.Reader
-		if r, started = st.TryAttach(); started {
-			h.startSSE(ctx, s, r)
-		}
-	} else {
-		started = h.startGETStream(ctx, s, st.TryAttachNotify)
-		if !started && s.Reason() == 0 && h.reapDeadGET(s) {
-			started = h.startGETStream(ctx, s, st.TryAttachNotify) // in place of a stream whose client hung up
-		}
+	started := h.startGETStream(ctx, s, st.TryAttachNotify)
+	if !started && s.Reason() == 0 && h.reapDeadGET(s) {
+		started = h.startGETStream(ctx, s, st.TryAttachNotify) // in place of a stream whose client hung up
 	}
 	if !started {
 		if s.Reason() != 0 {

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -124,16 +123,67 @@ func (h *Handler) cancelParams(id []byte) json.RawMessage {
 	return append(p, h.lim.reason...)
 }
 
-// A flight is what a request running on a worker holds; see the comment
-// at the top of this file. A live flight is in Handler.flights, so that
-// Shutdown can answer and cancel whatever still runs when the grace period
-// ends (endFlights).
+// A flight is a request running on a worker, of a session or at
+// 2026-07-28, and what it holds; see the comment at the top of this file.
+// It answers through its exchange. A live flight is in Handler.flights, so
+// that Shutdown can answer and cancel whatever still runs when the grace
+// period ends (endFlights).
 type flight struct {
 	h     *Handler
 	s     *sessions.Session // nil at 2026-07-28
 	slots *sessionSlots     // nil at 2026-07-28
-	timer *time.Timer       // the deadline; nil without one. Set before the worker starts.
+	ex    *exchange
+	timer *time.Timer // the deadline; nil without one. Set before the worker starts.
 	ended atomic.Bool
+
+	// The request: a session's, run on its conn, or a 2026-07-28 one.
+	conn mcp.Conn
+	c    *mcp.Call
+	sb   mcp.StatelessBackend
+	sc   *mcp.StatelessCall
+}
+
+// startCall runs f on a worker, with its deadline unless it is a
+// subscriptions/listen stream (long-lived by design; it ends when its
+// client goes away). The caller has taken its slots (admit).
+func (h *Handler) startCall(f *flight) {
+	h.calls.Add(1)
+	h.flights.Store(f, struct{}{})
+	if f.s != nil {
+		f.s.Hold() // a call in flight keeps the session from idle expiry
+	}
+	if d := h.opts.CallTimeout; d > 0 && !f.ex.listen {
+		f.timer = time.AfterFunc(d, f.expire) // fires once, or is stopped when the handler returns
+	}
+	h.workers.run(f.run) // owner: the Handler (calls); exit: the method handler returns
+}
+
+// run is the worker's part: the handler's answer is sent unless the
+// deadline passed first. A 2026-07-28 request's context ends with it.
+func (f *flight) run() {
+	var result []byte
+	var jerr *jsonrpc.Error
+	if f.c != nil {
+		result, jerr = f.h.handle(f.conn, f.c)
+	} else {
+		result, jerr = f.h.handleStateless(f.sb, f.sc)
+	}
+	if f.claim() {
+		f.stopTimer()
+		f.ex.complete(f.id(), result, jerr)
+		f.release()
+	}
+	if f.ex.cancel != nil {
+		f.ex.cancel()
+	}
+}
+
+// id returns the request's JSON-RPC id.
+func (f *flight) id() json.RawMessage {
+	if f.c != nil {
+		return f.c.ID
+	}
+	return f.sc.ID
 }
 
 // claim reports whether this call ends the flight: only the first does,
@@ -144,8 +194,8 @@ func (f *flight) claim() bool { return f.ended.CompareAndSwap(false, true) }
 // release gives back what the flight held. It runs once, after the answer
 // is recorded (so that Shutdown, waiting on h.calls, does not end the
 // session before the answer is in).
-func (f *flight) release(self ender) {
-	f.h.flights.Delete(self)
+func (f *flight) release() {
+	f.h.flights.Delete(f)
 	if f.slots != nil {
 		f.slots.n.Add(-1)
 	}
@@ -165,105 +215,27 @@ func (f *flight) stopTimer() {
 	}
 }
 
-// A sessionCall is a request of a session running on a worker.
-type sessionCall struct {
-	flight
-	conn mcp.Conn
-	c    *mcp.Call
-	ex   *exchange
-}
-
-// startCall runs c on a worker, with its deadline. The caller has taken
-// its slots (admit).
-func (h *Handler) startCall(s *sessions.Session, sl *sessionSlots, conn mcp.Conn, c *mcp.Call, ex *exchange) {
-	f := &sessionCall{flight: flight{h: h, s: s, slots: sl}, conn: conn, c: c, ex: ex}
-	h.calls.Add(1)
-	h.flights.Store(f, struct{}{})
-	s.Hold() // a call in flight keeps the session from idle expiry
-	if d := h.opts.CallTimeout; d > 0 {
-		f.timer = time.AfterFunc(d, f.expire) // fires once, or is stopped when the handler returns
-	}
-	h.workers.run(f.run) // owner: the Handler (calls); exit: the method handler returns
-}
-
-// run is the worker's part: the handler's answer is sent unless the
-// deadline passed first.
-func (f *sessionCall) run() {
-	result, jerr := f.h.handle(f.conn, f.c)
-	if !f.claim() {
-		return // answered at the deadline
-	}
-	f.stopTimer()
-	f.ex.complete(f.c, result, jerr)
-	f.release(f)
-}
-
 // expire is the deadline: the client gets the timeout error, and the
-// backend is told to cancel the request, as if the client had sent
-// notifications/cancelled (2025-11-25 basic/utilities/cancellation); the
-// mcp.Server, the stdio bridge and the Go SDK host all act on it.
-func (f *sessionCall) expire() { f.end(f.h.lim.timeout) }
+// request is cancelled.
+func (f *flight) expire() { f.end(f.h.lim.timeout) }
 
 // end answers the request with jerr in place of its response, unless it
-// was answered already, and cancels it.
-func (f *sessionCall) end(jerr *jsonrpc.Error) {
+// was answered already, and cancels it: a session's backend is told
+// notifications/cancelled, as if the client had sent it (2025-11-25
+// basic/utilities/cancellation; the mcp.Server, the stdio bridge and the
+// Go SDK host all act on it), and a 2026-07-28 request's context ends.
+func (f *flight) end(jerr *jsonrpc.Error) {
 	if !f.claim() {
 		return
 	}
-	f.ex.complete(f.c, nil, jerr)
-	f.release(f)
-	f.conn.Notify("notifications/cancelled", f.h.cancelParams(f.c.ID))
-}
-
-// A modernCall is a 2026-07-28 request running on a worker: it has its
-// own context, which the deadline cancels.
-type modernCall struct {
-	flight
-	sb     mcp.StatelessBackend
-	call   *mcp.StatelessCall
-	ex     *modernExchange
-	cancel context.CancelFunc
-}
-
-// startModern runs call on a worker, with its deadline unless it is a
-// subscriptions/listen stream (long-lived by design; it ends when its
-// client goes away). The caller has taken its slot (admit).
-func (h *Handler) startModern(sb mcp.StatelessBackend, call *mcp.StatelessCall, ex *modernExchange, cancel context.CancelFunc) {
-	f := &modernCall{flight: flight{h: h}, sb: sb, call: call, ex: ex, cancel: cancel}
-	h.calls.Add(1)
-	h.flights.Store(f, struct{}{})
-	if d := h.opts.CallTimeout; d > 0 && !ex.listen {
-		f.timer = time.AfterFunc(d, f.expire) // fires once, or is stopped when the handler returns
+	f.ex.complete(f.id(), nil, jerr)
+	f.release()
+	if f.c != nil {
+		f.conn.Notify("notifications/cancelled", f.h.cancelParams(f.c.ID))
+	} else {
+		f.ex.cancel()
 	}
-	h.workers.run(f.run) // owner: the Handler (calls); exit: the method handler returns
 }
-
-func (f *modernCall) run() {
-	result, jerr := f.h.handleStateless(f.sb, f.call)
-	if f.claim() {
-		f.stopTimer()
-		f.ex.complete(f.call.ID, result, jerr)
-		f.release(f)
-	}
-	f.cancel()
-}
-
-func (f *modernCall) expire() { f.end(f.h.lim.timeout) }
-
-// end answers the request with jerr in place of its response, unless it
-// was answered already, and cancels its context.
-func (f *modernCall) end(jerr *jsonrpc.Error) {
-	if !f.claim() {
-		return
-	}
-	f.ex.complete(f.call.ID, nil, jerr)
-	f.release(f)
-	f.cancel()
-}
-
-// An ender is a live flight: end answers its request with an error in
-// place of its response, unless it was answered already, and cancels it.
-type ender interface{ end(jerr *jsonrpc.Error) }
 
 // errShutdown answers the requests still running when the grace period of
 // Shutdown ends.
@@ -273,7 +245,7 @@ var errShutdown = jsonrpc.NewError(jsonrpc.CodeServerError, "Service Unavailable
 // cancels it: their clients get an error on the POST's JSON or SSE answer,
 // not a cut connection. Shutdown calls it when the grace period ends.
 func (h *Handler) endFlights() {
-	h.flights.Range(func(f ender, _ struct{}) bool {
+	h.flights.Range(func(f *flight, _ struct{}) bool {
 		f.end(errShutdown)
 		return true
 	})

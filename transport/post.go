@@ -3,7 +3,6 @@ package transport
 import (
 	"bytes"
 	"errors"
-	"sync"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -45,7 +44,7 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	}
 	switch versionEra(hdr.version) {
 	case eraModern:
-		h.postModern(ctx, body)
+		h.serveModern(ctx, body)
 		return
 	case eraInvalid:
 		h.refuse(ctx, refuseBadVersion)
@@ -53,7 +52,7 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	}
 	hasMeta, hasInit := scanTokens(body)
 	if hasMeta && hasMetaVersion(body) {
-		h.postModern(ctx, body)
+		h.serveModern(ctx, body)
 		return
 	}
 
@@ -194,11 +193,6 @@ func hasMetaVersion(body []byte) bool {
 	return ok
 }
 
-// postModern answers a 2026-07-28 (stateless) request; see serveModern.
-func (h *Handler) postModern(ctx *fasthttp.RequestCtx, body []byte) {
-	h.serveModern(ctx, body)
-}
-
 // initialize starts a session (2025-11-25 basic/lifecycle §Initialization;
 // basic/transports §Session Management): the result carries the new
 // Mcp-Session-Id. Past the session cap, or while draining, it is 503 with
@@ -215,8 +209,8 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 		h.refuseError(ctx, refuseUnavailable, m.ID, jerr)
 		return
 	}
-	if jerr != nil {
-		h.writeResponses(ctx, [][]byte{jsonrpc.AppendError(nil, m.ID, jerr)}, false, acceptJSON, nil)
+	if jerr != nil { // no session: JSON, whatever the client accepts
+		writeJSON(ctx, jsonrpc.AppendError(nil, m.ID, jerr))
 		return
 	}
 	st := conn.State()
@@ -237,231 +231,35 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 		ss.SessionStarted(s.ID())
 	}
 	ctx.Response.Header.Set(headerSessionID, s.ID())
-	h.writeResponses(ctx, [][]byte{jsonrpc.AppendResult(nil, m.ID, result)}, false, acceptJSON, s)
-}
-
-// writeResponses answers with complete responses: application/json when
-// the client accepts it (an array for a batch), else one SSE stream that
-// carries them (s must then be live).
-func (h *Handler) writeResponses(ctx *fasthttp.RequestCtx, resps [][]byte, batch, acceptJSON bool, s *sessions.Session) {
-	if acceptJSON || s == nil {
-		ctx.Response.SetStatusCode(fasthttp.StatusOK)
-		ctx.Response.Header.SetContentTypeBytes(ctJSON)
-		ctx.Response.SetBody(joinResponses(resps, batch))
+	if acceptJSON { // nothing is sent before it: no exchange to decide
+		writeJSON(ctx, jsonrpc.AppendResult(nil, m.ID, result))
 		return
 	}
-	st := s.NewStream()
-	if st == nil {
-		h.refuse(ctx, refuseSessionNotFound)
-		return
-	}
-	for _, r := range resps {
-		st.Append(r)
-	}
-	st.Finish()
-	h.startSSE(ctx, s, st.Attach(0))
+	// A client that accepts only SSE: an exchange in SSE mode carries it.
+	ex := h.newExchange(s, 1, false, false, true)
+	ex.complete(m.ID, result, nil)
+	h.reply(ctx, ex)
 }
 
-func joinResponses(resps [][]byte, batch bool) []byte {
-	if !batch {
-		return resps[0]
-	}
-	n := 2
-	for _, r := range resps {
-		n += len(r) + 1
-	}
-	b := make([]byte, 0, n)
-	b = append(b, '[')
-	for i, r := range resps {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, r...)
-	}
-	return append(b, ']')
-}
-
-// answer runs the requests of one POST and answers them: application/json
-// when no request sent anything before its response (or JSON is all the
-// client takes, or JSONResponse is set), else text/event-stream from the
-// first message sent on (2025-11-25 basic/transports §Sending Messages to
-// the Server, item 5). The requests that run on workers have taken their
-// slots of sl and of the server's count (admit); each gives them back when
-// it ends, at the latest at its deadline (limits.go).
+// answer runs the requests of one POST of session s and answers them
+// (see [exchange]): application/json when no request sent anything before
+// its response (or JSON is all the client takes, or JSONResponse is set),
+// else text/event-stream from the first message sent on (2025-11-25
+// basic/transports §Sending Messages to the Server, item 5). The requests
+// that run on workers have taken their slots of sl and of the server's
+// count (admit); each gives them back when it ends, at the latest at its
+// deadline (limits.go).
 func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sessionSlots, conn mcp.Conn, requests []*jsonrpc.Message, batch, acceptJSON, acceptSSE bool) {
 	st := conn.State()
-	ex := &exchange{
-		h:        h,
-		s:        s,
-		batch:    batch,
-		allowSSE: acceptSSE && !h.opts.JSONResponse,
-		pending:  len(requests),
-		decided:  make(chan struct{}),
-	}
-	if !acceptJSON {
-		ex.mu.Lock()
-		ex.switchToSSELocked()
-		ex.mu.Unlock()
-	}
+	ex := h.newExchange(s, len(requests), batch, acceptSSE && !h.opts.JSONResponse, !acceptJSON)
 	for _, m := range requests {
 		c := &mcp.Call{Session: st, Method: m.Method, ID: m.ID, Params: m.Params, Out: ex}
 		if h.backend.Inline(m.Method) {
 			result, jerr := h.handle(conn, c)
-			ex.complete(c, result, jerr)
+			ex.complete(m.ID, result, jerr)
 			continue
 		}
-		h.startCall(s, sl, conn, c, ex)
+		h.startCall(&flight{h: h, s: s, slots: sl, ex: ex, conn: conn, c: c})
 	}
-	select {
-	case <-ex.decided:
-	case <-s.Done():
-		h.refuse(ctx, refuseSessionNotFound)
-		return
-	}
-	if ex.mode == modeJSON && len(ex.buffered) == 0 || ex.mode == modeSSE && ex.stream == nil {
-		// Every request was cancelled before anything was sent: there is
-		// no response to give (2025-11-25 basic/utilities/cancellation).
-		ctx.Response.SetStatusCode(fasthttp.StatusAccepted)
-		return
-	}
-	if ex.mode == modeJSON {
-		ctx.Response.SetStatusCode(fasthttp.StatusOK)
-		ctx.Response.Header.SetContentTypeBytes(ctJSON)
-		ctx.Response.SetBody(joinResponses(ex.buffered, batch))
-		return
-	}
-	h.startSSE(ctx, s, ex.reader)
-}
-
-// Exchange modes.
-const (
-	modeUndecided uint8 = iota
-	modeJSON
-	modeSSE
-)
-
-// An exchange is one POST carrying requests: it collects their responses
-// and what they send first, and decides once how the POST is answered.
-// It implements [mcp.Outbound] for the requests' calls.
-type exchange struct {
-	h        *Handler
-	s        *sessions.Session
-	batch    bool
-	allowSSE bool
-
-	mu       sync.Mutex // guards the fields below
-	mode     uint8
-	pending  int      // requests not yet answered
-	buffered [][]byte // responses held while undecided
-	stream   *sessions.Stream
-	reader   *sessions.Reader
-	decided  chan struct{} // closed once mode is JSON or SSE
-}
-
-// Send carries a message a request sends before its response: on the
-// POST's SSE stream, or, when that cannot be (JSON-only), on the session's
-// GET stream. It never blocks.
-func (ex *exchange) Send(msg []byte) error {
-	ex.mu.Lock()
-	if ex.mode == modeUndecided && ex.allowSSE {
-		ex.switchToSSELocked()
-	}
-	st := ex.stream
-	ex.mu.Unlock()
-	if st == nil {
-		return standaloneOutbound{ex.s}.Send(msg)
-	}
-	if _, ok := st.Append(msg); !ok {
-		return errSessionEnded
-	}
-	return nil
-}
-
-// CloseStream closes the connection of the POST's SSE stream, switching
-// the exchange to SSE first if nothing was sent yet, and keeps the stream
-// for a resumption (see [mcp.Request.CloseSSEStream]). It reports false
-// when the POST is answered with JSON.
-func (ex *exchange) CloseStream() bool {
-	ex.mu.Lock()
-	if ex.mode == modeUndecided && ex.allowSSE {
-		ex.switchToSSELocked()
-	}
-	st := ex.stream
-	ex.mu.Unlock()
-	if st == nil {
-		return false
-	}
-	st.Kick()
-	return true
-}
-
-var errSessionEnded = errors.New("transport: the session or stream has ended")
-
-// standaloneOutbound sends on a session's GET stream.
-type standaloneOutbound struct{ s *sessions.Session }
-
-func (o standaloneOutbound) Send(msg []byte) error {
-	st := o.s.Standalone()
-	if st == nil {
-		return errSessionEnded
-	}
-	if _, ok := st.Append(msg); !ok {
-		return errSessionEnded
-	}
-	return nil
-}
-
-// switchToSSELocked turns the exchange into an SSE stream and moves the
-// responses buffered so far onto it.
-func (ex *exchange) switchToSSELocked() {
-	ex.mode = modeSSE
-	ex.stream = ex.s.NewStream()
-	if ex.stream != nil {
-		ex.reader = ex.stream.Attach(0)
-		for _, r := range ex.buffered {
-			ex.stream.Append(r)
-		}
-		if ex.pending == 0 {
-			ex.stream.Finish()
-		}
-	}
-	ex.buffered = nil
-	close(ex.decided)
-}
-
-// complete records the answer to call c: its result, or its error, or
-// nothing when the client cancelled it.
-func (ex *exchange) complete(c *mcp.Call, result []byte, jerr *jsonrpc.Error) {
-	var resp []byte
-	switch {
-	case jerr == nil:
-		resp = jsonrpc.AppendResult(nil, c.ID, result)
-	case errors.Is(jerr, mcp.ErrNoResponse):
-		// no response for a cancelled request
-	default:
-		resp = jsonrpc.AppendError(nil, c.ID, jerr)
-	}
-	ex.mu.Lock()
-	defer ex.mu.Unlock()
-	ex.pending--
-	switch ex.mode {
-	case modeUndecided:
-		if resp != nil {
-			ex.buffered = append(ex.buffered, resp)
-		}
-		if ex.pending == 0 {
-			ex.mode = modeJSON
-			close(ex.decided)
-		}
-	case modeSSE:
-		if ex.stream == nil {
-			return
-		}
-		if resp != nil {
-			ex.stream.Append(resp)
-		}
-		if ex.pending == 0 {
-			ex.stream.Finish()
-		}
-	}
+	h.reply(ctx, ex)
 }

@@ -367,19 +367,22 @@ func TestUnavailableByValue(t *testing.T) {
 	}
 }
 
-// TestNoResponseByValue checks that both exchanges send nothing for
-// mcp.ErrNoResponse, matched by value: a copy of it is no response too.
+// TestNoResponseByValue checks that the exchange sends nothing for
+// mcp.ErrNoResponse, in both eras, matched by value: a copy of it is no
+// response too.
 func TestNoResponseByValue(t *testing.T) {
+	ts, app := newInProcess(t, nil)
+	s := ts.h.Sessions().Lookup(initializeInProcess(t, app, mcp.Version20251125))
 	for _, jerr := range []*jsonrpc.Error{mcp.ErrNoResponse, {Code: mcp.ErrNoResponse.Code, Message: mcp.ErrNoResponse.Message}} {
-		mex := &modernExchange{wake: make(chan struct{}, 1), decided: make(chan struct{})}
-		mex.complete([]byte("1"), nil, jerr)
-		if mex.mode != modeJSON || mex.resp != nil || mex.refusal != refuseNone {
-			t.Errorf("modernExchange.complete(%v): mode %d, resp %s, refusal %d; want JSON with no response", jerr, mex.mode, mex.resp, mex.refusal)
-		}
-		ex := &exchange{pending: 1, decided: make(chan struct{})}
-		ex.complete(&mcp.Call{ID: []byte("1")}, nil, jerr)
-		if ex.mode != modeJSON || len(ex.buffered) != 0 {
-			t.Errorf("exchange.complete(%v): mode %d, %d responses; want JSON with none", jerr, ex.mode, len(ex.buffered))
+		for _, era := range []struct {
+			name string
+			s    *sessions.Session
+		}{{"2026-07-28", nil}, {"session", s}} {
+			ex := ts.h.newExchange(era.s, 1, false, true, false)
+			ex.complete([]byte("1"), nil, jerr)
+			if ex.mode != modeJSON || len(ex.buffered) != 0 || ex.refusal != refuseNone {
+				t.Errorf("%s: exchange.complete(%v): mode %d, %d responses, refusal %d; want JSON with none", era.name, jerr, ex.mode, len(ex.buffered), ex.refusal)
+			}
 		}
 	}
 }

@@ -10,84 +10,192 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/mcpfiber/mcpfiber/mcp"
 	"github.com/mcpfiber/mcpfiber/sessions"
 )
 
-// startSSE answers with text/event-stream and hands r to a writer that
+// SSE framing. Every SSE event the transport writes is framed here, for
+// both of its writers: the body-stream writer of a POST's answer
+// (writeSSE, either era) and the hijacked-connection writer of GET streams
+// and resumptions ([sseConn]).
+//
+//	id: <stream>_<seq>     only on a session's streams (resumable)
+//	event: message
+//	data: <JSON-RPC message, one data field per line>
+//	                       (a blank line ends the event)
+//
+// A priming event (sessions at 2025-11-25 or later) is an event ID, a
+// retry field and empty data; a keep-alive is an SSE comment.
+
+// An sseFramer frames the events of one stream. With ids, events carry the
+// event ID "<stream>_<seq>" (a session's streams, which a client resumes
+// with Last-Event-ID); without, none (2026-07-28 streams are not
+// resumable). Its methods append to dst and allocate only to grow it.
+type sseFramer struct {
+	stream uint64
+	ids    bool
+}
+
+// appendHead appends what comes before the data of event seq: its ID
+// line, if any, the event type and the first data field's name.
+func (f sseFramer) appendHead(dst []byte, seq uint64) []byte {
+	if f.ids {
+		dst = append(dst, "id: "...)
+		dst = sessions.AppendEventID(dst, f.stream, seq)
+		dst = append(dst, '\n')
+	}
+	return append(dst, "event: message\ndata: "...)
+}
+
+// appendEvent appends event e whole. A JSON message has no raw newlines,
+// but each line of data gets its own data field all the same (a trailing
+// CR of a line is dropped).
+func (f sseFramer) appendEvent(dst []byte, e sessions.Event) []byte {
+	dst = f.appendHead(dst, e.Seq)
+	data := e.Data
+	for {
+		line := data
+		i := bytes.IndexByte(data, '\n')
+		if i >= 0 {
+			line, data = data[:i], data[i+1:]
+		}
+		dst = append(dst, bytes.TrimSuffix(line, cr)...)
+		dst = append(dst, '\n')
+		if i < 0 {
+			break
+		}
+		dst = append(dst, "data: "...)
+	}
+	return append(dst, '\n')
+}
+
+// appendPriming appends a priming event: the event ID
+// "<stream>_<cursor>", a retry field and empty data (2025-11-25
+// basic/transports §Sending Messages to the Server, item 6).
+func (f sseFramer) appendPriming(dst []byte, cursor uint64, retry time.Duration) []byte {
+	dst = append(dst, "id: "...)
+	dst = sessions.AppendEventID(dst, f.stream, cursor)
+	dst = appendRetry(append(dst, '\n'), retry)
+	return append(dst, "data: \n\n"...)
+}
+
+// appendRetry appends an SSE retry field, in milliseconds.
+func appendRetry(dst []byte, retry time.Duration) []byte {
+	dst = append(dst, "retry: "...)
+	dst = strconv.AppendInt(dst, retry.Milliseconds(), 10)
+	return append(dst, '\n')
+}
+
+// keepAliveComment is an SSE comment: clients ignore it, and writing it
+// tells a dead connection from a quiet one.
+const keepAliveComment = ": keepalive\n\n"
+
+var (
+	cr       = []byte{'\r'}
+	eventEnd = []byte("\n\n") // the end of a single-line event's data
+)
+
+// An sseAnswer is a POST answered with text/event-stream, in either era:
+// the events of src, framed by frame, written through fasthttp's body
+// stream by writeSSE.
+type sseAnswer struct {
+	w     sseWriter
+	src   eventSource
+	frame sseFramer
+	// s is the session whose POST stream src reads (its end ends the
+	// answer, and lost events are logged with its ID); nil at 2026-07-28.
+	s         *sessions.Session
+	priming   bool          // a priming event first (sessions at 2025-11-25 or later)
+	cursor    uint64        // the priming event's sequence number: src's cursor at the start
+	keepAlive time.Duration // between keep-alive comments; <= 0: none
+
+	evs [8]sessions.Event // writeSSE's first buffer for src.Next
+}
+
+// An eventSource is what an SSE writer reads: a session stream's
+// [*sessions.Reader], or a 2026-07-28 exchange's [eventQueue]. Next and
+// Close are called by the writer only; Wake is signalled (or closed) when
+// Next may have something new to say.
+type eventSource interface {
+	Next(buf []sessions.Event) (evs []sessions.Event, lost uint64, status sessions.ReadStatus)
+	Wake() <-chan struct{}
+	// Close ends the reading: a session stream's reader detaches (the
+	// stream goes on, resumable); an eventQueue cancels its request.
+	Close()
+}
+
+// startSSE answers with text/event-stream and hands a to a writer that
 // streams it. The writer runs on the goroutine fasthttp starts for the
 // body stream (owner: fasthttp; tracked in h.writers); see writeSSE for
-// its exits. It takes ownership of r.
-func (h *Handler) startSSE(ctx *fasthttp.RequestCtx, s *sessions.Session, r *sessions.Reader) {
+// its exits. It takes ownership of a.src.
+func (h *Handler) startSSE(ctx *fasthttp.RequestCtx, a *sseAnswer) {
 	ctx.Response.SetStatusCode(fasthttp.StatusOK)
 	ctx.Response.Header.SetContentTypeBytes(ctEventStream)
 	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache, no-transform")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
 	// Send the headers at once: a stream may have nothing to say for a
-	// while (a GET stream before 2025-11-25 has no priming event), and
-	// clients wait for the headers before they read.
+	// while, and clients wait for the headers before they read.
 	ctx.Response.ImmediateHeaderFlush = true
-	// Priming events only for sessions at 2025-11-25 or later: older
-	// clients fail on an event with empty data.
-	priming := mcp.AtLeast(s.ProtocolVersion(), mcp.Version20251125)
 	h.writers.Add(1)
-	standalone := r.Stream().ID() == 0
-	sw := sseWriter{conn: ctx.Conn(), timeout: h.opts.WriteTimeout}
+	a.w = sseWriter{conn: ctx.Conn(), timeout: h.opts.WriteTimeout}
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer h.writers.Done()
-		h.opts.Observer.StreamOpened(standalone)
-		defer h.opts.Observer.StreamClosed(standalone)
-		sw.w = w
-		h.writeSSE(&sw, s, r, priming)
+		h.opts.Observer.StreamOpened(false)
+		defer h.opts.Observer.StreamClosed(false)
+		a.w.w = w
+		h.writeSSE(a)
 	})
 }
 
-// writeSSE writes the events of a POST's stream r to w as SSE events (see
-// appendEvent), flushing after each batch. For sessions at 2025-11-25 or
-// later it first writes a priming event: an event ID, a retry field and
-// empty data (2025-11-25 basic/transports §Sending Messages to the Server,
-// item 6). GET streams are written by an [sseConn] instead.
+// writeSSE writes the events of a.src as SSE events (see sseFramer),
+// flushing after each batch: the POST answers of both eras. It first
+// writes a priming event when a.priming. GET streams are written by an
+// [sseConn] instead.
 //
 // Its exits:
-//   - the stream is finished and every event written (after the last
+//   - the source is finished and every event written (after the last
 //     response);
 //   - a write or flush fails: the client is gone (fasthttp reports nothing
 //     sooner; keep-alives make this come sooner), or it read nothing for
 //     Options.WriteTimeout;
-//   - r is detached: a resumption took the stream over, the handler closed
-//     the connection (SEP-1699), or the session ended;
+//   - the source is detached: a resumption took a session stream over,
+//     the handler closed the connection (SEP-1699), or the session ended;
+//     a 2026-07-28 client fell maxQueuedEvents behind;
 //   - events were dropped before they could be written (the event log
 //     budgets; see sessions.Stream): it ends the response rather than skip
 //     them, and a resumption with Last-Event-ID is refused (refuseEventsGone);
 //   - Shutdown halts it: its requests were answered with an error at the
 //     end of the grace period and the answers had until its deadline.
 //
-// It closes r on exit.
-func (h *Handler) writeSSE(w *sseWriter, s *sessions.Session, r *sessions.Reader, priming bool) {
-	defer r.Close()
-	streamID := r.Stream().ID()
-	if priming {
-		var out [64]byte
-		if w.write(appendPriming(out[:0], streamID, r.Cursor(), h.opts.RetryHint)) != nil || w.flush() != nil {
+// It closes a.src on exit, which at 2026-07-28 cancels the request
+// (closing the stream is cancellation; a no-op once it is answered).
+func (h *Handler) writeSSE(a *sseAnswer) {
+	w := &a.w
+	defer a.src.Close()
+	if a.priming {
+		if w.write(a.frame.appendPriming(w.scratch[:0], a.cursor, h.opts.RetryHint)) != nil || w.flush() != nil {
 			return
 		}
 	}
 	var keepAlive <-chan time.Time
-	if h.opts.KeepAlive > 0 {
-		t := time.NewTicker(h.opts.KeepAlive)
+	if a.keepAlive > 0 {
+		t := time.NewTicker(a.keepAlive)
 		defer t.Stop()
 		keepAlive = t.C
 	}
-	buf := make([]sessions.Event, 0, 8)
+	var ended <-chan struct{} // nil at 2026-07-28: never
+	if a.s != nil {
+		ended = a.s.Done()
+	}
+	buf := a.evs[:0]
 	for {
-		evs, lost, status := r.Next(buf[:0])
+		evs, lost, status := a.src.Next(buf[:0])
 		if lost > 0 { // no silent gap: the client resumes, or learns it cannot
-			h.warnLost(s, streamID, lost)
+			h.warnLost(a.s, a.frame.stream, lost)
 			return
 		}
 		if len(evs) > 0 {
 			for _, e := range evs {
-				if w.event(streamID, e) != nil {
+				if w.event(a.frame, e) != nil {
 					return
 				}
 			}
@@ -100,8 +208,8 @@ func (h *Handler) writeSSE(w *sseWriter, s *sessions.Session, r *sessions.Reader
 			return
 		}
 		select {
-		case <-r.Wake():
-		case <-s.Done():
+		case <-a.src.Wake():
+		case <-ended:
 			return
 		case <-keepAlive:
 			if w.write([]byte(keepAliveComment)) != nil || w.flush() != nil {
@@ -128,6 +236,7 @@ type sseWriter struct {
 	w       *bufio.Writer
 	conn    net.Conn      // the request's connection; nil: no deadlines
 	timeout time.Duration // Options.WriteTimeout; <= 0: none
+	scratch [64]byte      // an event's head, a priming event: what bufio.Writer.Write may retain a reference to, kept off the stack
 }
 
 // arm moves the write deadline to the write timeout from now.
@@ -162,28 +271,22 @@ func (sw *sseWriter) flush() error {
 	return sw.w.Flush()
 }
 
-// event writes one event as appendEvent frames it, without copying its
-// data into a buffer of its own first.
-func (sw *sseWriter) event(stream uint64, e sessions.Event) error {
-	if bytes.IndexByte(e.Data, '\n') >= 0 { // not from a JSON encoder: frame each line
-		return sw.write(appendEvent(nil, stream, e))
+// event writes event e as f frames it. A single-line event (what a JSON
+// encoder makes) is written as head, data and end, without copying its
+// data into a buffer of its own first, and does not allocate; only a
+// multi-line one is framed into a new buffer.
+func (sw *sseWriter) event(f sseFramer, e sessions.Event) error {
+	if bytes.IndexByte(e.Data, '\n') >= 0 {
+		return sw.write(f.appendEvent(nil, e))
 	}
-	var head [64]byte
-	h := append(head[:0], "id: "...)
-	h = sessions.AppendEventID(h, stream, e.Seq)
-	h = append(h, "\nevent: message\ndata: "...)
-	if err := sw.write(h); err != nil {
+	if err := sw.write(f.appendHead(sw.scratch[:0], e.Seq)); err != nil {
 		return err
 	}
-	if err := sw.write(bytes.TrimSuffix(e.Data, []byte("\r"))); err != nil {
+	if err := sw.write(bytes.TrimSuffix(e.Data, cr)); err != nil {
 		return err
 	}
 	return sw.write(eventEnd)
 }
-
-// keepAliveComment is an SSE comment: clients ignore it, and writing it
-// tells a dead connection from a quiet one.
-const keepAliveComment = ": keepalive\n\n"
 
 // warnLost logs events dropped before they could be written; the writer
 // then ends the response.
@@ -192,46 +295,6 @@ func (h *Handler) warnLost(s *sessions.Session, stream, lost uint64) {
 		h.log.Warn("sse: events were dropped before they could be sent (event log bounds); ending the stream",
 			"session", s.ID(), "stream", stream, "lost", lost)
 	}
-}
-
-// appendPriming appends a priming event: the event ID "<stream>_<cursor>",
-// a retry field and empty data.
-func appendPriming(dst []byte, stream, cursor uint64, retry time.Duration) []byte {
-	dst = append(dst, "id: "...)
-	dst = sessions.AppendEventID(dst, stream, cursor)
-	dst = appendRetry(append(dst, '\n'), retry)
-	return append(dst, "data: \n\n"...)
-}
-
-// appendRetry appends an SSE retry field, in milliseconds.
-func appendRetry(dst []byte, retry time.Duration) []byte {
-	dst = append(dst, "retry: "...)
-	dst = strconv.AppendInt(dst, retry.Milliseconds(), 10)
-	return append(dst, '\n')
-}
-
-// appendEvent appends one SSE event: "id: <stream>_<seq>", "event:
-// message", and the JSON-RPC message as data. A JSON message has no raw
-// newlines, but each line of data gets its own "data:" field all the same.
-func appendEvent(dst []byte, stream uint64, e sessions.Event) []byte {
-	dst = append(dst, "id: "...)
-	dst = sessions.AppendEventID(dst, stream, e.Seq)
-	dst = append(dst, "\nevent: message\n"...)
-	data := e.Data
-	for {
-		line := data
-		i := bytes.IndexByte(data, '\n')
-		if i >= 0 {
-			line, data = data[:i], data[i+1:]
-		}
-		dst = append(dst, "data: "...)
-		dst = append(dst, bytes.TrimSuffix(line, []byte("\r"))...)
-		dst = append(dst, '\n')
-		if i < 0 {
-			break
-		}
-	}
-	return append(dst, '\n')
 }
 
 // jitter returns a uniformly random duration in [0, d).

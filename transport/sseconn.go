@@ -50,7 +50,8 @@ type sseConn struct {
 	s        *sessions.Session
 	r        *sessions.Reader // used by the running pump only, after start
 	conn     net.Conn
-	stream   uint64
+	stream   uint64    // the stream's ID: 0 is the session's GET stream
+	frame    sseFramer // frames the stream's events, with IDs
 	priming  bool
 	created  time.Time
 	done     chan struct{} // closed when the conn is closed
@@ -85,6 +86,7 @@ func (h *Handler) startGETStream(ctx *fasthttp.RequestCtx, s *sessions.Session, 
 		return false
 	}
 	c.r, c.stream = r, r.Stream().ID()
+	c.frame = sseFramer{stream: c.stream, ids: true}
 	h.writers.Add(1)
 	h.registerSSE(c)
 	ctx.Response.SetStatusCode(fasthttp.StatusOK) // for observers; fasthttp writes nothing
@@ -111,7 +113,7 @@ func (c *sseConn) start() {
 	_ = c.conn.SetReadDeadline(time.Time{})
 	out := append(make([]byte, 0, 512), sseHead...)
 	if c.priming {
-		out = appendPriming(out, c.stream, c.r.Cursor(), c.h.opts.RetryHint)
+		out = c.frame.appendPriming(out, c.r.Cursor(), c.h.opts.RetryHint)
 	}
 	if !c.write(out) {
 		c.kill()
@@ -190,7 +192,7 @@ func (c *sseConn) pump() {
 		}
 		out := sc.out[:0]
 		for _, e := range evs {
-			out = appendEvent(out, c.stream, e)
+			out = c.frame.appendEvent(out, e)
 		}
 		ping := c.ping.Swap(false)
 		if ping && len(out) == 0 {
