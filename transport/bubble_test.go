@@ -37,39 +37,18 @@ var warmOnce sync.Once
 // what [serveInmemory]'s does.
 func newBubbleServer(t *testing.T, opts *Options) *testServer {
 	t.Helper()
-	ts := &testServer{gates: make(map[string]*gate)}
-	ts.srv = newBackend(ts)
-	if opts == nil {
-		opts = &Options{}
-	}
-	if opts.Logger == nil {
-		opts.Logger = discardLogger
-	}
-	ts.h = NewHandler(ts.srv, opts)
-	ts.app = NewApp(ts.h)
+	ts := newTestHandler(opts, NewApp)
 	_, ts.client = serveInmemory(t, ts.h, ts.app)
-	ts.url = "http://mcp.test" + ts.h.Options().Path
 	t.Cleanup(ts.releaseGates) // runs first: the calls end before the drain
+	ts.url = "http://mcp.test" + ts.h.Options().Path
 	return ts
 }
 
-// releaseGates releases every gate.
-func (ts *testServer) releaseGates() {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	for _, g := range ts.gates {
-		g.Release()
-	}
-}
-
 // serveInmemory serves app, h's app, on a new in-memory listener, from
-// inside a synctest bubble. It returns the listener and an HTTP client
-// that dials it for every connection, whatever the URL's host.
-//
-// Cleanup, which runs in the bubble, drains h (unless the test shut it
-// down itself), closes the client's idle connections, shuts the app down,
-// and then lets fake time run so that the goroutines that poll see the
-// shutdown: fasthttp's worker-pool cleaner looks every 10 s.
+// inside a synctest bubble (see [serve]). It returns the listener and an
+// HTTP client that dials it for every connection, whatever the URL's
+// host. Its cleanup then lets fake time run, so that the goroutines that
+// poll see the shutdown: fasthttp's worker-pool cleaner looks every 10 s.
 func serveInmemory(t *testing.T, h *Handler, app *fiber.App) (*fasthttputil.InmemoryListener, *http.Client) {
 	ln := fasthttputil.NewInmemoryListener()
 	tr := &http.Transport{
@@ -77,24 +56,7 @@ func serveInmemory(t *testing.T, h *Handler, app *fiber.App) (*fasthttputil.Inme
 		MaxIdleConnsPerHost: 16,
 		DialContext:         func(context.Context, string, string) (net.Conn, error) { return ln.Dial() },
 	}
-	served := make(chan error, 1)
-	go func() { served <- app.Listener(Listener(ln)) }() // owner: the test; exit: app shutdown in Cleanup
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if !h.Draining() {
-			if err := h.Shutdown(ctx, 0); err != nil {
-				t.Errorf("Handler.Shutdown: %v", err)
-			}
-		}
-		tr.CloseIdleConnections()
-		if err := app.ShutdownWithContext(ctx); err != nil {
-			t.Errorf("app.Shutdown: %v", err)
-		}
-		if err := <-served; err != nil {
-			t.Errorf("app.Listener: %v", err)
-		}
-		time.Sleep(time.Minute)
-	})
+	t.Cleanup(func() { time.Sleep(time.Minute) }) // runs after serve's
+	serve(t, h, app, Listener(ln), tr, time.Minute)
 	return ln, &http.Client{Transport: tr}
 }
