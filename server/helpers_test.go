@@ -47,10 +47,6 @@ func checkLeaks(t *testing.T) {
 	testutil.Check(t, leakPackages...)
 }
 
-// numGoroutine counts the live goroutines, without those that outlive
-// servers by design (see [testutil.Goroutines]).
-func numGoroutine() int { return len(testutil.Goroutines()) }
-
 // An sseEvent is one event of a text/event-stream body, as the
 // WHATWG HTML §9.2 "event stream interpretation" reads it.
 type sseEvent struct {
