@@ -8,13 +8,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/mcpfiber/mcpfiber/internal/testutil"
 	"github.com/mcpfiber/mcpfiber/server"
@@ -41,10 +46,6 @@ func checkLeaks(t *testing.T) {
 	t.Helper()
 	testutil.Check(t, leakPackages...)
 }
-
-// numGoroutine counts the live goroutines, without those that outlive
-// servers by design (see [testutil.Goroutines]).
-func numGoroutine() int { return len(testutil.Goroutines()) }
 
 // An sseEvent is one event of a text/event-stream body, as the
 // WHATWG HTML §9.2 "event stream interpretation" reads it.
@@ -152,6 +153,40 @@ func (s *serving) wait(t testing.TB, timeout time.Duration) error {
 func startServer(t *testing.T, cfg server.Config) (*server.Server, *serving) {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
+	return startServerOn(t, cfg, (*server.Server).Listen)
+}
+
+// inBubble runs f in a synctest bubble, where time is fake and passes
+// only while every goroutine of the bubble waits, so that a test can
+// assert exact timings; synctest.Test also fails if a goroutine of the
+// bubble outlives f and its cleanups.
+func inBubble(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	// fasthttp starts its Date-header updater, a goroutine that runs for
+	// the life of the process, on first use: start it outside the bubbles.
+	var warm fasthttp.ResponseHeader
+	warm.AppendBytes(nil)
+	synctest.Test(t, f)
+}
+
+// startBubbleServer is startServer inside a synctest bubble (inBubble),
+// on an in-memory listener (server.Server.ListenOn). It returns a client
+// that dials that listener whatever the URL's host. The cleanup then lets
+// fake time run, so that goroutines that poll see the shutdown: fasthttp's
+// worker-pool cleaner looks every 10 s.
+func startBubbleServer(t *testing.T, cfg server.Config) (*server.Server, *serving, *http.Client) {
+	t.Helper()
+	ln := fasthttputil.NewInmemoryListener()
+	tr := &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) { return ln.Dial() }}
+	t.Cleanup(func() { time.Sleep(time.Minute) }) // runs last
+	srv, sv := startServerOn(t, cfg, func(s *server.Server) error { return s.ListenOn(ln) })
+	t.Cleanup(tr.CloseIdleConnections)
+	return srv, sv, &http.Client{Transport: tr}
+}
+
+// startServerOn is startServer with the listener opened by listen.
+func startServerOn(t *testing.T, cfg server.Config, listen func(*server.Server) error) (*server.Server, *serving) {
+	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = testLogger()
 	}
@@ -159,7 +194,7 @@ func startServer(t *testing.T, cfg server.Config) (*server.Server, *serving) {
 		cfg.DrainWindow = 50 * time.Millisecond
 	}
 	srv := server.New(cfg)
-	if err := srv.Listen(); err != nil {
+	if err := listen(srv); err != nil {
 		t.Fatalf("Listen: %v", err)
 	}
 	sv := &serving{done: make(chan struct{})}

@@ -207,20 +207,48 @@ func (s *Server) Handler() *transport.Handler { return s.handler }
 // transport.ConnListener with Config.MaxConnections and
 // Config.WriteTimeout: it backs off instead of failing when accept runs
 // out of descriptors. It fails if a key pair cannot be
-// loaded or an address cannot be listened on.
+// loaded or an address cannot be listened on. See also [Server.ListenOn].
 func (s *Server) Listen() error {
-	var tlsConfig *tls.Config
-	if s.cfg.TLSCertFile != "" || s.cfg.TLSKeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
-		if err != nil {
-			return fmt.Errorf("server: TLS key pair: %w", err)
-		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
+	tlsConfig, err := s.tlsConfig()
+	if err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return err
 	}
+	return s.listenOn(ln, tlsConfig)
+}
+
+// ListenOn is [Server.Listen] on ln, a listener the caller opened, in
+// place of one on Config.Addr (then unused): ln is wrapped the same way,
+// in a transport.ConnListener with Config's limits and then TLS if
+// configured. Tests use it to serve on an in-memory listener
+// (fasthttputil.NewInmemoryListener). The Server owns ln from then on:
+// Shutdown closes it, and so does ListenOn if it fails.
+func (s *Server) ListenOn(ln net.Listener) error {
+	tlsConfig, err := s.tlsConfig()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return s.listenOn(ln, tlsConfig)
+}
+
+// tlsConfig loads the key pair of Config.TLSCertFile and TLSKeyFile; it
+// returns nil without them.
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	if s.cfg.TLSCertFile == "" && s.cfg.TLSKeyFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("server: TLS key pair: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}, nil
+}
+
+func (s *Server) listenOn(ln net.Listener, tlsConfig *tls.Config) error {
 	// Inside TLS: tls.Conn sets deadlines on, and writes records to, it.
 	conns := transport.NewListener(ln, &transport.ListenerOptions{
 		MaxConnections: s.cfg.MaxConnections,

@@ -43,12 +43,6 @@ func (n *notifications) snapshot() ([]mcp.ProgressNotificationParams, []logMessa
 	return slices.Clone(n.progress), slices.Clone(n.logs)
 }
 
-func (n *notifications) reset() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.progress, n.logs = nil, nil
-}
-
 // TestInteropGoSDK runs the official Go SDK client (go-sdk v1.8.0,
 // StreamableClientTransport) against the real server on loopback, once per
 // protocol version the client can ask for, and once with JSONResponse.
@@ -78,49 +72,76 @@ func TestInteropGoSDK(t *testing.T) {
 	}
 }
 
+// interop connects the Go SDK client to srv at version request, expects
+// version want, and runs two sessions: one the client uses and closes,
+// one the server ends under it.
 func interop(t *testing.T, srv *server.Server, request, want string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	c := newInteropClient(t, srv, request, want)
 
-	var got notifications
-	client := mcp.NewClient(&mcp.Implementation{Name: "mcpfiber-interop", Version: "0"}, &mcp.ClientOptions{
+	cs := c.connect(ctx)
+	if s := srv.Handler().Sessions().Lookup(cs.ID()); s == nil || s.ProtocolVersion() != want || srv.Handler().Sessions().Len() != 1 {
+		t.Fatalf("server session for client ID %q: %v, want the only one, at %s", cs.ID(), s, want)
+	}
+	checkToolCalls(t, ctx, cs)
+	checkProgress(t, ctx, cs, &c.got)
+	checkClientClose(t, srv, cs, c.rec)
+	if reqs := c.rec.Requests(); len(reqs) < 1 || reqs[0].RPC != "initialize" {
+		t.Errorf("version %s: requests %v, want initialize first", request, reqs)
+	}
+	checkServerEnd(t, ctx, srv, c.connect(ctx), c.rec)
+}
+
+// An interopClient is a Go SDK client that records its requests and the
+// notifications it gets.
+type interopClient struct {
+	t             *testing.T
+	client        *mcp.Client
+	rec           *recordingTransport
+	url           string
+	request, want string // protocol versions: asked for, expected
+	got           notifications
+}
+
+func newInteropClient(t *testing.T, srv *server.Server, request, want string) *interopClient {
+	c := &interopClient{t: t, rec: &recordingTransport{Base: newHTTPClient(t).Transport}, url: srv.URL(), request: request, want: want}
+	c.client = mcp.NewClient(&mcp.Implementation{Name: "mcpfiber-interop", Version: "0"}, &mcp.ClientOptions{
 		ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
-			got.mu.Lock()
-			got.progress = append(got.progress, *r.Params)
-			got.mu.Unlock()
+			c.got.mu.Lock()
+			c.got.progress = append(c.got.progress, *r.Params)
+			c.got.mu.Unlock()
 		},
 		//lint:ignore SA1019 logging is deprecated from 2026-07-28 on; the revisions served here have it.
 		LoggingMessageHandler: func(_ context.Context, r *mcp.LoggingMessageRequest) {
-			got.mu.Lock()
-			got.logs = append(got.logs, logMessage{string(r.Params.Level), r.Params.Logger, r.Params.Data})
-			got.mu.Unlock()
+			c.got.mu.Lock()
+			c.got.logs = append(c.got.logs, logMessage{string(r.Params.Level), r.Params.Logger, r.Params.Data})
+			c.got.mu.Unlock()
 		},
 	})
-	rec := &recordingTransport{Base: newHTTPClient(t).Transport}
-	connect := func() *mcp.ClientSession {
-		t.Helper()
-		cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{
-			Endpoint:   srv.URL(),
-			HTTPClient: &http.Client{Transport: rec},
-		}, &mcp.ClientSessionOptions{ProtocolVersion: request})
-		if err != nil {
-			t.Fatalf("Connect(%q): %v\nrequests: %v", request, err, rec.Requests())
-		}
-		if v := cs.InitializeResult().ProtocolVersion; v != want {
-			t.Fatalf("negotiated protocol version = %q, want %q", v, want)
-		}
-		return cs
-	}
+	return c
+}
 
-	// Session 1: list, echo, progress, then the client closes it.
-	cs := connect()
-	if n := srv.Handler().Sessions().Len(); n != 1 {
-		t.Fatalf("after Connect: Sessions().Len() = %d, want 1", n)
+// connect starts a session and checks the negotiated version.
+func (c *interopClient) connect(ctx context.Context) *mcp.ClientSession {
+	t := c.t
+	t.Helper()
+	cs, err := c.client.Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint:   c.url,
+		HTTPClient: &http.Client{Transport: c.rec},
+	}, &mcp.ClientSessionOptions{ProtocolVersion: c.request})
+	if err != nil {
+		t.Fatalf("Connect(%q): %v\nrequests: %v", c.request, err, c.rec.Requests())
 	}
-	if s := srv.Handler().Sessions().Lookup(cs.ID()); s == nil || s.ProtocolVersion() != want {
-		t.Fatalf("server session for client ID %q: %v", cs.ID(), s)
+	if v := cs.InitializeResult().ProtocolVersion; v != c.want {
+		t.Fatalf("negotiated protocol version = %q, want %q", v, c.want)
 	}
+	return cs
+}
 
+// checkToolCalls lists the tools and calls echo.
+func checkToolCalls(t *testing.T, ctx context.Context, cs *mcp.ClientSession) {
+	t.Helper()
 	tools, err := cs.ListTools(ctx, nil)
 	if err != nil {
 		t.Fatalf("ListTools: %v", err)
@@ -133,7 +154,6 @@ func interop(t *testing.T, srv *server.Server, request, want string) {
 	if !slices.Equal(names, []string{"echo", "progress"}) {
 		t.Errorf("ListTools names = %q, want [echo progress]", names)
 	}
-
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "hello, fiber"}})
 	if err != nil {
 		t.Fatalf("CallTool(echo): %v", err)
@@ -141,12 +161,17 @@ func interop(t *testing.T, srv *server.Server, request, want string) {
 	if res.IsError || len(res.Content) != 1 || textOf(res.Content[0]) != "hello, fiber" {
 		t.Errorf("CallTool(echo) = %+v, want one text content %q", res, "hello, fiber")
 	}
+}
 
-	// The SDK sends a progressToken when the params carry one in _meta.
+// checkProgress calls progress with a progressToken (the SDK sends one
+// when the params carry it in _meta) and checks its result and the
+// progress and log notifications got collected, in order.
+func checkProgress(t *testing.T, ctx context.Context, cs *mcp.ClientSession, got *notifications) {
+	t.Helper()
 	const steps = 4
 	params := &mcp.CallToolParams{Name: "progress", Arguments: map[string]any{"steps": steps, "intervalMs": 5}}
 	params.SetProgressToken("tok-1")
-	res, err = cs.CallTool(ctx, params)
+	res, err := cs.CallTool(ctx, params)
 	if err != nil {
 		t.Fatalf("CallTool(progress): %v", err)
 	}
@@ -170,18 +195,18 @@ func interop(t *testing.T, srv *server.Server, request, want string) {
 		if p.ProgressToken != "tok-1" || p.Progress != float64(i+1) || p.Total != steps {
 			t.Errorf("progress notification %d = token %v, %v/%v, want tok-1, %d/%d", i, p.ProgressToken, p.Progress, p.Total, i+1, steps)
 		}
-		if i > 0 && p.Progress <= progress[i-1].Progress {
-			t.Errorf("progress did not increase: %v after %v", p.Progress, progress[i-1].Progress)
-		}
 	}
 	for i, l := range logs {
 		if want := fmt.Sprintf("step %d of %d", i+1, steps); l.Level != "info" || l.Logger != "progress" || l.Data != want {
 			t.Errorf("log notification %d = %s %s %v, want info progress %q", i, l.Level, l.Logger, l.Data, want)
 		}
 	}
+}
 
-	// Closing sends DELETE; the server answers 204, which the SDK accepts
-	// (it ignores the DELETE's status altogether).
+// checkClientClose closes cs: the SDK sends DELETE, the server answers
+// 204 (which the SDK ignores) and the session is gone.
+func checkClientClose(t *testing.T, srv *server.Server, cs *mcp.ClientSession, rec *recordingTransport) {
+	t.Helper()
 	sid := cs.ID()
 	if err := cs.Close(); err != nil {
 		t.Errorf("ClientSession.Close: %v", err)
@@ -197,90 +222,46 @@ func interop(t *testing.T, srv *server.Server, request, want string) {
 	}) {
 		t.Errorf("no DELETE of session %s answered 204; requests: %v", sid, rec.Requests())
 	}
+}
 
-	t.Logf("Go SDK requests, session 1: %v", rec.Requests())
-	if reqs := rec.Requests(); request == "" {
-		// The SDK's default (2026-07-28) probes with server/discover, gets
-		// 400 UnsupportedProtocolVersion, and falls back to initialize.
-		if len(reqs) < 2 || reqs[0].RPC != "server/discover" || reqs[0].Status != http.StatusBadRequest || reqs[1].RPC != "initialize" {
-			t.Errorf("default version: requests %v, want server/discover -> 400, then initialize", reqs)
-		}
-	} else if len(reqs) < 1 || reqs[0].RPC != "initialize" {
-		t.Errorf("version %s: requests %v, want initialize first", request, reqs)
+// checkServerEnd ends cs's session on the server: the client's next call
+// gets 404, which the SDK maps to ErrSessionMissing (the 404 body has
+// "id":null, which it does not decode as a JSON-RPC response); it does not
+// re-initialize, later calls fail without a request, and Close sends no
+// DELETE. (The 404's body is pinned by the golden transcript
+// lifecycle.txtar, exchange 09.)
+func checkServerEnd(t *testing.T, ctx context.Context, srv *server.Server, cs *mcp.ClientSession, rec *recordingTransport) {
+	t.Helper()
+	defer cs.Close()
+	sid := cs.ID()
+	if s := srv.Handler().Sessions().Lookup(sid); s == nil || srv.Handler().Sessions().Len() != 1 || !s.End(sessions.EndClosed) {
+		t.Fatalf("server session %s: %v, want the only one, live", sid, s)
 	}
-
-	// Session 2: the server ends it. The client's next call fails.
-	got.reset()
-	cs2 := connect()
-	defer cs2.Close()
-	var ids []string
-	srv.Handler().Sessions().Range(func(s *sessions.Session) bool {
-		ids = append(ids, s.ID())
-		return true
-	})
-	if len(ids) != 1 || ids[0] != cs2.ID() {
-		t.Fatalf("server sessions = %q, want just the client's %q", ids, cs2.ID())
-	}
-	sid2 := ids[0]
-	if !srv.Handler().Sessions().Lookup(sid2).End(sessions.EndClosed) {
-		t.Fatal("Session.End: the session had already ended")
+	sent := func(since int, match func(r recordedRequest) bool) bool {
+		return slices.ContainsFunc(rec.Requests()[since:], match)
 	}
 	before := len(rec.Requests())
-	_, err = cs2.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "gone?"}})
-	if err == nil {
-		t.Fatal("CallTool after the server ended the session: no error")
-	}
-	after := rec.Requests()[before:]
-	t.Logf("Go SDK after the server ended the session: CallTool error %q (ErrSessionMissing: %v); requests since: %v",
-		err, errors.Is(err, mcp.ErrSessionMissing), after)
-	// The POST got 404; the SDK maps it to ErrSessionMissing (the 404 body
-	// has "id":null, which it does not decode as a JSON-RPC response).
+	_, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "gone?"}})
 	if !errors.Is(err, mcp.ErrSessionMissing) {
-		t.Errorf("CallTool error = %v, want it to wrap mcp.ErrSessionMissing", err)
+		t.Errorf("CallTool after the server ended the session: %v, want it to wrap mcp.ErrSessionMissing", err)
 	}
-	if !slices.ContainsFunc(after, func(r recordedRequest) bool {
-		return r.Method == http.MethodPost && r.RPC == "tools/call" && r.SessionID == sid2 && r.Status == http.StatusNotFound
+	if !sent(before, func(r recordedRequest) bool {
+		return r.Method == http.MethodPost && r.RPC == "tools/call" && r.SessionID == sid && r.Status == http.StatusNotFound
 	}) {
-		t.Errorf("no tools/call POST answered 404 for session %s; requests: %v", sid2, after)
+		t.Errorf("no tools/call POST answered 404 for session %s; requests: %v", sid, rec.Requests()[before:])
 	}
-	// It does not start a new session by itself: no initialize, and the
-	// server has no session.
-	if slices.ContainsFunc(after, func(r recordedRequest) bool { return r.RPC == "initialize" }) {
-		t.Errorf("the SDK re-initialized on its own: %v", after)
+	if sent(before, func(r recordedRequest) bool { return r.RPC == "initialize" }) || srv.Handler().Sessions().Len() != 0 {
+		t.Errorf("the SDK re-initialized on its own: %v", rec.Requests()[before:])
 	}
-	if n := srv.Handler().Sessions().Len(); n != 0 {
-		t.Errorf("Sessions().Len() = %d after the failed call, want 0 (no re-initialize)", n)
-	}
-	// The session stays broken: a second call fails too, without a request.
 	before = len(rec.Requests())
-	if _, err := cs2.ListTools(ctx, nil); err == nil {
+	if _, err := cs.ListTools(ctx, nil); err == nil {
 		t.Error("ListTools after ErrSessionMissing: no error")
 	}
-	for _, r := range rec.Requests()[before:] {
-		if r.Method == http.MethodPost {
-			t.Errorf("ListTools after ErrSessionMissing sent %v, want no POST", r)
-		}
-	}
-
-	// At HTTP level, a request naming the ended session gets 404 with the
-	// JSON-RPC error body.
-	resp := rawPOST(t, newHTTPClient(t), srv.URL(), sid2, want, `{"jsonrpc":"2.0","id":7,"method":"tools/list"}`)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	const wantBody = `{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}`
-	if resp.StatusCode != http.StatusNotFound || string(body) != wantBody || resp.Header.Get("Content-Type") != "application/json" {
-		t.Errorf("POST with ended session: %d %q %s, want 404 application/json %s", resp.StatusCode, resp.Header.Get("Content-Type"), body, wantBody)
-	}
-
-	// Closing a session the SDK knows is missing sends no DELETE.
-	before = len(rec.Requests())
-	if err := cs2.Close(); err != nil {
+	if err := cs.Close(); err != nil {
 		t.Errorf("ClientSession.Close after ErrSessionMissing: %v", err)
 	}
-	for _, r := range rec.Requests()[before:] {
-		if r.Method == http.MethodDelete {
-			t.Errorf("Close after ErrSessionMissing sent %v, want no DELETE", r)
-		}
+	if sent(before, func(r recordedRequest) bool { return r.Method == http.MethodPost || r.Method == http.MethodDelete }) {
+		t.Errorf("ListTools and Close after ErrSessionMissing sent %v, want no POST and no DELETE", rec.Requests()[before:])
 	}
 }
 

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -27,28 +27,32 @@ import (
 //     within DrainWindow) and then ends, within DrainWindow;
 //   - the tool call runs to completion and its SSE stream carries the
 //     final response;
-//   - Shutdown returns nil well within GracePeriod, the session map is
-//     empty, and no goroutine is left.
+//   - Shutdown returns nil at the first of fasthttp's 100ms looks for open
+//     connections after the call's ended, the session map is empty, and no
+//     goroutine is left (synctest.Test fails otherwise).
 //
-// Requests made while draining cannot come over the network: fasthttp
-// closes the listener and idle keep-alive connections at once and serves no
-// further request on busy ones. They are made in-process, on the Handler's
-// ServeFastHTTP, the same code the Fiber route runs.
-func TestShutdownDrain(t *testing.T) {
-	checkLeaks(t)
-	baseline := numGoroutine()
+// It runs in a synctest bubble on an in-memory listener, so the timings
+// are exact in fake time. Requests made while draining cannot come over
+// the listener: fasthttp closes it and idle keep-alive connections at once
+// and serves no further request on busy ones. They are made in-process, on
+// the Handler's ServeFastHTTP, the same code the Fiber route runs.
+func TestShutdownDrain(t *testing.T) { inBubble(t, testShutdownDrain) }
 
+func testShutdownDrain(t *testing.T) {
 	const (
 		drainWindow = 300 * time.Millisecond
 		gracePeriod = 5 * time.Second
-		// slack for a loaded machine under -race: scheduling, the SSE
-		// writer's wake-up and fasthttp's 100ms shutdown poll.
-		slack   = 2 * time.Second
-		version = "2025-11-25"
+		version     = "2025-11-25"
+		// The slow call: 5 steps 90ms apart, so it ends 360ms into the
+		// shutdown, off fasthttp's 100ms grid, and Shutdown returns at
+		// 400ms.
+		steps    = 5
+		interval = 90 * time.Millisecond
+		callEnd  = (steps - 1) * interval
+		shutEnd  = 400 * time.Millisecond
 	)
-	srv, served := startServer(t, server.Config{DrainWindow: drainWindow, GracePeriod: gracePeriod})
+	srv, served, hc := startBubbleServer(t, server.Config{DrainWindow: drainWindow, GracePeriod: gracePeriod})
 	h := srv.Handler()
-	hc := newHTTPClient(t)
 	url := srv.URL()
 
 	// Two sessions, each with its GET stream open; the priming event
@@ -69,12 +73,10 @@ func TestShutdownDrain(t *testing.T) {
 		gets = append(gets, getStream{sid, readAll(r, resp.Body)})
 	}
 
-	// A slow tool call on the first session: 5 steps 100ms apart, its
-	// progress on the POST's SSE stream. It is in flight once its first
-	// progress notification arrived.
-	const steps = 5
+	// The slow call on the first session, its progress on the POST's SSE
+	// stream. It is in flight once its first progress notification came.
 	resp := rawPOST(t, hc, url, gets[0].sid, version,
-		fmt.Sprintf(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"progress","arguments":{"steps":%d,"intervalMs":100},"_meta":{"progressToken":"slow"}}}`, steps))
+		fmt.Sprintf(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"progress","arguments":{"steps":%d,"intervalMs":%d},"_meta":{"progressToken":"slow"}}}`, steps, interval.Milliseconds()))
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("tools/call: %d %q, want 200 text/event-stream", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -106,36 +108,31 @@ func TestShutdownDrain(t *testing.T) {
 	start := time.Now()
 	shutdown := make(chan error, 1)
 	go func() { shutdown <- srv.Shutdown(context.Background()) }() // owner: the test; exit: Shutdown returns
+	synctest.Wait()
 
-	// Draining: /healthz's handler answers 503 while Draining is true.
-	waitFor(t, time.Second, func() error {
-		if !h.Draining() {
-			return fmt.Errorf("Handler().Draining() = false after Shutdown began")
-		}
-		return nil
-	})
-	// The listener is closed: no new connections.
-	waitFor(t, 2*time.Second, func() error {
-		c, err := net.DialTimeout("tcp", srv.Addr().String(), time.Second)
-		if err == nil {
-			c.Close()
-			return fmt.Errorf("dial %s succeeded while draining", srv.Addr())
-		}
-		return nil
-	})
+	// Draining (/healthz's handler answers 503 while Draining is true),
+	// and the listener is closed: no new connections.
+	if !h.Draining() {
+		t.Errorf("Handler().Draining() = false after Shutdown began")
+	}
+	if resp, err := hc.Get("http://" + srv.Addr().String() + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Errorf("GET /healthz on a new connection while draining = %d, want the dial refused", resp.StatusCode)
+	}
 	// initialize gets 503 with Retry-After and a JSON-RPC error for its id.
 	status, retryAfter, body := serveInProcess(h, "POST", "", `{"jsonrpc":"2.0","id":9,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"late","version":"0"}}}`)
 	if status != http.StatusServiceUnavailable || retryAfter != "5" || !strings.Contains(body, `"id":9`) || !strings.Contains(body, `"error"`) {
 		t.Errorf("initialize while draining = %d, Retry-After %q, %s; want 503, 5, a JSON-RPC error for id 9", status, retryAfter, body)
 	}
-	// A new GET stream gets 503 too, while its session lives (sessions end
-	// at the end of the drain; once ended, the answer is 404).
+	// A new GET stream gets 503 too: its session lives until the drain
+	// ends.
 	status, retryAfter, body = serveInProcess(h, "GET", gets[1].sid, "")
-	if h.Sessions().Lookup(gets[1].sid) != nil && (status != http.StatusServiceUnavailable || retryAfter != "5") {
+	if status != http.StatusServiceUnavailable || retryAfter != "5" {
 		t.Errorf("GET while draining = %d, Retry-After %q, %s; want 503, 5", status, retryAfter, body)
 	}
 
-	// Each GET stream: one retry-only event, then the end of the body.
+	// Each GET stream: one retry-only event, then the end of the body,
+	// within the drain window.
 	for i, g := range gets {
 		res := <-g.done
 		if res.Err != io.EOF {
@@ -148,20 +145,48 @@ func TestShutdownDrain(t *testing.T) {
 		if !ev.HasRetry || ev.HasData || ev.HasID || ev.Retry < transport.DefaultRetryHint || ev.Retry >= transport.DefaultRetryHint+drainWindow {
 			t.Errorf("GET stream %d drain event = %+v, want only a retry field in [%v, %v)", i, ev, transport.DefaultRetryHint, transport.DefaultRetryHint+drainWindow)
 		}
-		if d := res.End.Sub(start); d > drainWindow+slack {
-			t.Errorf("GET stream %d ended %v after Shutdown began, want within the drain window %v (+%v slack)", i, d, drainWindow, slack)
+		if d := res.End.Sub(start); d >= drainWindow {
+			t.Errorf("GET stream %d ended %v after Shutdown began, want within the drain window %v", i, d, drainWindow)
 		}
-		t.Logf("GET stream %d: retry %v, ended %v after Shutdown began", i, ev.Retry, res.End.Sub(start))
 	}
 
-	// The tool call: the remaining progress, then its result, then the end.
+	// The tool call: the remaining progress, then its result, then the
+	// end, when its last step is done.
 	res := <-call
 	if res.Err != io.EOF {
 		t.Errorf("tools/call stream ended with %v, want a clean end (EOF)", res.Err)
 	}
+	checkSlowCall(t, res.Events, steps)
+	if d := res.End.Sub(start); d != callEnd {
+		t.Errorf("the tool call ended %v after Shutdown began, want %v", d, callEnd)
+	}
+
+	if err := <-shutdown; err != nil {
+		t.Errorf("Shutdown = %v, want nil", err)
+	}
+	if d := time.Since(start); d != shutEnd {
+		t.Errorf("Shutdown returned after %v, want %v (the first 100ms look after the call ended at %v)", d, shutEnd, callEnd)
+	}
+	if n := h.Sessions().Len(); n != 0 {
+		t.Errorf("Sessions().Len() = %d after Shutdown, want 0", n)
+	}
+	if err := served.wait(t, time.Second); err != nil {
+		t.Errorf("Serve = %v after Shutdown, want nil", err)
+	}
+
+	// A second Shutdown changes nothing.
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Logf("second Shutdown = %v", err)
+	}
+}
+
+// checkSlowCall checks the events of the progress call after its first
+// progress notification: the other steps-1, then its result.
+func checkSlowCall(t *testing.T, evs []sseEvent, steps int) {
+	t.Helper()
 	var final map[string]any
 	progress := 1
-	for _, ev := range res.Events {
+	for _, ev := range evs {
 		if !ev.HasData || ev.Data == "" {
 			continue
 		}
@@ -180,48 +205,10 @@ func TestShutdownDrain(t *testing.T) {
 		t.Errorf("tools/call: %d progress notifications, want %d", progress, steps)
 	}
 	if final == nil || final["id"] != float64(42) || final["result"] == nil {
-		t.Fatalf("tools/call stream has no result for id 42: %+v", res.Events)
+		t.Fatalf("tools/call stream has no result for id 42: %+v", evs)
 	}
 	if b, _ := json.Marshal(final["result"]); !strings.Contains(string(b), fmt.Sprintf("done: %d steps", steps)) {
 		t.Errorf("tools/call result = %s, want \"done: %d steps\"", b, steps)
-	}
-	if !res.End.After(start) {
-		t.Errorf("the tool call ended before Shutdown began: the test did not exercise a call in flight")
-	}
-
-	select {
-	case err := <-shutdown:
-		d := time.Since(start)
-		if err != nil {
-			t.Errorf("Shutdown = %v, want nil", err)
-		}
-		if d > gracePeriod/2 {
-			t.Errorf("Shutdown took %v, want well within the grace period %v", d, gracePeriod)
-		}
-		t.Logf("Shutdown returned after %v", d)
-	case <-time.After(gracePeriod + slack):
-		t.Fatalf("Shutdown did not return within the grace period %v (+%v)", gracePeriod, slack)
-	}
-	if n := h.Sessions().Len(); n != 0 {
-		t.Errorf("Sessions().Len() = %d after Shutdown, want 0", n)
-	}
-	if err := served.wait(t, 5*time.Second); err != nil {
-		t.Errorf("Serve = %v after Shutdown, want nil", err)
-	}
-
-	// No goroutine is left: back to the count before the server started,
-	// not counting leakExempt (checkLeaks then checks by stack).
-	hc.CloseIdleConnections()
-	waitFor(t, 5*time.Second, func() error {
-		if n := numGoroutine(); n > baseline {
-			return fmt.Errorf("%d goroutines after Shutdown, %d before the server started", n, baseline)
-		}
-		return nil
-	})
-
-	// A second Shutdown changes nothing.
-	if err := srv.Shutdown(context.Background()); err != nil {
-		t.Logf("second Shutdown = %v", err)
 	}
 }
 

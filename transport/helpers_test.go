@@ -188,6 +188,23 @@ func newTestServer(t testing.TB, opts *Options) *testServer {
 // newTestServerApp is newTestServer with the Fiber app built by mkApp.
 func newTestServerApp(t testing.TB, opts *Options, mkApp func(*Handler) *fiber.App) *testServer {
 	t.Helper()
+	ts := newTestHandler(opts, mkApp)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 16}
+	serve(t, ts.h, ts.app, Listener(ln), tr, 5*time.Second)
+	t.Cleanup(ts.releaseGates) // runs first: the calls end before the drain
+	ts.url = "http://" + ln.Addr().String() + ts.h.Options().Path
+	ts.client = &http.Client{Transport: tr}
+	return ts
+}
+
+// newTestHandler returns a testServer with the test backend, a Handler
+// with opts (nil: defaults; the Logger discards by default) and its app
+// built by mkApp, not serving.
+func newTestHandler(opts *Options, mkApp func(*Handler) *fiber.App) *testServer {
 	ts := &testServer{gates: make(map[string]*gate)}
 	ts.srv = newBackend(ts)
 	if opts == nil {
@@ -198,37 +215,40 @@ func newTestServerApp(t testing.TB, opts *Options, mkApp func(*Handler) *fiber.A
 	}
 	ts.h = NewHandler(ts.srv, opts)
 	ts.app = mkApp(ts.h)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	return ts
+}
+
+// serve serves app, h's app, on ln in a goroutine. Cleanup drains h
+// (unless the test shut it down itself), closes tr's idle connections,
+// shuts the app down within wait, and checks that Listener returned nil.
+func serve(t testing.TB, h *Handler, app *fiber.App, ln net.Listener, tr *http.Transport, wait time.Duration) {
 	served := make(chan error, 1)
-	go func() { served <- ts.app.Listener(Listener(ln)) }() // owner: the test; exit: app shutdown in Cleanup
-	ts.url = "http://" + ln.Addr().String() + ts.h.Options().Path
-	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 16}
-	ts.client = &http.Client{Transport: tr}
+	go func() { served <- app.Listener(ln) }() // owner: the test; exit: app shutdown in Cleanup
 	t.Cleanup(func() {
-		ts.mu.Lock()
-		for _, g := range ts.gates {
-			g.Release()
-		}
-		ts.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
-		if !ts.h.Draining() { // the test may have shut it down itself
-			if err := ts.h.Shutdown(ctx, 0); err != nil {
+		if !h.Draining() {
+			if err := h.Shutdown(ctx, 0); err != nil {
 				t.Errorf("Handler.Shutdown: %v", err)
 			}
 		}
 		tr.CloseIdleConnections()
-		if err := ts.app.ShutdownWithContext(ctx); err != nil {
+		if err := app.ShutdownWithContext(ctx); err != nil {
 			t.Errorf("app.Shutdown: %v", err)
 		}
 		if err := <-served; err != nil {
 			t.Errorf("app.Listener: %v", err)
 		}
 	})
-	return ts
+}
+
+// releaseGates releases every gate.
+func (ts *testServer) releaseGates() {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for _, g := range ts.gates {
+		g.Release()
+	}
 }
 
 var discardLogger = slog.New(slog.DiscardHandler)
@@ -549,22 +569,9 @@ func (m message) isResponse(id string) bool {
 // prepared *fasthttp.RequestCtx. Cleanup drains the Handler.
 func newInProcess(t testing.TB, opts *Options) (*testServer, fasthttp.RequestHandler) {
 	t.Helper()
-	ts := &testServer{gates: make(map[string]*gate)}
-	ts.srv = newBackend(ts)
-	if opts == nil {
-		opts = &Options{}
-	}
-	if opts.Logger == nil {
-		opts.Logger = discardLogger
-	}
-	ts.h = NewHandler(ts.srv, opts)
-	ts.app = NewApp(ts.h)
+	ts := newTestHandler(opts, NewApp)
 	t.Cleanup(func() {
-		ts.mu.Lock()
-		for _, g := range ts.gates {
-			g.Release()
-		}
-		ts.mu.Unlock()
+		ts.releaseGates()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := ts.h.Shutdown(ctx, 0); err != nil {

@@ -14,9 +14,13 @@ import (
 // period ends are answered with a JSON-RPC error in place of their
 // response, on their POST's JSON answer and on its SSE stream, which then
 // ends with its final chunk, instead of a cut connection (issue #14, the
-// last item). Shutdown reports that the grace period ran out.
-func TestShutdownAnswersRunningCalls(t *testing.T) {
-	ts := newTestServer(t, nil)
+// last item). Shutdown reports that the grace period ran out, and returns
+// when the grace period less the final window (MaxFinalWindow, here a
+// tenth of 1s) is over: in fake time, exactly 900ms after it began.
+func TestShutdownAnswersRunningCalls(t *testing.T) { inBubble(t, testShutdownAnswersRunningCalls) }
+
+func testShutdownAnswersRunningCalls(t *testing.T) {
+	ts := newBubbleServer(t, nil)
 	sid := ts.initialize(t, mcp.Version20251125)
 
 	jsonCall := ts.doAsync(t, "POST", sid, callBody(1, "block", `{"gate":"j"}`))
@@ -26,14 +30,15 @@ func TestShutdownAnswersRunningCalls(t *testing.T) {
 	ts.gate("j").waitStarted(t)
 	ts.gate("s").waitStarted(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	const grace = time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	start := time.Now()
 	if err := ts.h.Shutdown(ctx, 0); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Shutdown = %v, want the deadline exceeded", err)
 	}
-	if took := time.Since(start); took > 2*time.Second {
-		t.Errorf("Shutdown took %v with a 1s deadline", took)
+	if took, want := time.Since(start), grace-min(MaxFinalWindow, grace/10); took != want {
+		t.Errorf("Shutdown took %v with a %v deadline, want %v", took, grace, want)
 	}
 
 	const want = "the server shut down before the request completed"

@@ -256,34 +256,48 @@ func TestGETHeadersWithoutEvents(t *testing.T) {
 
 // TestKeepAlive checks that open streams carry SSE comments every
 // Options.KeepAlive: the GET stream, and a POST stream waiting on its tool.
+// In fake time each comes exactly one interval after the one before (the
+// first, one interval after the stream opened).
 func TestKeepAlive(t *testing.T) {
-	ts := newTestServer(t, &Options{KeepAlive: 20 * time.Millisecond})
-	sid := ts.initialize(t, mcp.Version20251125)
-	waitKeepAlive := func(t *testing.T, r *sseReader) {
+	const interval = 20 * time.Millisecond
+	waitKeepAlives := func(t *testing.T, r *sseReader) {
 		t.Helper()
-		for i := 0; i < 3; { // three in a row: they repeat
+		last := time.Now()
+		for i := 1; i <= 3; { // three in a row: they repeat
 			e, err := r.next()
 			if err != nil {
 				t.Fatalf("reading SSE: %v", err)
 			}
 			if e.Comment == "keepalive" && !e.HasData {
+				if d := time.Since(last); d != interval {
+					t.Errorf("keep-alive %d came %v after the one before, want %v", i, d, interval)
+				}
+				last = time.Now()
 				i++
 			}
 		}
 	}
 	t.Run("GET", func(t *testing.T) {
-		_, get := ts.openSSE(t, http.MethodGet, sid, "")
-		waitKeepAlive(t, get)
+		inBubble(t, func(t *testing.T) {
+			ts := newBubbleServer(t, &Options{KeepAlive: interval})
+			sid := ts.initialize(t, mcp.Version20251125)
+			_, get := ts.openSSE(t, http.MethodGet, sid, "")
+			waitKeepAlives(t, get)
+		})
 	})
 	t.Run("POST", func(t *testing.T) {
-		_, sse := ts.openSSE(t, http.MethodPost, sid, callBody(2, "notify", `{"count":1,"gate":"ka","gateAfter":1}`))
-		ts.gate("ka").waitStarted(t)
-		waitKeepAlive(t, sse)
-		ts.gate("ka").Release()
-		evs := sse.readAll(t)
-		if len(evs) == 0 || !decodeMessage(t, evs[len(evs)-1].Data).isResponse("2") {
-			t.Errorf("after the keep-alives: %v, want the response last", evs)
-		}
+		inBubble(t, func(t *testing.T) {
+			ts := newBubbleServer(t, &Options{KeepAlive: interval})
+			sid := ts.initialize(t, mcp.Version20251125)
+			_, sse := ts.openSSE(t, http.MethodPost, sid, callBody(2, "notify", `{"count":1,"gate":"ka","gateAfter":1}`))
+			ts.gate("ka").waitStarted(t)
+			waitKeepAlives(t, sse)
+			ts.gate("ka").Release()
+			evs := sse.readAll(t)
+			if len(evs) == 0 || !decodeMessage(t, evs[len(evs)-1].Data).isResponse("2") {
+				t.Errorf("after the keep-alives: %v, want the response last", evs)
+			}
+		})
 	})
 }
 

@@ -3,7 +3,6 @@ package transport
 import (
 	"bufio"
 	"bytes"
-	"context"
 	stdjson "encoding/json"
 	"flag"
 	"fmt"
@@ -21,7 +20,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 	"golang.org/x/tools/txtar"
 
@@ -70,17 +68,13 @@ func TestTranscripts(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no transcripts: %v", err)
 	}
-	// fasthttp starts its Date-header updater, a goroutine that runs for
-	// the life of the process, on first use: start it outside the bubbles.
-	var warm fasthttp.ResponseHeader
-	warm.AppendBytes(nil)
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
 			ar, err := txtar.ParseFile(file)
 			if err != nil {
 				t.Fatal(err)
 			}
-			synctest.Test(t, func(t *testing.T) { runTranscript(t, ar) })
+			inBubble(t, func(t *testing.T) { runTranscript(t, ar) })
 			if *update {
 				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
 					t.Fatal(err)
@@ -100,34 +94,13 @@ func runTranscript(t *testing.T, ar *txtar.Archive) {
 	ts := &testServer{gates: make(map[string]*gate)}
 	ts.h = NewHandler(newBackendFor(ts), opts)
 	ts.app = NewApp(ts.h)
-	ln := fasthttputil.NewInmemoryListener()
-	served := make(chan error, 1)
-	go func() { served <- ts.app.Listener(Listener(ln)) }() // owner: this transcript; exit: app shutdown below
-
-	r := &transcriptRun{t: t, ln: ln, conns: map[string]*transcriptConn{}}
-	t.Cleanup(func() { // inside the bubble, before synctest.Test waits for its goroutines
+	r := &transcriptRun{t: t, conns: map[string]*transcriptConn{}}
+	r.ln, _ = serveInmemory(t, ts.h, ts.app)
+	t.Cleanup(func() { // runs first: the client goes, the calls end
 		for _, c := range r.conns {
 			c.conn.Close()
 		}
-		ts.mu.Lock()
-		for _, g := range ts.gates {
-			g.Release()
-		}
-		ts.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := ts.h.Shutdown(ctx, 0); err != nil {
-			t.Errorf("Handler.Shutdown: %v", err)
-		}
-		if err := ts.app.ShutdownWithContext(ctx); err != nil {
-			t.Errorf("app.Shutdown: %v", err)
-		}
-		if err := <-served; err != nil {
-			t.Errorf("app.Listener: %v", err)
-		}
-		// Goroutines that poll let the fake clock run until they see the
-		// shutdown: fasthttp's worker-pool cleaner looks every 10 s.
-		time.Sleep(time.Minute)
+		ts.releaseGates()
 	})
 	var got []txtar.File
 	for _, f := range ar.Files {

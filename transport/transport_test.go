@@ -3,11 +3,11 @@ package transport
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -447,10 +447,15 @@ func TestConflict(t *testing.T) {
 
 // TestDraining checks Handler.Shutdown as clients see it: while draining,
 // initialize and new GET streams get 503 with Retry-After, requests of
-// live sessions are still answered, an open GET stream ends after a retry
-// field, a call in flight completes, and then every session is gone.
-func TestDraining(t *testing.T) {
-	ts := newTestServer(t, &Options{RetryAfter: 3 * time.Second})
+// live sessions are still answered, an open GET stream ends within the
+// drain window after a retry field (RetryHint plus a part of the window),
+// a call in flight completes, and Shutdown returns the moment it does,
+// every session gone. It runs in fake time, so the bounds are exact.
+func TestDraining(t *testing.T) { inBubble(t, testDraining) }
+
+func testDraining(t *testing.T) {
+	const window = 50 * time.Millisecond
+	ts := newBubbleServer(t, &Options{RetryAfter: 3 * time.Second})
 	sid := ts.initialize(t, mcp.Version20251125)
 	_, get := ts.openSSE(t, http.MethodGet, sid, "")
 	get.expectPriming(t, "0_0")
@@ -458,50 +463,53 @@ func TestDraining(t *testing.T) {
 	call := ts.doAsync(t, http.MethodPost, sid, callBody(2, "block", `{"gate":"drain"}`))
 	g.waitStarted(t)
 
+	start := time.Now()
 	shut := make(chan error, 1)
 	go func() { // owner: this test; exit: Shutdown returns (the call is released below)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		shut <- ts.h.Shutdown(ctx, 50*time.Millisecond)
+		shut <- ts.h.Shutdown(ctx, window)
 	}()
-	waitFor(t, 5*time.Second, func() error {
-		if !ts.h.Draining() {
-			return errors.New("not draining yet")
-		}
-		return nil
-	})
+	synctest.Wait()
+	if !ts.h.Draining() {
+		t.Fatal("not draining once Shutdown waits")
+	}
 	retry := map[string]string{"Retry-After": "3"}
 	statusCase{name: "initialize while draining", method: "POST", body: initBody(mcp.Version20251125), status: 503, code: jsonrpc.CodeServerError, header: retry}.check(t, ts)
 	statusCase{name: "new GET while draining", method: "GET", sid: sid, hdr: []string{"Last-Event-ID", "0_0"}, status: 503, code: jsonrpc.CodeServerError, header: retry}.check(t, ts)
 	statusCase{name: "live session while draining", method: "POST", sid: sid, body: pingBody, status: 200}.check(t, ts)
 
-	// The open GET stream ends with a retry field (RetryHint plus a part of
-	// the drain window).
+	// The open GET stream ends within the window, with a retry field of
+	// RetryHint (3s) plus a part of the window.
 	evs := get.readAll(t)
+	if took := time.Since(start); took >= window {
+		t.Errorf("GET stream ended %v into the drain, want within the %v window", took, window)
+	}
 	if len(evs) == 0 || evs[len(evs)-1].Retry == "" {
 		t.Fatalf("GET stream at drain: %v, want a retry field last", evs)
 	}
-	if ms, err := strconv.Atoi(evs[len(evs)-1].Retry); err != nil || ms < 3000 || ms > 3050 {
-		t.Errorf("drain retry %q: want 3000–3050 ms", evs[len(evs)-1].Retry)
+	if ms, err := strconv.Atoi(evs[len(evs)-1].Retry); err != nil || ms < 3000 || ms >= 3000+int(window/time.Millisecond) {
+		t.Errorf("drain retry %q: want in [3000, 3050) ms", evs[len(evs)-1].Retry)
 	}
 
+	time.Sleep(time.Second) // long past the window: Shutdown waits for the call
+	synctest.Wait()
 	select {
 	case err := <-shut:
 		t.Fatalf("Shutdown returned %v with a call in flight", err)
 	default:
 	}
 	g.Release()
+	released := time.Now()
 	r := await(t, call)
 	if m := decodeMessage(t, string(r.body)); r.status != http.StatusOK || !m.isResponse("2") || !strings.Contains(string(m.Result), "released") {
 		t.Errorf("call in flight at shutdown: status %d body %s, want its result", r.status, r.body)
 	}
-	select {
-	case err := <-shut:
-		if err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Shutdown did not return within 10s of the last call")
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if took := time.Since(released); took != 0 {
+		t.Errorf("Shutdown returned %v after the last call ended, want at once", took)
 	}
 	if n := ts.h.Sessions().Len(); n != 0 {
 		t.Errorf("%d sessions after Shutdown, want 0", n)
