@@ -45,7 +45,7 @@ type Options struct {
 	// then open; oldest first), then the oldest of the stream appended to,
 	// whose newest event is kept. Default: 8 MiB. A reader that falls
 	// behind dropped events sees them as lost ([Reader.Next]); a resumption
-	// after them is refused ([Stream.CanResume]). See [Stream].
+	// after them replays from the oldest event kept. See [Stream].
 	MaxSessionEventBytes int
 	// MaxStreamsPerSession bounds the streams a session retains for
 	// resumption (the GET stream does not count); past it the oldest

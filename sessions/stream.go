@@ -36,10 +36,11 @@ type Event struct {
 // MaxSessionEventBytes, or only the event just appended when it alone is
 // larger (the per-stream budget never drops the newest event; the session
 // budget drops other streams' newest events too). Events dropped before the
-// attached reader read them are reported by [Reader.Next] as lost, and a
-// resumption after them is refused ([Stream.CanResume]): the spec lets a
-// server not replay (2025-11-25 basic/transports §Resumability and
-// Redelivery), and a gap is never replayed silently.
+// attached reader read them are reported by [Reader.Next] as lost; a
+// resumption after them replays from the oldest event kept
+// ([Stream.CanResume] says whether one would have a gap): the spec lets a
+// server replay what it can (2025-11-25 basic/transports §Resumability and
+// Redelivery).
 type Stream struct {
 	sess *Session
 	id   uint64
@@ -377,10 +378,7 @@ func (r *Reader) Wake() <-chan struct{} { return r.wake }
 // cursor past them and returns them with the reader's status. lost counts
 // the events that were dropped before this reader could read them
 // (MaxEventsPerStream, MaxStreamEventBytes, MaxSessionEventBytes; see
-// [Stream]); they come before the events returned. A reader on a live
-// connection should then end it rather than write the events after the
-// gap: the client resumes with the last event ID it has, and
-// [Stream.CanResume] says whether that can be served. Next does not
+// [Stream]); they come before the events returned. Next does not
 // allocate when buf has room.
 func (r *Reader) Next(buf []Event) (evs []Event, lost uint64, status ReadStatus) {
 	st := r.st

@@ -44,7 +44,6 @@ const (
 	// GET streams (2025-11-25 basic/transports §Resumability and Redelivery).
 	refuseConflict   // 409: a second GET stream
 	refuseBadEventID // 400: Last-Event-ID names no resumable event
-	refuseEventsGone // 400: the events after Last-Event-ID were dropped (event log budgets)
 
 	// The body.
 	refuseInvalidMessage    // 400: not JSON, not JSON-RPC (the decoder's error)
@@ -131,8 +130,6 @@ var refusals = withBodies([numRefusalKinds]refusal{
 		err: refusalError("Conflict: Only one SSE stream is allowed per session")},
 	refuseBadEventID: {status: fasthttp.StatusBadRequest, reason: RefusalBadEventID,
 		err: refusalError("Bad Request: Last-Event-ID names no event of a stream this session can resume")},
-	refuseEventsGone: {status: fasthttp.StatusBadRequest, reason: RefusalEventsGone,
-		err: refusalError("Bad Request: the events after this Last-Event-ID are no longer kept (event log budget); the stream cannot be resumed")},
 
 	refuseInvalidMessage: {status: fasthttp.StatusBadRequest, reason: RefusalBadRequest},
 	refuseBatchInit: {status: fasthttp.StatusBadRequest, reason: RefusalBadRequest,

@@ -46,8 +46,9 @@ type Handler struct {
 	// (KeepHijackedConns; NewApp sets both), so a GET stream needs no
 	// goroutine of its own.
 	hijackKept atomic.Bool
-	writers    tracker   // SSE writers (fasthttp stream-writer goroutines)
-	once       sync.Once // guards Shutdown
+	writers    tracker    // SSE writers (fasthttp stream-writer goroutines)
+	lost       lostEvents // events dropped before they were written; see warnLost
+	once       sync.Once  // guards Shutdown
 }
 
 // NewHandler returns a Handler serving b, with a session map made from
@@ -251,10 +252,10 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 			h.refuse(ctx, refuseBadEventID)
 			return
 		}
-		if !st.CanResume(seq) { // events after seq were dropped (the event log budgets)
-			h.refuse(ctx, refuseEventsGone)
-			return
-		}
+		// Events after seq that the event log budgets dropped are gone:
+		// the replay starts at the oldest event kept (the writer logs the
+		// gap). 2025-11-25 basic/transports §Resumability and Redelivery
+		// lets a server replay what it can.
 		h.startGETStream(ctx, s, func(notify func()) (*sessions.Reader, bool) {
 			return st.AttachNotify(seq, notify), true
 		})

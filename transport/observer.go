@@ -61,16 +61,15 @@ const (
 	RefusalTooLarge                            // 413: body over MaxBodyBytes
 	RefusalUnsupportedMediaType                // 415: Content-Type not application/json
 	RefusalUnavailable                         // 503: session or backend cap, or draining
-	RefusalEventsGone                          // 400: events after Last-Event-ID dropped (event log budgets)
 
 	// NumRefusals is the number of reasons, for tables indexed by them.
-	NumRefusals = int(RefusalEventsGone) + 1
+	NumRefusals = int(RefusalUnavailable) + 1
 )
 
 var refusalNames = [NumRefusals]string{
 	"other", "session_not_found", "method_not_found", "session_required", "bad_protocol_version",
 	"bad_event_id", "bad_request", "forbidden_origin", "method_not_allowed", "not_acceptable",
-	"conflict", "too_large", "unsupported_media_type", "unavailable", "events_gone",
+	"conflict", "too_large", "unsupported_media_type", "unavailable",
 }
 
 // String returns the reason's snake_case label, e.g. "session_not_found".

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -160,9 +161,6 @@ func (h *Handler) startSSE(ctx *fasthttp.RequestCtx, a *sseAnswer) {
 //   - the source is detached: a resumption took a session stream over,
 //     the handler closed the connection (SEP-1699), or the session ended;
 //     a 2026-07-28 client fell maxQueuedEvents behind;
-//   - events were dropped before they could be written (the event log
-//     budgets; see sessions.Stream): it ends the response rather than skip
-//     them, and a resumption with Last-Event-ID is refused (refuseEventsGone);
 //   - Shutdown halts it: its requests were answered with an error at the
 //     end of the grace period and the answers had until its deadline.
 //
@@ -189,10 +187,7 @@ func (h *Handler) writeSSE(a *sseAnswer) {
 	buf := a.evs[:0]
 	for {
 		evs, lost, status := a.src.Next(buf[:0])
-		if lost > 0 { // no silent gap: the client resumes, or learns it cannot
-			h.warnLost(a.s, a.frame.stream, lost)
-			return
-		}
+		h.warnLost(a.s, a.frame.stream, lost) // a gap: the event log budgets dropped them
 		if len(evs) > 0 {
 			for _, e := range evs {
 				if w.event(a.frame, e) != nil {
@@ -288,13 +283,41 @@ func (sw *sseWriter) event(f sseFramer, e sessions.Event) error {
 	return sw.write(eventEnd)
 }
 
-// warnLost logs events dropped before they could be written; the writer
-// then ends the response.
+// warnLost counts events dropped from a stream's log before a writer
+// could write them (the event log budgets: the client reads more slowly
+// than the server sends, or resumed after more than the budget), and logs
+// them at most once per lostLogEvery, with the count since the last line,
+// so that a slow reader cannot flood the log. The writer goes on after
+// the gap: a live stream keeps the client's session working, where ending
+// it would make clients that cannot resume (the Go SDK's fails its session
+// on a refused reconnection) lose the session. It does not allocate
+// unless it logs.
 func (h *Handler) warnLost(s *sessions.Session, stream, lost uint64) {
-	if lost > 0 {
-		h.log.Warn("sse: events were dropped before they could be sent (event log bounds); ending the stream",
-			"session", s.ID(), "stream", stream, "lost", lost)
+	if lost == 0 {
+		return
 	}
+	h.lost.n.Add(lost)
+	now := time.Now().UnixNano()
+	last := h.lost.logged.Load()
+	if now-last < int64(lostLogEvery) || !h.lost.logged.CompareAndSwap(last, now) {
+		return
+	}
+	id := ""
+	if s != nil {
+		id = s.ID()
+	}
+	h.log.Warn("sse: events were dropped from a stream's log before they were written (event log budgets: a client reading too slowly, or resuming too late); the stream goes on after the gap",
+		"session", id, "stream", stream, "dropped_since_last_warning", h.lost.n.Swap(0))
+}
+
+// lostLogEvery is the least time between two warnings about dropped
+// events: 10s.
+const lostLogEvery = 10 * time.Second
+
+// lostEvents are the counts behind warnLost.
+type lostEvents struct {
+	n      atomic.Uint64 // events dropped since the last warning
+	logged atomic.Int64  // Unix nanoseconds of the last warning
 }
 
 // jitter returns a uniformly random duration in [0, d).
