@@ -88,12 +88,13 @@ func (h *Handler) Route(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	}
 }
 
-// ErrorHandler is a Fiber ErrorHandler that answers the errors Fiber maps
-// from fasthttp's (when fasthttp's ErrorHandler is Fiber's, not
-// [Handler.ServerErrorHandler] as with [NewApp]) in the transport's terms:
-// a body over the limit gets 413, headers over the limit 431 and a read
-// timeout 408, with JSON-RPC error bodies. Other errors go to Fiber's
-// DefaultErrorHandler.
+// ErrorHandler is a Fiber ErrorHandler that answers in the transport's
+// terms, with JSON-RPC error bodies that echo nothing of the request: the
+// router's 404 (no route for the path) and 405 (Fiber sets Allow), and
+// the errors Fiber maps from fasthttp's (when fasthttp's ErrorHandler is
+// Fiber's, not [Handler.ServerErrorHandler] as with [NewApp]): a body over
+// the limit gets 413, headers over the limit 431 and a read timeout 408.
+// Other errors go to Fiber's DefaultErrorHandler.
 func (h *Handler) ErrorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
@@ -109,4 +110,4 @@ func (h *Handler) ErrorHandler(c *fiber.Ctx, err error) error {
 
 // fiberRefusals are the refusals [Handler.ErrorHandler] answers Fiber's
 // errors with, found by their status.
-var fiberRefusals = [...]refusalKind{refuseTooLarge, refuseHeaderTooLarge, refuseRequestTimeout}
+var fiberRefusals = [...]refusalKind{refuseTooLarge, refuseHeaderTooLarge, refuseRequestTimeout, refuseNoRoute, refuseRouteMethod}

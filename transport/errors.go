@@ -74,6 +74,11 @@ const (
 	refuseURITooLong     // 414
 	refuseHeaderTooLarge // 431
 
+	// What the Fiber app's router refuses on the other paths (see
+	// ErrorHandler): its own answers are text/plain and echo the path.
+	refuseNoRoute     // 404: no route for the path
+	refuseRouteMethod // 405: the path's routes take other methods (Fiber sets Allow)
+
 	// The ConnListener's, past ListenerOptions.MaxConnections (see
 	// refusedResponse).
 	refuseConnections // 503
@@ -167,6 +172,11 @@ var refusals = withBodies([numRefusalKinds]refusal{
 		err: refusalError("URI Too Long: the request line exceeds the server's limit")},
 	refuseHeaderTooLarge: {status: fasthttp.StatusRequestHeaderFieldsTooLarge, reason: RefusalOther,
 		err: refusalError("Request Header Fields Too Large: the request line and headers exceed the server's limit")},
+
+	refuseNoRoute: {status: fasthttp.StatusNotFound, reason: RefusalOther,
+		err: refusalError("Not Found: no such path on this server")},
+	refuseRouteMethod: {status: fasthttp.StatusMethodNotAllowed, reason: RefusalMethodNotAllowed,
+		err: refusalError("Method Not Allowed")},
 
 	refuseConnections: {status: fasthttp.StatusServiceUnavailable, reason: RefusalUnavailable, retryAfter: true, close: true,
 		err: refusalError("Service Unavailable: too many connections")},

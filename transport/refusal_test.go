@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -175,7 +177,9 @@ func TestRefusalObserved(t *testing.T) {
 		{fiber.ErrRequestEntityTooLarge, observed{413, RefusalTooLarge}},
 		{fiber.ErrRequestHeaderFieldsTooLarge, observed{431, RefusalOther}},
 		{fiber.ErrRequestTimeout, observed{408, RefusalOther}},
-		{fiber.ErrNotFound, ok},
+		{fiber.ErrNotFound, observed{404, RefusalOther}},
+		{fiber.ErrMethodNotAllowed, observed{405, RefusalMethodNotAllowed}},
+		{fiber.ErrBadGateway, ok}, // not the transport's: Fiber's DefaultErrorHandler
 	} {
 		fc := app.AcquireCtx(&fasthttp.RequestCtx{})
 		_ = ts.h.ErrorHandler(fc, c.err)
@@ -254,7 +258,7 @@ func TestRefusalTable(t *testing.T) {
 		if int(r.reason) >= NumRefusals {
 			t.Errorf("refusals[%d]: reason %d out of range", k, r.reason)
 		}
-		if (r.allow != "") != (r.status == http.StatusMethodNotAllowed) {
+		if (r.allow != "") != (r.status == http.StatusMethodNotAllowed && k != refuseRouteMethod) { // the router sets its own Allow
 			t.Errorf("refusals[%d]: status %d with Allow %q", k, r.status, r.allow)
 		}
 		if r.retryAfter != (r.status == http.StatusServiceUnavailable) {
@@ -384,5 +388,28 @@ func TestNoResponseByValue(t *testing.T) {
 				t.Errorf("%s: exchange.complete(%v): mode %d, %d responses, refusal %d; want JSON with none", era.name, jerr, ex.mode, len(ex.buffered), ex.refusal)
 			}
 		}
+	}
+}
+
+// TestNoRouteEchoesNothing: a path the app has no route for gets 404 with
+// a JSON-RPC error body that does not echo the path (Fiber's own answer
+// was text/plain "Cannot GET /<path>").
+func TestNoRouteEchoesNothing(t *testing.T) {
+	ts := newTestServer(t, nil)
+	u := strings.TrimSuffix(ts.url, ts.h.Options().Path) + "/nope%3Cscript%3E"
+	resp, err := ts.client.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusNotFound || mediaType(resp.Header.Get("Content-Type")) != ctJSONValue {
+		t.Fatalf("GET an unknown path: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	if strings.Contains(strings.ToLower(string(b)), "nope") || strings.Contains(string(b), "script") {
+		t.Errorf("the 404 echoes the path: %s", b)
+	}
+	if e := decodeError(t, b); e.Error == nil || e.Error.Code != jsonrpc.CodeServerError {
+		t.Errorf("the 404's body is %s, want a JSON-RPC error", b)
 	}
 }
