@@ -477,9 +477,9 @@ func (s *Server) dispatch(c *Call) ([]byte, *jsonrpc.Error) {
 // does not act on.
 func (s *Server) notify(st *SessionState, method string, params json.RawMessage) {
 	switch method {
-	case "notifications/initialized":
+	case NotificationInitialized:
 		st.initialized.Store(true)
-	case "notifications/cancelled":
+	case NotificationCancelled:
 		var p struct {
 			RequestID json.RawMessage `json:"requestId"`
 		}
@@ -598,7 +598,7 @@ func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
 	if t == nil {
 		return nil, invalidParams("unknown tool: " + p.Name)
 	}
-	bind := "tools/call\x00" + p.Name
+	bind := MethodToolsCall + "\x00" + p.Name
 	if err := s.openState(c.Session, bind, &p.RequestState); err != nil {
 		return nil, err
 	}
@@ -766,7 +766,7 @@ func (s *Server) getPrompt(c *Call) ([]byte, *jsonrpc.Error) {
 			return nil, invalidParams(fmt.Sprintf("prompt %q needs the argument %q", p.Name, a.Name))
 		}
 	}
-	bind := "prompts/get\x00" + p.Name
+	bind := MethodPromptsGet + "\x00" + p.Name
 	if err := s.openState(c.Session, bind, &p.RequestState); err != nil {
 		return nil, err
 	}
@@ -858,7 +858,7 @@ func (s *Server) readResource(c *Call) ([]byte, *jsonrpc.Error) {
 	if h == nil {
 		return nil, s.eraError(c.Session, ResourceNotFoundError(p.URI))
 	}
-	bind := "resources/read\x00" + p.URI
+	bind := MethodResourcesRead + "\x00" + p.URI
 	if err := s.openState(c.Session, bind, &p.RequestState); err != nil {
 		return nil, err
 	}

@@ -464,7 +464,7 @@ func (s *Server) listen(st *SessionState, c *StatelessCall) ([]byte, *jsonrpc.Er
 	// The acknowledgement goes first and the listener is registered under
 	// the same lock, so that no notification can overtake it.
 	s.smu.Lock()
-	err := c.Out.Send(jsonrpc.AppendNotification(nil, "notifications/subscriptions/acknowledged", ack))
+	err := c.Out.Send(jsonrpc.AppendNotification(nil, NotificationSubscriptionsAcknowledged, ack))
 	if err == nil {
 		s.listeners[l] = struct{}{}
 	}

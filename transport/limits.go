@@ -212,7 +212,7 @@ func (f *sessionCall) end(jerr *jsonrpc.Error) {
 	}
 	f.ex.complete(f.c, nil, jerr)
 	f.release(f)
-	f.conn.Notify("notifications/cancelled", f.h.cancelParams(f.c.ID))
+	f.conn.Notify(mcp.NotificationCancelled, f.h.cancelParams(f.c.ID))
 }
 
 // A modernCall is a 2026-07-28 request running on a worker: it has its
