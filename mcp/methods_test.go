@@ -106,7 +106,7 @@ full=false "resources/subscribe"        inline=true  -32601 | inlineStateless=fa
 full=false "resources/unsubscribe"      inline=true  -32601 | inlineStateless=false -32601 -32601
 full=false "completion/complete"        inline=false -32601 | inlineStateless=false -32601 -32601
 full=false "server/discover"            inline=true  -32601 | inlineStateless=true  -32602      0
-full=false "subscriptions/listen"       inline=false -32601 | inlineStateless=false -32602 -32602
+full=false "subscriptions/listen"       inline=true  -32601 | inlineStateless=false -32602 -32602
 full=false "tasks/get"                  inline=true  -32601 | inlineStateless=false -32601 -32601
 full=false "tasks/update"               inline=true  -32601 | inlineStateless=false -32601 -32601
 full=false "tasks/cancel"               inline=true  -32601 | inlineStateless=false -32601 -32601
@@ -129,7 +129,7 @@ full=true  "resources/subscribe"        inline=true  -32602 | inlineStateless=fa
 full=true  "resources/unsubscribe"      inline=true  -32602 | inlineStateless=false -32601 -32601
 full=true  "completion/complete"        inline=false -32602 | inlineStateless=false -32602 -32602
 full=true  "server/discover"            inline=true  -32601 | inlineStateless=true  -32602      0
-full=true  "subscriptions/listen"       inline=false -32601 | inlineStateless=false -32602 -32602
+full=true  "subscriptions/listen"       inline=true  -32601 | inlineStateless=false -32602 -32602
 full=true  "tasks/get"                  inline=true  -32601 | inlineStateless=false -32602 -32602
 full=true  "tasks/update"               inline=true  -32601 | inlineStateless=false -32602 -32602
 full=true  "tasks/cancel"               inline=true  -32601 | inlineStateless=false -32602 -32602

@@ -365,18 +365,6 @@ func (s *Server) Close() {
 	}
 }
 
-// Inline reports whether method is answered at once, without sending
-// anything first, so that the transport may run it on the request's own
-// goroutine and answer with application/json. Everything else may run long
-// and send notifications or requests before its response.
-func (s *Server) Inline(method string) bool {
-	switch method {
-	case "tools/call", "prompts/get", "resources/read", "completion/complete", "subscriptions/listen":
-		return false
-	}
-	return true // unknown methods are answered at once with -32601
-}
-
 // An Outbound carries the messages a request sends before its response
 // (notifications, and server-to-client requests) to the client, on the
 // stream of that request (2025-11-25 basic/transports §Sending Messages to
@@ -402,91 +390,8 @@ type Call struct {
 	// Out carries messages sent before the response. When nil they go to
 	// the session's GET stream.
 	Out Outbound
-}
 
-// handle answers one request of a live session (not initialize): the
-// Server's [Conn.Handle]. It returns the encoded result or a JSON-RPC
-// error; when the client cancelled the request, the error is
-// [ErrNoResponse] and no response may be sent.
-func (s *Server) handle(c *Call) (result []byte, err *jsonrpc.Error) {
-	switch c.Method {
-	case "ping":
-		return emptyResult, nil
-	case "logging/setLevel":
-		return setLevel(c)
-	case "resources/subscribe", "resources/unsubscribe":
-		return s.subscribe(c)
-	}
-	return s.dispatch(c)
-}
-
-// dispatch answers the methods both eras share.
-func (s *Server) dispatch(c *Call) ([]byte, *jsonrpc.Error) {
-	switch c.Method {
-	case "tools/list":
-		if !s.has(kindTools) {
-			break
-		}
-		return s.listTools(c)
-	case "tools/call":
-		if !s.has(kindTools) {
-			break
-		}
-		return s.callTool(c)
-	case "prompts/list":
-		if !s.has(kindPrompts) {
-			break
-		}
-		return s.listPrompts(c)
-	case "prompts/get":
-		if !s.has(kindPrompts) {
-			break
-		}
-		return s.getPrompt(c)
-	case "resources/list":
-		if !s.has(kindResources) {
-			break
-		}
-		return s.listResources(c)
-	case "resources/templates/list":
-		if !s.has(kindResources) {
-			break
-		}
-		return s.listTemplates(c)
-	case "resources/read":
-		if !s.has(kindResources) {
-			break
-		}
-		return s.readResource(c)
-	case "completion/complete":
-		if s.opts.CompletionHandler == nil {
-			break
-		}
-		return s.complete(c)
-	default:
-		if s.tasks != nil && c.Session.stateless && isTaskMethod(c.Method) {
-			return s.tasks.handle(c)
-		}
-	}
-	return nil, methodNotFound(c.Method)
-}
-
-// notify handles a notification from the client (the Server's
-// [Conn.Notify]): notifications/initialized and notifications/cancelled;
-// others are ignored, as JSON-RPC requires of notifications the receiver
-// does not act on.
-func (s *Server) notify(st *SessionState, method string, params json.RawMessage) {
-	switch method {
-	case NotificationInitialized:
-		st.initialized.Store(true)
-	case NotificationCancelled:
-		var p struct {
-			RequestID json.RawMessage `json:"requestId"`
-		}
-		if jsonrpc.Unmarshal(params, &p) == nil && len(p.RequestID) > 0 {
-			st.cancelRequest(p.RequestID)
-		}
-	}
+	draining <-chan struct{} // StatelessCall.Draining, for subscriptions/listen
 }
 
 // deliver takes a response from the client to a request the server sent
@@ -573,7 +478,9 @@ func (s *Server) listTools(c *Call) ([]byte, *jsonrpc.Error) {
 	return b, jerr
 }
 
-func setLevel(c *Call) ([]byte, *jsonrpc.Error) {
+// setLevel answers logging/setLevel (2025-11-25 server/utilities/logging
+// §Setting Log Level).
+func (s *Server) setLevel(c *Call) ([]byte, *jsonrpc.Error) {
 	var p struct {
 		Level LoggingLevel `json:"level"`
 	}
@@ -891,22 +798,35 @@ func (s *Server) readResource(c *Call) ([]byte, *jsonrpc.Error) {
 	}
 }
 
-// subscribe answers resources/subscribe and resources/unsubscribe
-// (2025-11-25 server/resources §Subscriptions).
+// subscribe answers resources/subscribe (2025-11-25 server/resources
+// §Subscriptions).
 func (s *Server) subscribe(c *Call) ([]byte, *jsonrpc.Error) {
-	if !s.has(kindResources) {
-		return nil, methodNotFound(c.Method)
+	uri, jerr := subscribeURI(c)
+	if jerr != nil {
+		return nil, jerr
 	}
+	c.Session.subscribe(uri)
+	return emptyResult, nil
+}
+
+// unsubscribe answers resources/unsubscribe.
+func (s *Server) unsubscribe(c *Call) ([]byte, *jsonrpc.Error) {
+	uri, jerr := subscribeURI(c)
+	if jerr != nil {
+		return nil, jerr
+	}
+	c.Session.unsubscribe(uri)
+	return emptyResult, nil
+}
+
+// subscribeURI returns the uri of resources/subscribe and
+// resources/unsubscribe params.
+func subscribeURI(c *Call) (string, *jsonrpc.Error) {
 	var p SubscribeParams
 	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.URI == "" {
-		return nil, invalidParams(c.Method + " needs params with a uri")
+		return "", invalidParams(c.Method + " needs params with a uri")
 	}
-	if c.Method == "resources/subscribe" {
-		c.Session.subscribe(p.URI)
-	} else {
-		c.Session.unsubscribe(p.URI)
-	}
-	return emptyResult, nil
+	return p.URI, nil
 }
 
 func (s *Server) complete(c *Call) ([]byte, *jsonrpc.Error) {
