@@ -13,13 +13,7 @@ import (
 // TestInlineAllocs checks that the per-request method lookups do not
 // allocate: Inline, InlineStateless, and Conn.Handle for ping.
 func TestInlineAllocs(t *testing.T) {
-	s := methodsServer(true)
-	defer s.Close()
-	_, conn, jerr := s.Initialize(json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{}}`))
-	if jerr != nil {
-		t.Fatal(jerr)
-	}
-	defer conn.Close()
+	s, conn := methodsSession(t, true)
 	ping := &mcp.Call{Session: conn.State(), Method: mcp.MethodPing, ID: json.RawMessage(`1`)}
 	for _, c := range []struct {
 		name string

@@ -55,6 +55,19 @@ func methodsServer(full bool) *mcp.Server {
 	return s
 }
 
+// methodsSession returns a Server made by methodsServer(full) and a 2025-11-25
+// session of it; Cleanup closes both.
+func methodsSession(tb testing.TB, full bool) (*mcp.Server, mcp.Conn) {
+	tb.Helper()
+	s := methodsServer(full)
+	_, conn, jerr := s.Initialize(json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}`))
+	if jerr != nil {
+		tb.Fatal(jerr)
+	}
+	tb.Cleanup(func() { conn.Close(); s.Close() })
+	return s, conn
+}
+
 // code returns 0 for a result, else the error's code.
 func code(_ []byte, jerr *jsonrpc.Error) int64 {
 	if jerr != nil {
@@ -72,11 +85,7 @@ func TestMethodTable(t *testing.T) {
 	meta := json.RawMessage(`{"_meta":{"` + mcp.MetaProtocolVersion + `":"` + mcp.Version20260728 + `","` + mcp.MetaClientCapabilities + `":{}}}`)
 	var b strings.Builder
 	for _, full := range []bool{false, true} {
-		s := methodsServer(full)
-		_, conn, jerr := s.Initialize(json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}`))
-		if jerr != nil {
-			t.Fatal(jerr)
-		}
+		s, conn := methodsSession(t, full)
 		for _, m := range allMethods {
 			legacy := code(conn.Handle(&mcp.Call{Session: conn.State(), Method: m, ID: json.RawMessage(`1`), Out: discard{}}))
 			bare := code(s.HandleStateless(&mcp.StatelessCall{Method: m, ID: json.RawMessage(`1`), Out: discard{}, Context: context.Background()}))
@@ -84,8 +93,6 @@ func TestMethodTable(t *testing.T) {
 				Headers: map[string]string{"mcp-protocol-version": mcp.Version20260728, "mcp-method": m}}))
 			fmt.Fprintf(&b, "full=%-5v %-28q inline=%-5v %6d | inlineStateless=%-5v %6d %6d\n", full, m, s.Inline(m), legacy, s.InlineStateless(m), bare, withMeta)
 		}
-		conn.Close()
-		s.Close()
 	}
 	if got := b.String(); got != methodTableWant {
 		t.Errorf("method table:\n%s\nwant:\n%s", got, methodTableWant)
@@ -178,13 +185,7 @@ func BenchmarkInline(b *testing.B) {
 //
 // go test ./mcp -run='^$' -bench=BenchmarkDispatch -benchmem -count=10
 func BenchmarkDispatch(b *testing.B) {
-	s := methodsServer(true)
-	defer s.Close()
-	_, conn, jerr := s.Initialize(json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{}}`))
-	if jerr != nil {
-		b.Fatal(jerr)
-	}
-	defer conn.Close()
+	_, conn := methodsSession(b, true)
 	for _, c := range []struct {
 		name, method string
 		code         int64
