@@ -71,7 +71,7 @@ func (r *Request) Progress(progress, total float64, message string) error {
 	if len(r.progressToken) == 0 {
 		return nil
 	}
-	return r.notify("notifications/progress", &ProgressNotificationParams{
+	return r.notify(NotificationProgress, &ProgressNotificationParams{
 		ProgressToken: r.progressToken,
 		Progress:      progress,
 		Total:         total,
@@ -88,7 +88,7 @@ func (r *Request) Log(level LoggingLevel, logger string, data any) error {
 	if !r.Session.wants(level) {
 		return nil
 	}
-	return r.notify("notifications/message", &LoggingMessageParams{Level: level, Logger: logger, Data: data})
+	return r.notify(NotificationMessage, &LoggingMessageParams{Level: level, Logger: logger, Data: data})
 }
 
 func (r *Request) notify(method string, params any) error {
@@ -149,7 +149,7 @@ var ErrStateless = errors.New("mcp: 2026-07-28 requests cannot send requests to 
 // the elicitation mode p needs.
 func (r *Request) Elicit(ctx context.Context, p *ElicitParams) (*ElicitResult, error) {
 	var res ElicitResult
-	if err := r.ask(ctx, methodElicit, p, &res); err != nil {
+	if err := r.ask(ctx, MethodElicitationCreate, p, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -160,7 +160,7 @@ func (r *Request) Elicit(ctx context.Context, p *ElicitParams) (*ElicitResult, e
 // does.
 func (r *Request) CreateMessage(ctx context.Context, p *CreateMessageParams) (*CreateMessageResult, error) {
 	var res CreateMessageResult
-	if err := r.ask(ctx, methodCreateMessage, p, &res); err != nil {
+	if err := r.ask(ctx, MethodSamplingCreateMessage, p, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -170,7 +170,7 @@ func (r *Request) CreateMessage(ctx context.Context, p *CreateMessageParams) (*C
 // client/roots), as [Request.Elicit] does.
 func (r *Request) ListRoots(ctx context.Context) (*ListRootsResult, error) {
 	var res ListRootsResult
-	if err := r.ask(ctx, methodListRoots, &ListRootsParams{}, &res); err != nil {
+	if err := r.ask(ctx, MethodRootsList, &ListRootsParams{}, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -242,7 +242,7 @@ func (st *SessionState) call(ctx context.Context, out Outbound, timeout time.Dur
 		}
 		if st.ctx.Err() == nil {
 			cp, _ := jsonrpc.Marshal(map[string]any{"requestId": json.RawMessage(id), "reason": reason})
-			_ = out.Send(jsonrpc.AppendNotification(nil, "notifications/cancelled", cp))
+			_ = out.Send(jsonrpc.AppendNotification(nil, NotificationCancelled, cp))
 		}
 		return err
 	case <-st.ctx.Done():
@@ -256,7 +256,7 @@ func (st *SessionState) call(ctx context.Context, out Outbound, timeout time.Dur
 func (st *SessionState) mayAsk(method string, params any) error {
 	caps := &st.ClientCapabilities
 	switch method {
-	case methodElicit:
+	case MethodElicitationCreate:
 		if p, ok := params.(*ElicitParams); ok && p.Mode == "url" {
 			if !caps.CanElicitURL() || !AtLeast(st.ProtocolVersion, Version20251125) {
 				return MissingCapabilityError("the client did not declare URL-mode elicitation", map[string]any{"elicitation": map[string]any{"url": struct{}{}}})
@@ -266,14 +266,14 @@ func (st *SessionState) mayAsk(method string, params any) error {
 		if !caps.CanElicitForm() || !AtLeast(st.ProtocolVersion, Version20250618) {
 			return MissingCapabilityError("the client did not declare the elicitation capability", map[string]any{"elicitation": struct{}{}})
 		}
-	case methodCreateMessage:
+	case MethodSamplingCreateMessage:
 		if p, ok := params.(*CreateMessageParams); ok && len(p.Tools) > 0 && !caps.CanSampleWithTools() {
 			return MissingCapabilityError("the client did not declare sampling with tools", map[string]any{"sampling": map[string]any{"tools": struct{}{}}})
 		}
 		if !caps.CanSample() {
 			return MissingCapabilityError("the client did not declare the sampling capability", map[string]any{"sampling": struct{}{}})
 		}
-	case methodListRoots:
+	case MethodRootsList:
 		if !caps.CanListRoots() {
 			return MissingCapabilityError("the client did not declare the roots capability", map[string]any{"roots": struct{}{}})
 		}
@@ -291,7 +291,7 @@ func (st *SessionState) mayAsk(method string, params any) error {
 // request's state. Inside a handler, use [Request.Elicit].
 func (st *SessionState) Elicit(ctx context.Context, p *ElicitParams) (*ElicitResult, error) {
 	var res ElicitResult
-	if err := st.call(ctx, sessionOutbound{st}, st.requestTimeout, methodElicit, p, &res); err != nil {
+	if err := st.call(ctx, sessionOutbound{st}, st.requestTimeout, MethodElicitationCreate, p, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -301,7 +301,7 @@ func (st *SessionState) Elicit(ctx context.Context, p *ElicitParams) (*ElicitRes
 // session's GET stream, as [SessionState.Elicit] does.
 func (st *SessionState) CreateMessage(ctx context.Context, p *CreateMessageParams) (*CreateMessageResult, error) {
 	var res CreateMessageResult
-	if err := st.call(ctx, sessionOutbound{st}, st.requestTimeout, methodCreateMessage, p, &res); err != nil {
+	if err := st.call(ctx, sessionOutbound{st}, st.requestTimeout, MethodSamplingCreateMessage, p, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -312,7 +312,7 @@ func (st *SessionState) CreateMessage(ctx context.Context, p *CreateMessageParam
 // notifications/roots/list_changed.
 func (st *SessionState) ListRoots(ctx context.Context) (*ListRootsResult, error) {
 	var res ListRootsResult
-	if err := st.call(ctx, sessionOutbound{st}, st.requestTimeout, methodListRoots, &ListRootsParams{}, &res); err != nil {
+	if err := st.call(ctx, sessionOutbound{st}, st.requestTimeout, MethodRootsList, &ListRootsParams{}, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -329,5 +329,5 @@ func (st *SessionState) Log(level LoggingLevel, logger string, data any) error {
 	if err != nil {
 		return err
 	}
-	return st.Send(jsonrpc.AppendNotification(nil, "notifications/message", p))
+	return st.Send(jsonrpc.AppendNotification(nil, NotificationMessage, p))
 }

@@ -1,5 +1,7 @@
 package mcp
 
+import "github.com/mcpfiber/mcpfiber/jsonrpc"
+
 // A LoggingLevel is an RFC 5424 severity as MCP names it (2025-11-25
 // server/utilities/logging §Log Levels).
 type LoggingLevel string
@@ -48,4 +50,17 @@ func (l LoggingLevel) severity() int32 {
 		return 8
 	}
 	return 0
+}
+
+// setLevel answers logging/setLevel (2025-11-25 server/utilities/logging
+// §Setting Log Level).
+func (s *Server) setLevel(c *Call) ([]byte, *jsonrpc.Error) {
+	var p struct {
+		Level LoggingLevel `json:"level"`
+	}
+	if jsonrpc.Unmarshal(c.Params, &p) != nil || p.Level.severity() == 0 {
+		return nil, invalidParams("level must be one of debug, info, notice, warning, error, critical, alert, emergency")
+	}
+	c.Session.logLevel.Store(p.Level.severity())
+	return emptyResult, nil
 }

@@ -21,25 +21,18 @@ type InputRequests map[string]*InputRequest
 
 // ElicitInput returns an elicitation/create input request.
 func ElicitInput(p *ElicitParams) *InputRequest {
-	return &InputRequest{Method: methodElicit, Params: p}
+	return &InputRequest{Method: MethodElicitationCreate, Params: p}
 }
 
 // SamplingInput returns a sampling/createMessage input request.
 func SamplingInput(p *CreateMessageParams) *InputRequest {
-	return &InputRequest{Method: methodCreateMessage, Params: p}
+	return &InputRequest{Method: MethodSamplingCreateMessage, Params: p}
 }
 
 // RootsInput returns a roots/list input request.
 func RootsInput() *InputRequest {
-	return &InputRequest{Method: methodListRoots, Params: &ListRootsParams{}}
+	return &InputRequest{Method: MethodRootsList, Params: &ListRootsParams{}}
 }
-
-// Methods the server may ask of a client.
-const (
-	methodElicit        = "elicitation/create"
-	methodCreateMessage = "sampling/createMessage"
-	methodListRoots     = "roots/list"
-)
 
 // InputResponses are the client's answers to input requests, by key, as
 // raw JSON. Their content is client-controlled: the accessors validate the
@@ -121,7 +114,7 @@ func requiredFor(reqs InputRequests, caps *ClientCapabilities) map[string]any {
 	}
 	for _, ir := range reqs {
 		switch ir.Method {
-		case methodElicit:
+		case MethodElicitationCreate:
 			if p, ok := ir.Params.(*ElicitParams); ok && p.Mode == "url" {
 				if !caps.CanElicitURL() {
 					need("elicitation", map[string]any{"url": struct{}{}})
@@ -129,7 +122,7 @@ func requiredFor(reqs InputRequests, caps *ClientCapabilities) map[string]any {
 			} else if !caps.CanElicitForm() {
 				need("elicitation", map[string]any{"form": struct{}{}})
 			}
-		case methodCreateMessage:
+		case MethodSamplingCreateMessage:
 			if p, ok := ir.Params.(*CreateMessageParams); ok && len(p.Tools) > 0 {
 				if !caps.CanSampleWithTools() {
 					need("sampling", map[string]any{"tools": struct{}{}})
@@ -137,7 +130,7 @@ func requiredFor(reqs InputRequests, caps *ClientCapabilities) map[string]any {
 			} else if !caps.CanSample() {
 				need("sampling", struct{}{})
 			}
-		case methodListRoots:
+		case MethodRootsList:
 			if !caps.CanListRoots() {
 				need("roots", struct{}{})
 			}
@@ -165,7 +158,7 @@ func validInputRequests(reqs InputRequests) bool {
 			return false
 		}
 		switch ir.Method {
-		case methodElicit, methodCreateMessage, methodListRoots:
+		case MethodElicitationCreate, MethodSamplingCreateMessage, MethodRootsList:
 		default:
 			return false
 		}

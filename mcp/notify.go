@@ -20,11 +20,11 @@ const (
 func (k featureKind) method() string {
 	switch k {
 	case kindTools:
-		return "notifications/tools/list_changed"
+		return NotificationToolsListChanged
 	case kindPrompts:
-		return "notifications/prompts/list_changed"
+		return NotificationPromptsListChanged
 	}
-	return "notifications/resources/list_changed"
+	return NotificationResourcesListChanged
 }
 
 func (k featureKind) wanted(f *SubscriptionFilter) bool {
@@ -99,7 +99,7 @@ func (s *Server) listChanged(kind featureKind) {
 // streams whose resourceSubscriptions name it.
 func (s *Server) ResourceUpdated(uri string) {
 	p, _ := jsonrpc.Marshal(&ResourceUpdatedParams{URI: uri})
-	msg := jsonrpc.AppendNotification(nil, "notifications/resources/updated", p)
+	msg := jsonrpc.AppendNotification(nil, NotificationResourcesUpdated, p)
 	for _, st := range s.liveSessions() {
 		if st.subscribed(uri) {
 			_ = st.Send(msg)
@@ -107,7 +107,7 @@ func (s *Server) ResourceUpdated(uri string) {
 	}
 	for _, l := range s.liveListeners() {
 		if slices.Contains(l.filter.ResourceSubscriptions, uri) {
-			l.notify("notifications/resources/updated", map[string]any{"uri": uri})
+			l.notify(NotificationResourcesUpdated, map[string]any{"uri": uri})
 		}
 	}
 }

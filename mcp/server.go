@@ -1,12 +1,8 @@
 package mcp
 
 import (
-	"cmp"
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,30 +11,6 @@ import (
 
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
-
-// A ToolHandler runs a tool. It returns the tool's result, or an error:
-// a *jsonrpc.Error is sent as a JSON-RPC error; any other error becomes a
-// tool execution error (a result with isError set and the error's text),
-// as 2025-11-25 server/tools §Error Handling prescribes. ctx is cancelled
-// when the client cancels the request or the session ends.
-//
-// A result with InputRequests (or RequestState) asks the client for input
-// first; see [CallToolResult].
-type ToolHandler func(ctx context.Context, req *CallToolRequest) (*CallToolResult, error)
-
-// A PromptHandler renders a prompt (2025-11-25 server/prompts). Errors are
-// sent as JSON-RPC errors (an error that is not a *jsonrpc.Error as an
-// internal error).
-type PromptHandler func(ctx context.Context, req *GetPromptRequest) (*GetPromptResult, error)
-
-// A ResourceHandler reads a resource, or the resources of a template
-// (2025-11-25 server/resources). It returns [ResourceNotFoundError] for a
-// URI it does not serve.
-type ResourceHandler func(ctx context.Context, req *ReadResourceRequest) (*ReadResourceResult, error)
-
-// A CompletionHandler suggests values for a prompt or resource template
-// argument (2025-11-25 server/utilities/completion).
-type CompletionHandler func(ctx context.Context, req *CompleteRequest) (*CompleteResult, error)
 
 // ServerOptions configure a [Server]. A nil *ServerOptions means defaults.
 type ServerOptions struct {
@@ -80,10 +52,6 @@ const (
 	DefaultRequestStateTTL      = 10 * time.Minute
 )
 
-// maxInputRounds bounds how often a handler may ask a legacy session's
-// client for input within one request.
-const maxInputRounds = 8
-
 // A Server holds what an MCP server offers (tools, resources, resource
 // templates, prompts, completion) and dispatches requests to them, for
 // 2025 sessions ([Server.Initialize], then the session's [Conn]) and 2026-07-28
@@ -110,28 +78,6 @@ type Server struct {
 	smu       sync.Mutex // guards sessions and listeners
 	sessions  map[*SessionState]struct{}
 	listeners map[*listener]struct{}
-}
-
-type serverTool struct {
-	tool    *Tool
-	handler ToolHandler
-	headers []paramHeader // x-mcp-header annotations of the input schema
-}
-
-type serverPrompt struct {
-	prompt  *Prompt
-	handler PromptHandler
-}
-
-type serverResource struct {
-	resource *Resource
-	handler  ResourceHandler
-}
-
-type serverTemplate struct {
-	template *ResourceTemplate
-	match    func(uri string) bool
-	handler  ResourceHandler
 }
 
 // NewServer returns a Server that introduces itself as impl.
@@ -175,120 +121,6 @@ func (s *Server) clientTimeout() time.Duration {
 		return 0
 	}
 	return s.opts.ClientRequestTimeout
-}
-
-// AddTool adds t, or replaces the tool of the same name, and tells the
-// clients that listen (notifications/tools/list_changed). It panics if t
-// has no name or its input schema is not a JSON object with
-// "type":"object", or has invalid x-mcp-header annotations (2026-07-28
-// basic/transports §Custom Headers), all programming errors.
-func (s *Server) AddTool(t *Tool, h ToolHandler) {
-	if t.Name == "" || h == nil {
-		panic("mcp: AddTool needs a tool name and a handler")
-	}
-	var schema struct {
-		Type string `json:"type"`
-	}
-	if err := jsonrpc.Unmarshal(t.InputSchema, &schema); err != nil || schema.Type != "object" {
-		panic(fmt.Sprintf("mcp: tool %q: inputSchema must be a JSON Schema with \"type\":\"object\"", t.Name))
-	}
-	headers, err := paramHeaders(t.InputSchema)
-	if err != nil {
-		panic(fmt.Sprintf("mcp: tool %q: %v", t.Name, err))
-	}
-	s.mu.Lock()
-	s.tools[t.Name] = &serverTool{tool: t, handler: h, headers: headers}
-	s.hasTools = true
-	s.mu.Unlock()
-	s.toolsList.Store(nil)
-	s.listChanged(kindTools)
-}
-
-// RemoveTools removes the named tools and tells the clients that listen.
-func (s *Server) RemoveTools(names ...string) {
-	s.mu.Lock()
-	for _, n := range names {
-		delete(s.tools, n)
-	}
-	s.mu.Unlock()
-	s.toolsList.Store(nil)
-	s.listChanged(kindTools)
-}
-
-// AddPrompt adds p, or replaces the prompt of the same name, and tells the
-// clients that listen (notifications/prompts/list_changed). It panics if p
-// has no name.
-func (s *Server) AddPrompt(p *Prompt, h PromptHandler) {
-	if p.Name == "" || h == nil {
-		panic("mcp: AddPrompt needs a prompt name and a handler")
-	}
-	s.mu.Lock()
-	s.prompts[p.Name] = &serverPrompt{prompt: p, handler: h}
-	s.hasProm = true
-	s.mu.Unlock()
-	s.listChanged(kindPrompts)
-}
-
-// RemovePrompts removes the named prompts and tells the clients that
-// listen.
-func (s *Server) RemovePrompts(names ...string) {
-	s.mu.Lock()
-	for _, n := range names {
-		delete(s.prompts, n)
-	}
-	s.mu.Unlock()
-	s.listChanged(kindPrompts)
-}
-
-// AddResource adds r, or replaces the resource with the same URI, and
-// tells the clients that listen (notifications/resources/list_changed). It
-// panics if r has no URI or name.
-func (s *Server) AddResource(r *Resource, h ResourceHandler) {
-	if r.URI == "" || r.Name == "" || h == nil {
-		panic("mcp: AddResource needs a URI, a name and a handler")
-	}
-	s.mu.Lock()
-	s.resources[r.URI] = &serverResource{resource: r, handler: h}
-	s.hasRes = true
-	s.mu.Unlock()
-	s.listChanged(kindResources)
-}
-
-// AddResourceTemplate adds t, or replaces the template with the same URI
-// template. Reads of URIs no resource has go to the first template that
-// matches (RFC 6570 level 1–2 expressions: {var}, {+var}, {#var}). It
-// panics if t has no name or its URI template does not parse.
-func (s *Server) AddResourceTemplate(t *ResourceTemplate, h ResourceHandler) {
-	if t.Name == "" || h == nil {
-		panic("mcp: AddResourceTemplate needs a name and a handler")
-	}
-	match, err := compileURITemplate(t.URITemplate)
-	if err != nil {
-		panic(fmt.Sprintf("mcp: resource template %q: %v", t.Name, err))
-	}
-	s.mu.Lock()
-	st := &serverTemplate{template: t, match: match, handler: h}
-	i := slices.IndexFunc(s.templates, func(o *serverTemplate) bool { return o.template.URITemplate == t.URITemplate })
-	if i >= 0 {
-		s.templates[i] = st
-	} else {
-		s.templates = append(s.templates, st)
-	}
-	s.hasRes = true
-	s.mu.Unlock()
-	s.listChanged(kindResources)
-}
-
-// RemoveResources removes the resources with the given URIs (and templates
-// with the given URI templates) and tells the clients that listen.
-func (s *Server) RemoveResources(uris ...string) {
-	s.mu.Lock()
-	for _, u := range uris {
-		delete(s.resources, u)
-		s.templates = slices.DeleteFunc(s.templates, func(t *serverTemplate) bool { return t.template.URITemplate == u })
-	}
-	s.mu.Unlock()
-	s.listChanged(kindResources)
 }
 
 // capabilities returns what the server declares: a feature once anything
@@ -365,18 +197,6 @@ func (s *Server) Close() {
 	}
 }
 
-// Inline reports whether method is answered at once, without sending
-// anything first, so that the transport may run it on the request's own
-// goroutine and answer with application/json. Everything else may run long
-// and send notifications or requests before its response.
-func (s *Server) Inline(method string) bool {
-	switch method {
-	case "tools/call", "prompts/get", "resources/read", "completion/complete", "subscriptions/listen":
-		return false
-	}
-	return true // unknown methods are answered at once with -32601
-}
-
 // An Outbound carries the messages a request sends before its response
 // (notifications, and server-to-client requests) to the client, on the
 // stream of that request (2025-11-25 basic/transports §Sending Messages to
@@ -402,91 +222,8 @@ type Call struct {
 	// Out carries messages sent before the response. When nil they go to
 	// the session's GET stream.
 	Out Outbound
-}
 
-// handle answers one request of a live session (not initialize): the
-// Server's [Conn.Handle]. It returns the encoded result or a JSON-RPC
-// error; when the client cancelled the request, the error is
-// [ErrNoResponse] and no response may be sent.
-func (s *Server) handle(c *Call) (result []byte, err *jsonrpc.Error) {
-	switch c.Method {
-	case "ping":
-		return emptyResult, nil
-	case "logging/setLevel":
-		return setLevel(c)
-	case "resources/subscribe", "resources/unsubscribe":
-		return s.subscribe(c)
-	}
-	return s.dispatch(c)
-}
-
-// dispatch answers the methods both eras share.
-func (s *Server) dispatch(c *Call) ([]byte, *jsonrpc.Error) {
-	switch c.Method {
-	case "tools/list":
-		if !s.has(kindTools) {
-			break
-		}
-		return s.listTools(c)
-	case "tools/call":
-		if !s.has(kindTools) {
-			break
-		}
-		return s.callTool(c)
-	case "prompts/list":
-		if !s.has(kindPrompts) {
-			break
-		}
-		return s.listPrompts(c)
-	case "prompts/get":
-		if !s.has(kindPrompts) {
-			break
-		}
-		return s.getPrompt(c)
-	case "resources/list":
-		if !s.has(kindResources) {
-			break
-		}
-		return s.listResources(c)
-	case "resources/templates/list":
-		if !s.has(kindResources) {
-			break
-		}
-		return s.listTemplates(c)
-	case "resources/read":
-		if !s.has(kindResources) {
-			break
-		}
-		return s.readResource(c)
-	case "completion/complete":
-		if s.opts.CompletionHandler == nil {
-			break
-		}
-		return s.complete(c)
-	default:
-		if s.tasks != nil && c.Session.stateless && isTaskMethod(c.Method) {
-			return s.tasks.handle(c)
-		}
-	}
-	return nil, methodNotFound(c.Method)
-}
-
-// notify handles a notification from the client (the Server's
-// [Conn.Notify]): notifications/initialized and notifications/cancelled;
-// others are ignored, as JSON-RPC requires of notifications the receiver
-// does not act on.
-func (s *Server) notify(st *SessionState, method string, params json.RawMessage) {
-	switch method {
-	case "notifications/initialized":
-		st.initialized.Store(true)
-	case "notifications/cancelled":
-		var p struct {
-			RequestID json.RawMessage `json:"requestId"`
-		}
-		if jsonrpc.Unmarshal(params, &p) == nil && len(p.RequestID) > 0 {
-			st.cancelRequest(p.RequestID)
-		}
-	}
+	draining <-chan struct{} // StatelessCall.Draining, for subscriptions/listen
 }
 
 // deliver takes a response from the client to a request the server sent
@@ -552,112 +289,6 @@ func encode(v any) ([]byte, *jsonrpc.Error) {
 	return b, nil
 }
 
-func (s *Server) listTools(c *Call) ([]byte, *jsonrpc.Error) {
-	if !c.Session.stateless {
-		if p := s.toolsList.Load(); p != nil {
-			return *p, nil
-		}
-	}
-	s.mu.RLock()
-	res := ListToolsResult{Tools: make([]*Tool, 0, len(s.tools))}
-	for _, t := range s.tools {
-		res.Tools = append(res.Tools, t.tool)
-	}
-	s.mu.RUnlock()
-	slices.SortFunc(res.Tools, func(a, b *Tool) int { return cmp.Compare(a.Name, b.Name) })
-	res.CacheHints = s.hints(c.Session, true)
-	b, jerr := encode(res)
-	if jerr == nil && !c.Session.stateless {
-		s.toolsList.Store(&b)
-	}
-	return b, jerr
-}
-
-func setLevel(c *Call) ([]byte, *jsonrpc.Error) {
-	var p struct {
-		Level LoggingLevel `json:"level"`
-	}
-	if jsonrpc.Unmarshal(c.Params, &p) != nil || p.Level.severity() == 0 {
-		return nil, invalidParams("level must be one of debug, info, notice, warning, error, critical, alert, emergency")
-	}
-	c.Session.logLevel.Store(p.Level.severity())
-	return emptyResult, nil
-}
-
-func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
-	var p CallToolParams
-	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.Name == "" {
-		return nil, invalidParams("tools/call needs params with a tool name")
-	}
-	if len(p.Arguments) > 0 && p.Arguments[0] != '{' && string(p.Arguments) != "null" {
-		return nil, invalidParams("arguments must be an object")
-	}
-	s.mu.RLock()
-	t := s.tools[p.Name]
-	s.mu.RUnlock()
-	if t == nil {
-		return nil, invalidParams("unknown tool: " + p.Name)
-	}
-	bind := "tools/call\x00" + p.Name
-	if err := s.openState(c.Session, bind, &p.RequestState); err != nil {
-		return nil, err
-	}
-	if s.tasks != nil {
-		if b, jerr, ok := s.tasks.maybeTask(c, t, &p, bind); ok {
-			return b, jerr
-		}
-	}
-	ctx, done := c.Session.begin(c.ID)
-	defer done()
-	req := &CallToolRequest{Params: &p, Request: s.newRequest(c, p.Meta)}
-	return s.runTool(ctx, req, t, bind)
-}
-
-// runTool runs a tool handler for req, round after round while a legacy
-// client answers its input requests, and encodes the outcome.
-func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverTool, bind string) ([]byte, *jsonrpc.Error) {
-	for round := 0; ; round++ {
-		res, err := safeTool(ctx, t.handler, req)
-		if req.cancelled(ctx) {
-			return nil, ErrNoResponse
-		}
-		if err != nil {
-			var je *jsonrpc.Error
-			if errors.As(err, &je) {
-				return nil, s.eraError(req.Session, je)
-			}
-			res = &CallToolResult{Content: []Content{TextContent(err.Error())}, IsError: true}
-		}
-		if res == nil {
-			res = &CallToolResult{}
-		}
-		if len(res.InputRequests) > 0 || res.RequestState != "" {
-			b, answers, jerr := s.needInput(ctx, &req.Request, bind, round, res.InputRequests, res.RequestState, res.Meta)
-			if b != nil || jerr != nil {
-				return b, jerr
-			}
-			req.Params.InputResponses, req.Params.RequestState = answers, res.RequestState
-			continue
-		}
-		if res.Content == nil {
-			res.Content = []Content{}
-		}
-		res.CacheHints = s.withHints(req.Session, res.CacheHints, false)
-		return encode(res)
-	}
-}
-
-// safeTool runs h, turning a panic into an internal error so that one bad
-// tool cannot take the server down.
-func safeTool(ctx context.Context, h ToolHandler, req *CallToolRequest) (res *CallToolResult, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			res, err = nil, internalError(fmt.Sprintf("tool %q panicked: %v", req.Params.Name, r))
-		}
-	}()
-	return h(ctx, req)
-}
-
 // eraError adapts an error to the client's revision: resource-not-found
 // is -32002 in 2025 sessions and -32602 at 2026-07-28.
 func (s *Server) eraError(st *SessionState, je *jsonrpc.Error) *jsonrpc.Error {
@@ -665,139 +296,6 @@ func (s *Server) eraError(st *SessionState, je *jsonrpc.Error) *jsonrpc.Error {
 		return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: je.Message, Data: je.Data}
 	}
 	return je
-}
-
-// needInput handles a handler's input-required outcome. At 2026-07-28 it
-// returns the encoded InputRequiredResult, its state sealed (2026-07-28
-// basic/patterns/mrtr). In a legacy session it asks the client each input
-// request itself, on the request's stream, and returns the answers for the
-// next round.
-func (s *Server) needInput(ctx context.Context, r *Request, bind string, round int, reqs InputRequests, state string, meta Meta) ([]byte, InputResponses, *jsonrpc.Error) {
-	if !validInputRequests(reqs) {
-		return nil, nil, internalError("a handler returned an input request that is not elicitation/create, sampling/createMessage or roots/list")
-	}
-	st := r.Session
-	if missing := requiredFor(reqs, &st.ClientCapabilities); missing != nil {
-		return nil, nil, MissingCapabilityError("the request needs client capabilities the client did not declare", missing)
-	}
-	if st.stateless {
-		res := inputRequiredResult{ResultType: ResultTypeInputRequired, InputRequests: reqs, Meta: Meta{MetaServerInfo: s.impl}}
-		for k, v := range meta {
-			res.Meta[k] = v
-		}
-		if state != "" {
-			res.RequestState = s.sealer.seal(bind, state)
-		}
-		b, jerr := encode(res)
-		return b, nil, jerr
-	}
-	if round >= maxInputRounds {
-		return nil, nil, internalError(fmt.Sprintf("the handler asked for input more than %d times", maxInputRounds))
-	}
-	answers := make(InputResponses, len(reqs))
-	keys := make([]string, 0, len(reqs))
-	for k := range reqs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		ir := reqs[k]
-		var raw json.RawMessage
-		if err := st.call(ctx, r.outbound(), s.clientTimeout(), ir.Method, ir.Params, &raw); err != nil {
-			if r.cancelled(ctx) {
-				return nil, nil, ErrNoResponse
-			}
-			return nil, nil, jsonrpc.AsError(fmt.Errorf("asking the client (%s): %w", ir.Method, err))
-		}
-		answers[k] = raw
-	}
-	return nil, answers, nil
-}
-
-// inputRequiredResult is the wire form of InputRequiredResult.
-type inputRequiredResult struct {
-	ResultType    string        `json:"resultType"`
-	InputRequests InputRequests `json:"inputRequests,omitempty"`
-	RequestState  string        `json:"requestState,omitempty"`
-	Meta          Meta          `json:"_meta,omitempty"`
-}
-
-// openState replaces a 2026-07-28 request's sealed requestState by the
-// handler's plain state, or fails with CodeInvalidParams when it was
-// tampered with, has expired or belongs to another request. Legacy
-// requests keep theirs (the server made it itself, in the same process).
-func (s *Server) openState(st *SessionState, bind string, state *string) *jsonrpc.Error {
-	if !st.stateless || *state == "" {
-		return nil
-	}
-	plain, err := s.sealer.open(bind, *state)
-	if err != nil {
-		return invalidParams("requestState: " + err.Error())
-	}
-	*state = plain
-	return nil
-}
-
-func (s *Server) listPrompts(c *Call) ([]byte, *jsonrpc.Error) {
-	s.mu.RLock()
-	res := ListPromptsResult{Prompts: make([]*Prompt, 0, len(s.prompts))}
-	for _, p := range s.prompts {
-		res.Prompts = append(res.Prompts, p.prompt)
-	}
-	s.mu.RUnlock()
-	slices.SortFunc(res.Prompts, func(a, b *Prompt) int { return cmp.Compare(a.Name, b.Name) })
-	res.CacheHints = s.hints(c.Session, true)
-	return encode(res)
-}
-
-func (s *Server) getPrompt(c *Call) ([]byte, *jsonrpc.Error) {
-	var p GetPromptParams
-	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.Name == "" {
-		return nil, invalidParams("prompts/get needs params with a prompt name, and arguments (if any) an object of strings")
-	}
-	s.mu.RLock()
-	sp := s.prompts[p.Name]
-	s.mu.RUnlock()
-	if sp == nil {
-		return nil, invalidParams("unknown prompt: " + p.Name)
-	}
-	for _, a := range sp.prompt.Arguments {
-		if _, ok := p.Arguments[a.Name]; a.Required && !ok {
-			return nil, invalidParams(fmt.Sprintf("prompt %q needs the argument %q", p.Name, a.Name))
-		}
-	}
-	bind := "prompts/get\x00" + p.Name
-	if err := s.openState(c.Session, bind, &p.RequestState); err != nil {
-		return nil, err
-	}
-	ctx, done := c.Session.begin(c.ID)
-	defer done()
-	req := &GetPromptRequest{Params: &p, Request: s.newRequest(c, p.Meta)}
-	for round := 0; ; round++ {
-		res, err := safeCall(func() (*GetPromptResult, error) { return sp.handler(ctx, req) })
-		if req.cancelled(ctx) {
-			return nil, ErrNoResponse
-		}
-		if err != nil {
-			return nil, s.eraError(c.Session, jsonrpc.AsError(err))
-		}
-		if res == nil {
-			res = &GetPromptResult{}
-		}
-		if len(res.InputRequests) > 0 || res.RequestState != "" {
-			b, answers, jerr := s.needInput(ctx, &req.Request, bind, round, res.InputRequests, res.RequestState, res.Meta)
-			if b != nil || jerr != nil {
-				return b, jerr
-			}
-			p.InputResponses, p.RequestState = answers, res.RequestState
-			continue
-		}
-		if res.Messages == nil {
-			res.Messages = []*PromptMessage{}
-		}
-		res.CacheHints = s.withHints(c.Session, res.CacheHints, false)
-		return encode(res)
-	}
 }
 
 // safeCall runs f, turning a panic into an internal error.
@@ -808,139 +306,6 @@ func safeCall[T any](f func() (T, error)) (res T, err error) {
 		}
 	}()
 	return f()
-}
-
-func (s *Server) listResources(c *Call) ([]byte, *jsonrpc.Error) {
-	s.mu.RLock()
-	res := ListResourcesResult{Resources: make([]*Resource, 0, len(s.resources))}
-	for _, r := range s.resources {
-		res.Resources = append(res.Resources, r.resource)
-	}
-	s.mu.RUnlock()
-	slices.SortFunc(res.Resources, func(a, b *Resource) int { return cmp.Compare(a.URI, b.URI) })
-	res.CacheHints = s.hints(c.Session, true)
-	return encode(res)
-}
-
-func (s *Server) listTemplates(c *Call) ([]byte, *jsonrpc.Error) {
-	s.mu.RLock()
-	res := ListResourceTemplatesResult{ResourceTemplates: make([]*ResourceTemplate, 0, len(s.templates))}
-	for _, t := range s.templates {
-		res.ResourceTemplates = append(res.ResourceTemplates, t.template)
-	}
-	s.mu.RUnlock()
-	res.CacheHints = s.hints(c.Session, true)
-	return encode(res)
-}
-
-// findResource returns the handler for uri: its resource's, else the
-// first matching template's.
-func (s *Server) findResource(uri string) ResourceHandler {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if r := s.resources[uri]; r != nil {
-		return r.handler
-	}
-	for _, t := range s.templates {
-		if t.match(uri) {
-			return t.handler
-		}
-	}
-	return nil
-}
-
-func (s *Server) readResource(c *Call) ([]byte, *jsonrpc.Error) {
-	var p ReadResourceParams
-	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.URI == "" {
-		return nil, invalidParams("resources/read needs params with a uri")
-	}
-	h := s.findResource(p.URI)
-	if h == nil {
-		return nil, s.eraError(c.Session, ResourceNotFoundError(p.URI))
-	}
-	bind := "resources/read\x00" + p.URI
-	if err := s.openState(c.Session, bind, &p.RequestState); err != nil {
-		return nil, err
-	}
-	ctx, done := c.Session.begin(c.ID)
-	defer done()
-	req := &ReadResourceRequest{Params: &p, Request: s.newRequest(c, p.Meta)}
-	for round := 0; ; round++ {
-		res, err := safeCall(func() (*ReadResourceResult, error) { return h(ctx, req) })
-		if req.cancelled(ctx) {
-			return nil, ErrNoResponse
-		}
-		if err != nil {
-			return nil, s.eraError(c.Session, jsonrpc.AsError(err))
-		}
-		if res == nil || (len(res.InputRequests) == 0 && res.RequestState == "" && len(res.Contents) == 0) {
-			// 2026-07-28 server/resources: "Servers MUST NOT return an
-			// empty contents array for a non-existent resource."
-			return nil, s.eraError(c.Session, ResourceNotFoundError(p.URI))
-		}
-		if len(res.InputRequests) > 0 || res.RequestState != "" {
-			b, answers, jerr := s.needInput(ctx, &req.Request, bind, round, res.InputRequests, res.RequestState, res.Meta)
-			if b != nil || jerr != nil {
-				return b, jerr
-			}
-			p.InputResponses, p.RequestState = answers, res.RequestState
-			continue
-		}
-		res.CacheHints = s.withHints(c.Session, res.CacheHints, true)
-		return encode(res)
-	}
-}
-
-// subscribe answers resources/subscribe and resources/unsubscribe
-// (2025-11-25 server/resources §Subscriptions).
-func (s *Server) subscribe(c *Call) ([]byte, *jsonrpc.Error) {
-	if !s.has(kindResources) {
-		return nil, methodNotFound(c.Method)
-	}
-	var p SubscribeParams
-	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.URI == "" {
-		return nil, invalidParams(c.Method + " needs params with a uri")
-	}
-	if c.Method == "resources/subscribe" {
-		c.Session.subscribe(p.URI)
-	} else {
-		c.Session.unsubscribe(p.URI)
-	}
-	return emptyResult, nil
-}
-
-func (s *Server) complete(c *Call) ([]byte, *jsonrpc.Error) {
-	var p CompleteParams
-	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.Ref.Type == "" {
-		return nil, invalidParams("completion/complete needs params with a ref and an argument")
-	}
-	switch p.Ref.Type {
-	case "ref/prompt", "ref/resource":
-	default:
-		return nil, invalidParams("ref.type must be ref/prompt or ref/resource")
-	}
-	ctx, done := c.Session.begin(c.ID)
-	defer done()
-	req := &CompleteRequest{Params: &p, Request: s.newRequest(c, p.Meta)}
-	res, err := safeCall(func() (*CompleteResult, error) { return s.opts.CompletionHandler(ctx, req) })
-	if req.cancelled(ctx) {
-		return nil, ErrNoResponse
-	}
-	if err != nil {
-		return nil, s.eraError(c.Session, jsonrpc.AsError(err))
-	}
-	if res == nil {
-		res = &CompleteResult{}
-	}
-	if res.Completion.Values == nil {
-		res.Completion.Values = []string{}
-	}
-	if len(res.Completion.Values) > 100 {
-		res.Completion.Values = res.Completion.Values[:100]
-		res.Completion.HasMore = true
-	}
-	res.CacheHints = s.withHints(c.Session, res.CacheHints, false)
-	return encode(res)
 }
 
 // ErrNoResponse is the error a [Conn]'s Handle or a [StatelessBackend]'s

@@ -55,16 +55,6 @@ type StatelessBackend interface {
 
 var _ StatelessBackend = (*Server)(nil)
 
-// InlineStateless reports whether method is answered at once, sending
-// nothing first: discovery and the lists.
-func (s *Server) InlineStateless(method string) bool {
-	switch method {
-	case "server/discover", "tools/list", "prompts/list", "resources/list", "resources/templates/list":
-		return true
-	}
-	return false
-}
-
 // HandleStateless answers one 2026-07-28 request. It checks, in this
 // order, and answers the first failure with the error in parentheses (the
 // transport maps codes to HTTP statuses: -32601 is 404; -32602, -32020,
@@ -86,7 +76,8 @@ func (s *Server) InlineStateless(method string) bool {
 // InputRequiredResult with sealed requestState; results carry resultType,
 // serverInfo and, where required, ttlMs and cacheScope.
 func (s *Server) HandleStateless(c *StatelessCall) ([]byte, *jsonrpc.Error) {
-	if !s.statelessMethod(c.Method) {
+	m := s.method(c.Method, eraStateless)
+	if m == nil {
 		return nil, methodNotFound(c.Method)
 	}
 	meta, jerr := parseRequestMeta(c.Params)
@@ -104,7 +95,7 @@ func (s *Server) HandleStateless(c *StatelessCall) ([]byte, *jsonrpc.Error) {
 	if meta.version != Version20260728 {
 		return nil, UnsupportedVersionError(meta.version)
 	}
-	if jerr := s.checkHeaders(c); jerr != nil {
+	if jerr := s.checkHeaders(c, m.nameParam); jerr != nil {
 		return nil, jerr
 	}
 	ctx := c.Context
@@ -118,31 +109,7 @@ func (s *Server) HandleStateless(c *StatelessCall) ([]byte, *jsonrpc.Error) {
 		LogLevel:           meta.level,
 	})
 	defer st.Close()
-	switch c.Method {
-	case "server/discover":
-		return s.discover(st)
-	case "subscriptions/listen":
-		return s.listen(st, c)
-	}
-	return s.dispatch(&Call{Session: st, Method: c.Method, ID: c.ID, Params: c.Params, Out: c.Out})
-}
-
-// statelessMethod reports whether method exists at 2026-07-28 and its
-// capability is declared.
-func (s *Server) statelessMethod(method string) bool {
-	switch method {
-	case "server/discover", "subscriptions/listen":
-		return true
-	case "tools/list", "tools/call":
-		return s.has(kindTools)
-	case "prompts/list", "prompts/get":
-		return s.has(kindPrompts)
-	case "resources/list", "resources/templates/list", "resources/read":
-		return s.has(kindResources)
-	case "completion/complete":
-		return s.opts.CompletionHandler != nil
-	}
-	return s.tasks != nil && isTaskMethod(method)
+	return m.handle(s, &Call{Session: st, Method: c.Method, ID: c.ID, Params: c.Params, Out: c.Out, draining: c.Draining})
 }
 
 // UnsupportedVersionError returns UnsupportedProtocolVersionError for a
@@ -205,9 +172,10 @@ func trimOWS(v string) string { return strings.Trim(v, " \t") }
 
 // checkHeaders checks Mcp-Method, Mcp-Name and Mcp-Param-* against the
 // body (2026-07-28 basic/transports §Standard Request Headers, §Custom
-// Headers). Values are compared case-sensitively after trimming spaces
-// and tabs and decoding =?base64?…?=.
-func (s *Server) checkHeaders(c *StatelessCall) *jsonrpc.Error {
+// Headers); field is the params member Mcp-Name mirrors, "" for a method
+// without Mcp-Name. Values are compared case-sensitively after trimming
+// spaces and tabs and decoding =?base64?…?=.
+func (s *Server) checkHeaders(c *StatelessCall, field string) *jsonrpc.Error {
 	method, ok := c.Headers["mcp-method"]
 	if !ok {
 		return headerMismatch("the Mcp-Method header is required")
@@ -215,16 +183,7 @@ func (s *Server) checkHeaders(c *StatelessCall) *jsonrpc.Error {
 	if trimOWS(method) != c.Method {
 		return headerMismatch(fmt.Sprintf("Mcp-Method %q does not match the body's method %q", trimOWS(method), c.Method))
 	}
-	var field string
-	switch c.Method {
-	case "tools/call", "prompts/get":
-		field = "name"
-	case "resources/read":
-		field = "uri"
-	case "tasks/get", "tasks/update", "tasks/cancel":
-		// SEP-2663 §Streamable HTTP: Routing Headers.
-		field = "taskId"
-	default:
+	if field == "" {
 		return nil
 	}
 	var p map[string]json.RawMessage
@@ -244,7 +203,7 @@ func (s *Server) checkHeaders(c *StatelessCall) *jsonrpc.Error {
 	if name != want {
 		return headerMismatch(fmt.Sprintf("Mcp-Name %q does not match params.%s %q", name, field, want))
 	}
-	if c.Method != "tools/call" {
+	if c.Method != MethodToolsCall {
 		return nil
 	}
 	// x-mcp-header annotations of the tool.
@@ -418,7 +377,7 @@ func headerMatches(typ, v string, raw json.RawMessage) bool {
 }
 
 // discover answers server/discover (2026-07-28 server/discover).
-func (s *Server) discover(st *SessionState) ([]byte, *jsonrpc.Error) {
+func (s *Server) discover(c *Call) ([]byte, *jsonrpc.Error) {
 	caps := s.capabilities()
 	if s.tasks != nil {
 		caps.Extensions = map[string]any{TasksExtension: map[string]any{}}
@@ -427,7 +386,7 @@ func (s *Server) discover(st *SessionState) ([]byte, *jsonrpc.Error) {
 		SupportedVersions: SupportedVersions,
 		Capabilities:      caps,
 		Instructions:      s.opts.Instructions,
-		CacheHints:        s.hints(st, true),
+		CacheHints:        s.hints(c.Session, true),
 	})
 }
 
@@ -437,7 +396,7 @@ func (s *Server) discover(st *SessionState) ([]byte, *jsonrpc.Error) {
 // notifications, each with the subscription ID (the request's ID), until
 // the client closes the stream (no response) or the server drains (a
 // complete result ends the stream).
-func (s *Server) listen(st *SessionState, c *StatelessCall) ([]byte, *jsonrpc.Error) {
+func (s *Server) listen(c *Call) ([]byte, *jsonrpc.Error) {
 	var p struct {
 		Notifications *SubscriptionFilter `json:"notifications"`
 	}
@@ -464,7 +423,7 @@ func (s *Server) listen(st *SessionState, c *StatelessCall) ([]byte, *jsonrpc.Er
 	// The acknowledgement goes first and the listener is registered under
 	// the same lock, so that no notification can overtake it.
 	s.smu.Lock()
-	err := c.Out.Send(jsonrpc.AppendNotification(nil, "notifications/subscriptions/acknowledged", ack))
+	err := c.Out.Send(jsonrpc.AppendNotification(nil, NotificationSubscriptionsAcknowledged, ack))
 	if err == nil {
 		s.listeners[l] = struct{}{}
 	}
@@ -478,9 +437,9 @@ func (s *Server) listen(st *SessionState, c *StatelessCall) ([]byte, *jsonrpc.Er
 		s.smu.Unlock()
 	}()
 	select {
-	case <-st.ctx.Done():
+	case <-c.Session.ctx.Done():
 		return nil, ErrNoResponse
-	case <-c.Draining:
+	case <-c.draining:
 	}
 	return encode(map[string]any{
 		"resultType": ResultTypeComplete,

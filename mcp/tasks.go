@@ -96,16 +96,6 @@ func newTaskStore(s *Server, o *TaskOptions) *taskStore {
 	return &taskStore{s: s, opts: o.withDefaults(), tasks: make(map[string]*task)}
 }
 
-// isTaskMethod reports whether method is one of the extension's methods.
-// tasks/result and tasks/list are not: SEP-2663 removed them.
-func isTaskMethod(method string) bool {
-	switch method {
-	case "tasks/get", "tasks/update", "tasks/cancel":
-		return true
-	}
-	return false
-}
-
 // Task phases: a call runs synchronously until it finishes or becomes a
 // task, whichever comes first.
 const (
@@ -528,12 +518,46 @@ func (ts *taskStore) createResult(t *task) []byte {
 	return b
 }
 
-// handle answers tasks/get, tasks/update and tasks/cancel. They need the
-// extension in the request's client capabilities (-32021 otherwise), and
-// a known task ID (-32602 otherwise).
-func (ts *taskStore) handle(c *Call) ([]byte, *jsonrpc.Error) {
+// getTask answers tasks/get, updateTask tasks/update and cancelTask
+// tasks/cancel (SEP-2663; tasks/result and tasks/list are gone). They
+// need the extension in the request's client capabilities (-32021
+// otherwise), and a known task ID (-32602 otherwise).
+func (s *Server) getTask(c *Call) ([]byte, *jsonrpc.Error) {
+	t, _, jerr := s.tasks.find(c)
+	if jerr != nil {
+		return nil, jerr
+	}
+	return encode(s.tasks.envelope(t, ResultTypeComplete, true))
+}
+
+func (s *Server) updateTask(c *Call) ([]byte, *jsonrpc.Error) {
+	t, answers, jerr := s.tasks.find(c)
+	if jerr != nil {
+		return nil, jerr
+	}
+	t.answer(answers)
+	return s.tasks.ack()
+}
+
+func (s *Server) cancelTask(c *Call) ([]byte, *jsonrpc.Error) {
+	t, _, jerr := s.tasks.find(c)
+	if jerr != nil {
+		return nil, jerr
+	}
+	t.mu.Lock()
+	if !t.terminal() {
+		t.status, t.updated, t.inputs = TaskCancelled, time.Now(), nil
+	}
+	t.mu.Unlock()
+	t.cancel()
+	return s.tasks.ack()
+}
+
+// find returns the task a tasks/* request names, and the request's
+// inputResponses.
+func (ts *taskStore) find(c *Call) (*task, InputResponses, *jsonrpc.Error) {
 	if !c.Session.ClientCapabilities.HasExtension(TasksExtension) {
-		return nil, MissingCapabilityError(c.Method+" needs the "+TasksExtension+" extension",
+		return nil, nil, MissingCapabilityError(c.Method+" needs the "+TasksExtension+" extension",
 			map[string]any{"extensions": map[string]any{TasksExtension: map[string]any{}}})
 	}
 	var p struct {
@@ -541,29 +565,16 @@ func (ts *taskStore) handle(c *Call) ([]byte, *jsonrpc.Error) {
 		InputResponses InputResponses `json:"inputResponses"`
 	}
 	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.TaskID == "" {
-		return nil, invalidParams(c.Method + " needs params with a taskId")
+		return nil, nil, invalidParams(c.Method + " needs params with a taskId")
 	}
 	t := ts.get(p.TaskID)
 	if t == nil {
-		return nil, invalidParams("unknown task: " + p.TaskID)
+		return nil, nil, invalidParams("unknown task: " + p.TaskID)
 	}
-	ack := func() ([]byte, *jsonrpc.Error) {
-		return encode(map[string]any{"resultType": ResultTypeComplete, "_meta": Meta{MetaServerInfo: ts.s.impl}})
-	}
-	switch c.Method {
-	case "tasks/get":
-		return encode(ts.envelope(t, ResultTypeComplete, true))
-	case "tasks/update":
-		t.answer(p.InputResponses)
-		return ack()
-	case "tasks/cancel":
-		t.mu.Lock()
-		if !t.terminal() {
-			t.status, t.updated, t.inputs = TaskCancelled, time.Now(), nil
-		}
-		t.mu.Unlock()
-		t.cancel()
-		return ack()
-	}
-	return nil, methodNotFound(c.Method)
+	return t, p.InputResponses, nil
+}
+
+// ack is the result of tasks/update and tasks/cancel.
+func (ts *taskStore) ack() ([]byte, *jsonrpc.Error) {
+	return encode(map[string]any{"resultType": ResultTypeComplete, "_meta": Meta{MetaServerInfo: ts.s.impl}})
 }

@@ -231,7 +231,7 @@ func (f *flight) end(jerr *jsonrpc.Error) {
 	f.ex.complete(f.id(), nil, jerr)
 	f.release()
 	if f.c != nil {
-		f.conn.Notify("notifications/cancelled", f.h.cancelParams(f.c.ID))
+		f.conn.Notify(mcp.NotificationCancelled, f.h.cancelParams(f.c.ID))
 	} else {
 		f.ex.cancel()
 	}

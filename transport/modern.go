@@ -54,7 +54,7 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 		return
 	}
 	acceptJSON, acceptSSE := parseAccept(ctx.Request.Header.Peek(fasthttp.HeaderAccept))
-	listen := m.Method == "subscriptions/listen"
+	listen := m.Method == mcp.MethodSubscriptionsListen
 	if listen && !acceptSSE {
 		h.refuseError(ctx, refuseListenNotSSE, m.ID, nil)
 		return

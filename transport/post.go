@@ -71,7 +71,7 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		return
 	}
 	for _, m := range msgs {
-		if m.Kind == jsonrpc.KindRequest && m.Method == "initialize" {
+		if m.Kind == jsonrpc.KindRequest && m.Method == mcp.MethodInitialize {
 			if batch {
 				h.refuse(ctx, refuseBatchInit)
 				return
@@ -204,7 +204,7 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 	}
 	start := time.Now()
 	result, conn, jerr := h.backend.Initialize(m.Params)
-	h.opts.Observer.Request("initialize", time.Since(start), jerr != nil)
+	h.opts.Observer.Request(mcp.MethodInitialize, time.Since(start), jerr != nil)
 	if errors.Is(jerr, mcp.ErrUnavailable) { // the backend is at its own cap (bridge children)
 		h.refuseError(ctx, refuseUnavailable, m.ID, jerr)
 		return

@@ -1,0 +1,162 @@
+package mcp
+
+// Tools (2025-11-25 server/tools): registration, tools/list and tools/call.
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
+)
+
+// A ToolHandler runs a tool. It returns the tool's result, or an error:
+// a *jsonrpc.Error is sent as a JSON-RPC error; any other error becomes a
+// tool execution error (a result with isError set and the error's text),
+// as 2025-11-25 server/tools §Error Handling prescribes. ctx is cancelled
+// when the client cancels the request or the session ends.
+//
+// A result with InputRequests (or RequestState) asks the client for input
+// first; see [CallToolResult].
+type ToolHandler func(ctx context.Context, req *CallToolRequest) (*CallToolResult, error)
+
+type serverTool struct {
+	tool    *Tool
+	handler ToolHandler
+	headers []paramHeader // x-mcp-header annotations of the input schema
+}
+
+// AddTool adds t, or replaces the tool of the same name, and tells the
+// clients that listen (notifications/tools/list_changed). It panics if t
+// has no name or its input schema is not a JSON object with
+// "type":"object", or has invalid x-mcp-header annotations (2026-07-28
+// basic/transports §Custom Headers), all programming errors.
+func (s *Server) AddTool(t *Tool, h ToolHandler) {
+	if t.Name == "" || h == nil {
+		panic("mcp: AddTool needs a tool name and a handler")
+	}
+	var schema struct {
+		Type string `json:"type"`
+	}
+	if err := jsonrpc.Unmarshal(t.InputSchema, &schema); err != nil || schema.Type != "object" {
+		panic(fmt.Sprintf("mcp: tool %q: inputSchema must be a JSON Schema with \"type\":\"object\"", t.Name))
+	}
+	headers, err := paramHeaders(t.InputSchema)
+	if err != nil {
+		panic(fmt.Sprintf("mcp: tool %q: %v", t.Name, err))
+	}
+	s.mu.Lock()
+	s.tools[t.Name] = &serverTool{tool: t, handler: h, headers: headers}
+	s.hasTools = true
+	s.mu.Unlock()
+	s.toolsList.Store(nil)
+	s.listChanged(kindTools)
+}
+
+// RemoveTools removes the named tools and tells the clients that listen.
+func (s *Server) RemoveTools(names ...string) {
+	s.mu.Lock()
+	for _, n := range names {
+		delete(s.tools, n)
+	}
+	s.mu.Unlock()
+	s.toolsList.Store(nil)
+	s.listChanged(kindTools)
+}
+
+func (s *Server) listTools(c *Call) ([]byte, *jsonrpc.Error) {
+	if !c.Session.stateless {
+		if p := s.toolsList.Load(); p != nil {
+			return *p, nil
+		}
+	}
+	s.mu.RLock()
+	res := ListToolsResult{Tools: make([]*Tool, 0, len(s.tools))}
+	for _, t := range s.tools {
+		res.Tools = append(res.Tools, t.tool)
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(res.Tools, func(a, b *Tool) int { return cmp.Compare(a.Name, b.Name) })
+	res.CacheHints = s.hints(c.Session, true)
+	b, jerr := encode(res)
+	if jerr == nil && !c.Session.stateless {
+		s.toolsList.Store(&b)
+	}
+	return b, jerr
+}
+
+func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
+	var p CallToolParams
+	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.Name == "" {
+		return nil, invalidParams("tools/call needs params with a tool name")
+	}
+	if len(p.Arguments) > 0 && p.Arguments[0] != '{' && string(p.Arguments) != "null" {
+		return nil, invalidParams("arguments must be an object")
+	}
+	s.mu.RLock()
+	t := s.tools[p.Name]
+	s.mu.RUnlock()
+	if t == nil {
+		return nil, invalidParams("unknown tool: " + p.Name)
+	}
+	bind := MethodToolsCall + "\x00" + p.Name
+	if err := s.openState(c.Session, bind, &p.RequestState); err != nil {
+		return nil, err
+	}
+	if s.tasks != nil {
+		if b, jerr, ok := s.tasks.maybeTask(c, t, &p, bind); ok {
+			return b, jerr
+		}
+	}
+	ctx, done := c.Session.begin(c.ID)
+	defer done()
+	req := &CallToolRequest{Params: &p, Request: s.newRequest(c, p.Meta)}
+	return s.runTool(ctx, req, t, bind)
+}
+
+// runTool runs a tool handler for req, round after round while a legacy
+// client answers its input requests, and encodes the outcome.
+func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverTool, bind string) ([]byte, *jsonrpc.Error) {
+	for round := 0; ; round++ {
+		res, err := safeTool(ctx, t.handler, req)
+		if req.cancelled(ctx) {
+			return nil, ErrNoResponse
+		}
+		if err != nil {
+			var je *jsonrpc.Error
+			if errors.As(err, &je) {
+				return nil, s.eraError(req.Session, je)
+			}
+			res = &CallToolResult{Content: []Content{TextContent(err.Error())}, IsError: true}
+		}
+		if res == nil {
+			res = &CallToolResult{}
+		}
+		if len(res.InputRequests) > 0 || res.RequestState != "" {
+			b, answers, jerr := s.needInput(ctx, &req.Request, bind, round, res.InputRequests, res.RequestState, res.Meta)
+			if b != nil || jerr != nil {
+				return b, jerr
+			}
+			req.Params.InputResponses, req.Params.RequestState = answers, res.RequestState
+			continue
+		}
+		if res.Content == nil {
+			res.Content = []Content{}
+		}
+		res.CacheHints = s.withHints(req.Session, res.CacheHints, false)
+		return encode(res)
+	}
+}
+
+// safeTool runs h, turning a panic into an internal error so that one bad
+// tool cannot take the server down.
+func safeTool(ctx context.Context, h ToolHandler, req *CallToolRequest) (res *CallToolResult, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, internalError(fmt.Sprintf("tool %q panicked: %v", req.Params.Name, r))
+		}
+	}()
+	return h(ctx, req)
+}
