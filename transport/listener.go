@@ -17,9 +17,13 @@ import (
 // due time the automatic write deadline may be before a Write moves it.
 const DeadlineSlack = time.Second
 
-// clockTick is how often a [ConnListener] reads the time for its connections'
-// write deadlines: 250ms.
+// clockTick is how often a [ConnListener] reads the time for its
+// connections' write deadlines: 250ms, or an eighth of a shorter write
+// timeout (clockTickOf).
 const clockTick = 250 * time.Millisecond
+
+// clockTickOf is the clock's period for write timeout d.
+func clockTickOf(d time.Duration) time.Duration { return max(min(clockTick, d/8), time.Millisecond) }
 
 // Accept backoff on temporary errors, as net/http's Server.Serve: 5ms,
 // doubling, at most 1s.
@@ -108,15 +112,18 @@ type ListenerStats struct {
 //
 // Write timeout. Each Write to an accepted connection carries a write
 // deadline of WriteTimeout after it starts, kept cheap: the ConnListener's
-// goroutine stores a coarse clock every 250ms (owner: the ConnListener; exit:
+// goroutine stores a coarse clock every 250ms, or an eighth of a shorter
+// WriteTimeout (owner: the ConnListener; exit:
 // Close, once the last connection is closed), and Write moves the
-// deadline, from that clock, only when the one in force is DeadlineSlack
-// or more behind clock+WriteTimeout, so a busy connection re-arms it about
-// once a second and a Write pays two atomic loads and a compare the rest
-// of the time: about 1 ns over the wrapped Write (BenchmarkWriteWrapper:
-// 2.9 ns vs 1.8 ns), where a time.Now and a SetWriteDeadline per request
-// would cost 100-190 ns. A blocked Write therefore fails between
-// WriteTimeout-DeadlineSlack-250ms and WriteTimeout after it started.
+// deadline, from that clock, only when the one in force is a slack or
+// more behind clock+WriteTimeout (DeadlineSlack, or a quarter of
+// WriteTimeout when that is shorter: see writeSlackOf), so a busy
+// connection re-arms it about once a second and a Write pays two atomic
+// loads and a compare the rest of the time, where a time.Now and a
+// SetWriteDeadline per request would cost more than the whole 404 path
+// (BenchmarkWriteWrapper). A blocked Write therefore fails between
+// WriteTimeout-slack-tick and WriteTimeout after it started: at least
+// 5/8 of WriteTimeout, at most 1.25s less.
 // fasthttp's own Server.WriteTimeout is not used instead: it arms one
 // deadline before writing a whole response, so it would end a long SSE
 // response (a POST's stream) that is being read, and it costs a time.Now
@@ -145,6 +152,7 @@ type ConnListener struct {
 	net.Listener
 	max          int64 // 0: no cap
 	writeTimeout int64 // nanoseconds; 0: none
+	writeSlack   int64 // nanoseconds: how far behind the write deadline may be before a Write moves it; writeSlackOf(writeTimeout)
 	onAcceptErr  func(error)
 	onRefused    func()
 	logger       *slog.Logger
@@ -193,6 +201,7 @@ func NewListener(ln net.Listener, opts *ListenerOptions) *ConnListener {
 	}
 	if o.WriteTimeout > 0 {
 		l.writeTimeout = int64(o.WriteTimeout)
+		l.writeSlack = int64(writeSlackOf(o.WriteTimeout))
 		l.clock.Store(time.Now().UnixNano())
 		go l.tick() // owner: the ConnListener; exit: Close, and no connection open
 	}
@@ -288,10 +297,10 @@ func (l *ConnListener) refuse(c net.Conn) {
 	}
 }
 
-// tick keeps l.clock within clockTick of the time until the ConnListener is
+// tick keeps l.clock within clockTickOf(WriteTimeout) of the time until the ConnListener is
 // closed and no connection is open.
 func (l *ConnListener) tick() {
-	t := time.NewTicker(clockTick)
+	t := time.NewTicker(clockTickOf(time.Duration(l.writeTimeout)))
 	defer t.Stop()
 	for range t.C {
 		l.clock.Store(time.Now().UnixNano())
@@ -399,18 +408,40 @@ type deadlineConn struct {
 // SetDeadline: Write leaves it alone.
 const writeExplicit = math.MaxInt64
 
+// writePiece is the most a Write hands the wrapped connection under one
+// write deadline: a large response (fasthttp writes a body set with
+// SetBody in one Write) is written in pieces, each of which must finish
+// within the write timeout, so the timeout bounds how long a client may
+// read nothing, not how long a large response may take to a slow but
+// steady reader.
+const writePiece = 64 << 10
+
 // Write writes b, with a write deadline of the ConnListener's write timeout
-// (see [ConnListener]). It does not allocate.
+// (see [ConnListener]), in pieces of at most writePiece bytes. It does not
+// allocate.
 func (c *deadlineConn) Write(b []byte) (int, error) {
-	if wt := c.l.writeTimeout; wt > 0 {
+	wt := c.l.writeTimeout
+	if wt <= 0 {
+		return c.Conn.Write(b)
+	}
+	written := 0
+	for {
 		// writeExplicit makes the difference negative: no re-arm.
-		if want := c.l.clock.Load() + wt; want-c.write.Load() >= int64(DeadlineSlack) {
+		if want := c.l.clock.Load() + wt; want-c.write.Load() >= c.l.writeSlack {
 			if err := c.armWrite(want); err != nil {
-				return 0, err
+				return written, err
 			}
 		}
+		p := b[written:]
+		if len(p) > writePiece {
+			p = p[:writePiece]
+		}
+		n, err := c.Conn.Write(p)
+		written += n
+		if err != nil || written == len(b) {
+			return written, err
+		}
 	}
-	return c.Conn.Write(b)
 }
 
 // armWrite sets the automatic write deadline want unless, by now, the one
@@ -418,7 +449,7 @@ func (c *deadlineConn) Write(b []byte) (int, error) {
 func (c *deadlineConn) armWrite(want int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if want-c.write.Load() < int64(DeadlineSlack) {
+	if want-c.write.Load() < c.l.writeSlack {
 		return nil
 	}
 	if err := c.Conn.SetWriteDeadline(time.Unix(0, want)); err != nil {
@@ -496,3 +527,9 @@ func unixNano(t time.Time) int64 {
 	}
 	return t.UnixNano()
 }
+
+// writeSlackOf is how far behind the write deadline in force may be before
+// a write moves it, for a write timeout d: DeadlineSlack, or d/4 when that
+// is shorter, so that a short timeout (tests, a strict deployment) still
+// leaves a write most of it.
+func writeSlackOf(d time.Duration) time.Duration { return min(DeadlineSlack, d/4) }

@@ -573,3 +573,56 @@ func BenchmarkWrite(b *testing.B) {
 		})
 	}
 }
+
+// TestListenerWriteTimeoutSlowReader: a client that reads a large body
+// steadily, if slowly, is not cut off although the whole body takes longer
+// than the write timeout: a Write goes to the connection in pieces
+// (writePiece), each under a deadline moved as it goes, so the timeout
+// bounds a pause, not the response. (A blocked write wakes when the
+// kernel has about half the socket's send buffer free, so a reader must
+// drain that much per timeout: 2 s here.)
+func TestListenerWriteTimeoutSlowReader(t *testing.T) {
+	const timeout = 2 * time.Second
+	body := bytes.Repeat([]byte("x"), 10<<20)
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewListener(tcp, &ListenerOptions{WriteTimeout: timeout, Logger: quietLogger})
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBody(body) }, Logger: nopLogger{}}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }() // owner: the test; exit: Shutdown below
+	defer func() {
+		if err := srv.Shutdown(); err != nil {
+			t.Error(err)
+		}
+		<-served
+	}()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if _, err := client.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	// A slow reader: at most 64 KiB, then a pause of 20 ms: about 3 s for
+	// the whole body, longer than the timeout.
+	var got int
+	buf := make([]byte, 64<<10)
+	_ = client.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		n, err := client.Read(buf)
+		got += n
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", got, err)
+		}
+		time.Sleep(20 * time.Millisecond) // the client is slow on purpose, not waiting for something
+	}
+	if got < len(body) {
+		t.Fatalf("read %d bytes, want the whole %d-byte body: a steady reader was cut off", got, len(body))
+	}
+}

@@ -231,19 +231,29 @@ type sseWriter struct {
 	w       *bufio.Writer
 	conn    net.Conn      // the request's connection; nil: no deadlines
 	timeout time.Duration // Options.WriteTimeout; <= 0: none
+	armed   time.Time     // when the deadline in force was set; zero: none yet
 	scratch [64]byte      // an event's head, a priming event: what bufio.Writer.Write may retain a reference to, kept off the stack
 }
 
-// arm moves the write deadline to the write timeout from now.
+// arm moves the write deadline to the write timeout from now, unless it
+// was moved less than a slack ago (writeSlackOf: 1s, or a quarter of a
+// shorter timeout): a busy stream re-arms it about once a second, not at
+// every write, so a blocked write fails between timeout-slack and timeout
+// after it started.
 func (sw *sseWriter) arm() error {
 	if sw.conn == nil || sw.timeout <= 0 {
 		return nil
 	}
-	return sw.conn.SetWriteDeadline(time.Now().Add(sw.timeout))
+	now := time.Now()
+	if !sw.armed.IsZero() && now.Sub(sw.armed) < writeSlackOf(sw.timeout) {
+		return nil
+	}
+	sw.armed = now
+	return sw.conn.SetWriteDeadline(now.Add(sw.timeout))
 }
 
 // write writes b in pieces of at most sseChunk bytes, each under a fresh
-// write deadline.
+// write deadline (see arm).
 func (sw *sseWriter) write(b []byte) error {
 	for len(b) > 0 {
 		n := min(len(b), sseChunk)
@@ -258,7 +268,8 @@ func (sw *sseWriter) write(b []byte) error {
 	return nil
 }
 
-// flush hands what is buffered to the client, under a fresh deadline.
+// flush hands what is buffered to the client, under a fresh deadline (see
+// arm).
 func (sw *sseWriter) flush() error {
 	if err := sw.arm(); err != nil {
 		return err
