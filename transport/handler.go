@@ -37,10 +37,11 @@ type Handler struct {
 	sse      sseRegistry   // GET streams on hijacked connections
 
 	// Bounds on work; see limits.go.
-	inflight atomic.Int64                                   // requests running on workers, all sessions and 2026-07-28
-	slots    *xsync.MapOf[*sessions.Session, *sessionSlots] // each session's requests running on workers; removed at its end
-	lim      limitTexts                                     // the refusals and the timeout error
-	flights  *xsync.MapOf[*flight, struct{}]                // requests running on workers, for Shutdown
+	inflight  atomic.Int64                                   // requests running on workers, all sessions and 2026-07-28
+	slots     *xsync.MapOf[*sessions.Session, *sessionSlots] // each session's requests running on workers; removed at its end
+	lim       limitTexts                                     // the refusals and the timeout error
+	flights   *xsync.MapOf[*flight, struct{}]                // requests running on workers, for Shutdown and expireFlights
+	sweepOnce sync.Once                                      // starts expireFlights
 
 	// hijackKept: the fasthttp server keeps hijacked connections open
 	// (KeepHijackedConns; NewApp sets both), so a GET stream needs no

@@ -133,8 +133,11 @@ type flight struct {
 	s     *sessions.Session // nil at 2026-07-28
 	slots *sessionSlots     // nil at 2026-07-28
 	ex    *exchange
-	timer *time.Timer // the deadline; nil without one. Set before the worker starts.
-	ended atomic.Bool
+	// deadline is when the request is cancelled, in Unix nanoseconds; 0:
+	// none. Set before the flight is stored in Handler.flights, where
+	// expireFlights finds it.
+	deadline int64
+	ended    atomic.Bool
 
 	// The request: a session's, run on its conn, or a 2026-07-28 one.
 	conn mcp.Conn
@@ -148,15 +151,50 @@ type flight struct {
 // client goes away). The caller has taken its slots (admit).
 func (h *Handler) startCall(f *flight) {
 	h.calls.Add(1)
+	if d := h.opts.CallTimeout; d > 0 && !f.ex.listen {
+		f.deadline = time.Now().Add(d).UnixNano()
+		h.sweepOnce.Do(func() {
+			go h.expireFlights(d) // owner: the Handler; exit: stop (the end of Shutdown)
+		})
+	}
 	h.flights.Store(f, struct{}{})
 	if f.s != nil {
 		f.s.Hold() // a call in flight keeps the session from idle expiry
 	}
-	if d := h.opts.CallTimeout; d > 0 && !f.ex.listen {
-		f.timer = time.AfterFunc(d, f.expire) // fires once, or is stopped when the handler returns
-	}
 	h.workers.run(f.run) // owner: the Handler (calls); exit: the method handler returns
 }
+
+// expireFlights ends, every sweepPeriod(d), the flights past their
+// deadline: one goroutine for all of them rather than a timer per call
+// (time.AfterFunc and its Stop cost each call a few hundred nanoseconds).
+// A call is so cancelled between Options.CallTimeout and a tenth of it
+// (at most 1s) later. Each expiry runs on a worker, since telling the
+// backend (notifications/cancelled) may block: a bridge child that does
+// not read its stdin. Owner: the Handler (started with the first call
+// that has a deadline); exit: stop, at the end of Shutdown, which ends
+// the flights still running itself (endFlights).
+func (h *Handler) expireFlights(d time.Duration) {
+	t := time.NewTicker(sweepPeriod(d))
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case now := <-t.C:
+			n := now.UnixNano()
+			h.flights.Range(func(f *flight, _ struct{}) bool {
+				if f.deadline != 0 && n >= f.deadline && !f.ended.Load() {
+					h.workers.run(f.expire) // owner: the Handler; exit: expire returns
+				}
+				return true
+			})
+		}
+	}
+}
+
+// sweepPeriod is how often expireFlights looks for flights past a call
+// timeout d: a tenth of it, between 1ms and 1s.
+func sweepPeriod(d time.Duration) time.Duration { return min(max(d/10, time.Millisecond), time.Second) }
 
 // run is the worker's part: the handler's answer is sent unless the
 // deadline passed first. A 2026-07-28 request's context ends with it.
@@ -169,7 +207,6 @@ func (f *flight) run() {
 		result, jerr = f.h.handleStateless(f.sb, f.sc)
 	}
 	if f.claim() {
-		f.stopTimer()
 		f.ex.complete(f.id(), result, jerr)
 		f.release()
 	}
@@ -204,15 +241,6 @@ func (f *flight) release() {
 		f.s.Release()
 	}
 	f.h.calls.Done()
-}
-
-// stopTimer stops the deadline of a flight its handler ended. Only the
-// worker calls it: the timer's own function must not read f.timer, which
-// may be set after it started.
-func (f *flight) stopTimer() {
-	if f.timer != nil {
-		f.timer.Stop()
-	}
 }
 
 // expire is the deadline: the client gets the timeout error, and the

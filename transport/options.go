@@ -54,8 +54,9 @@ type Options struct {
 	// CallTimeout bounds how long a request may run: past it the request
 	// is cancelled as if the client had sent notifications/cancelled
 	// (2025-11-25 basic/utilities/cancellation), and the client gets a
-	// JSON-RPC error in place of its response. Default: 10 min. Negative:
-	// no limit.
+	// JSON-RPC error in place of its response; one goroutine checks the
+	// calls a tenth of CallTimeout apart (at most 1s), so a call ends up to
+	// that much after it. Default: 10 min. Negative: no limit.
 	CallTimeout time.Duration
 	// MaxHeaderBytes is the room for a request's line and headers; [NewApp]
 	// sizes fasthttp's read buffer with it. Past it a request gets 431
