@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"context"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcpfiber/mcpfiber/internal/testutil"
 )
 
 // TestBinaryShutdownLog runs the built binary with two sessions, one with
@@ -18,23 +19,7 @@ import (
 // to end in err=<nil>).
 func TestBinaryShutdownLog(t *testing.T) {
 	bin := buildBinary(t)
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--drain-window", "100ms", "--metrics-addr", "off")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	lines := make(chan string, 64)
-	go func() { // owner: the test; exit: the process's stderr closes
-		defer close(lines)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
+	cmd, lines := testutil.Start(t, bin, "--addr", "127.0.0.1:0", "--drain-window", "100ms", "--metrics-addr", "off")
 	var url string
 	for url == "" {
 		select {

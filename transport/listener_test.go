@@ -448,25 +448,8 @@ func TestListenerWriteDeadlineRules(t *testing.T) {
 // the body and then EOF or a reset.
 func TestListenerWriteTimeout(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	body := bytes.Repeat([]byte("x"), 32<<20)
-	tcp, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := NewListener(tcp, &ListenerOptions{WriteTimeout: timeout, Logger: quietLogger})
 	written := make(chan time.Time, 1)
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
-		written <- time.Now()
-		ctx.SetBody(body)
-	}, Logger: nopLogger{}}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }() // owner: the test; exit: Shutdown below
-	defer func() {
-		if err := srv.Shutdown(); err != nil {
-			t.Error(err)
-		}
-		<-served
-	}()
+	l := serveBody(t, timeout, 32<<20, func() { written <- time.Now() })
 
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
@@ -499,10 +482,10 @@ func TestListenerWriteTimeout(t *testing.T) {
 	}
 	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
 	n, err := io.Copy(io.Discard, client)
-	if n >= int64(len(body)) || err != nil && !errors.Is(err, syscall.ECONNRESET) {
+	if n >= 32<<20 || err != nil && !errors.Is(err, syscall.ECONNRESET) {
 		t.Fatalf("client read %d bytes, %v; want less than the body, then EOF or a reset", n, err)
 	}
-	t.Logf("closed after %v; client got %d of %d bytes", took, n, len(body))
+	t.Logf("closed after %v; client got %d of %d bytes", took, n, 32<<20)
 }
 
 // BenchmarkWriteWrapper measures what a ConnListener's Write adds to the
@@ -583,21 +566,8 @@ func BenchmarkWrite(b *testing.B) {
 // drain that much per timeout: 2 s here.)
 func TestListenerWriteTimeoutSlowReader(t *testing.T) {
 	const timeout = 2 * time.Second
-	body := bytes.Repeat([]byte("x"), 10<<20)
-	tcp, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := NewListener(tcp, &ListenerOptions{WriteTimeout: timeout, Logger: quietLogger})
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBody(body) }, Logger: nopLogger{}}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }() // owner: the test; exit: Shutdown below
-	defer func() {
-		if err := srv.Shutdown(); err != nil {
-			t.Error(err)
-		}
-		<-served
-	}()
+	const size = 10 << 20
+	l := serveBody(t, timeout, size, nil)
 	client, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -622,7 +592,35 @@ func TestListenerWriteTimeoutSlowReader(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // the client is slow on purpose, not waiting for something
 	}
-	if got < len(body) {
-		t.Fatalf("read %d bytes, want the whole %d-byte body: a steady reader was cut off", got, len(body))
+	if got < size {
+		t.Fatalf("read %d bytes, want the whole %d-byte body: a steady reader was cut off", got, size)
 	}
+}
+
+// serveBody serves a body of size bytes on a ConnListener with the write
+// timeout, calling started (if not nil) as each request is handled; the
+// server is shut down when t ends.
+func serveBody(t *testing.T, timeout time.Duration, size int, started func()) *ConnListener {
+	t.Helper()
+	body := bytes.Repeat([]byte("x"), size)
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewListener(tcp, &ListenerOptions{WriteTimeout: timeout, Logger: quietLogger})
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		if started != nil {
+			started()
+		}
+		ctx.SetBody(body)
+	}, Logger: nopLogger{}}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }() // owner: the test; exit: Shutdown in Cleanup
+	t.Cleanup(func() {
+		if err := srv.Shutdown(); err != nil {
+			t.Error(err)
+		}
+		<-served
+	})
+	return l
 }

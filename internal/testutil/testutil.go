@@ -11,8 +11,10 @@
 package testutil
 
 import (
+	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -132,4 +134,29 @@ func Goroutines() []string {
 		}
 	}
 	return gs
+}
+
+// Start starts the program name with args and returns it with a channel
+// of its stderr lines, closed when its stderr closes. The process is
+// killed when t ends, if it is still running.
+func Start(t testing.TB, name string, args ...string) (*exec.Cmd, <-chan string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := make(chan string, 64)
+	go func() { // owner: the test; exit: the process's stderr closes
+		defer close(lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return cmd, lines
 }
