@@ -105,3 +105,88 @@ func ExampleTaskOptions() {
 	// tasks/get: input_required, input-1: {"method":"elicitation/create","params":{"message":"Which quarter?","requestedSchema":{"type":"object","properties":{"quarter":{"type":"string"}}}}}
 	// tasks/get: completed, result {"content":[{"type":"text","text":"report for Q3"}],"resultType":"complete","_meta":{"io.modelcontextprotocol/serverInfo":{"name":"reports","version":"1"}}}
 }
+
+// RunAsTask turns a call into a task at once, when the client and the tool
+// allow it; otherwise it reports false and the handler answers as usual:
+// here a 2025 session gets its result synchronously, and a 2026-07-28
+// client with the tasks extension gets a task to poll.
+func ExampleCallToolRequest_RunAsTask() {
+	srv := mcp.NewServer(mcp.Implementation{Name: "jobs", Version: "1"}, &mcp.ServerOptions{Tasks: &mcp.TaskOptions{}})
+	defer srv.Close()
+	release := make(chan struct{})
+	srv.AddTool(&mcp.Tool{
+		Name:        "rebuild",
+		InputSchema: json.RawMessage(`{"type":"object"}`),
+		Execution:   &mcp.ToolExecution{TaskSupport: mcp.TaskSupportOptional},
+	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		if req.RunAsTask() {
+			select { // the long job, in the background
+			case <-release:
+			case <-ctx.Done(): // tasks/cancel, or the task's TTL
+				return nil, ctx.Err()
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("rebuilt as a task")}}, nil
+		}
+		return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("rebuilt synchronously")}}, nil
+	})
+
+	conn := connect(srv, `{}`)
+	defer conn.Close()
+	res, jerr := conn.Handle(&mcp.Call{
+		Session: conn.State(),
+		Method:  "tools/call",
+		ID:      json.RawMessage(`1`),
+		Params:  json.RawMessage(`{"name":"rebuild"}`),
+	})
+	if jerr != nil {
+		log.Fatal(jerr)
+	}
+	fmt.Printf("2025-11-25 tools/call: %s\n", res)
+
+	call := func(method, name string, params map[string]any) []byte {
+		params["_meta"] = map[string]any{
+			mcp.MetaProtocolVersion:    mcp.Version20260728,
+			mcp.MetaClientCapabilities: map[string]any{"extensions": map[string]any{mcp.TasksExtension: map[string]any{}}},
+		}
+		p, _ := json.Marshal(params)
+		res, jerr := srv.HandleStateless(&mcp.StatelessCall{
+			Method:  method,
+			ID:      json.RawMessage(`1`),
+			Params:  p,
+			Headers: map[string]string{"mcp-protocol-version": mcp.Version20260728, "mcp-method": method, "mcp-name": name},
+			Out:     printOut,
+			Context: context.Background(),
+		})
+		if jerr != nil {
+			log.Fatal(jerr)
+		}
+		return res
+	}
+	var t struct {
+		ResultType string          `json:"resultType"`
+		TaskID     string          `json:"taskId"`
+		Status     string          `json:"status"`
+		Result     json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal(call("tools/call", "rebuild", map[string]any{"name": "rebuild"}), &t); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("2026-07-28 tools/call: %s, %s\n", t.ResultType, t.Status)
+
+	close(release)
+	for t.Status != mcp.TaskCompleted {
+		time.Sleep(10 * time.Millisecond)
+		if err := json.Unmarshal(call("tasks/get", t.TaskID, map[string]any{"taskId": t.TaskID}), &t); err != nil {
+			log.Fatal(err)
+		}
+	}
+	var result mcp.CallToolResult
+	if err := json.Unmarshal(t.Result, &result); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("tasks/get: %s, %s\n", t.Status, result.Content[0].Text)
+	// Output:
+	// 2025-11-25 tools/call: {"content":[{"type":"text","text":"rebuilt synchronously"}]}
+	// 2026-07-28 tools/call: task, working
+	// tasks/get: completed, rebuilt as a task
+}
