@@ -3,10 +3,8 @@ package mcp
 // Prompts (2025-11-25 server/prompts): registration, prompts/list and prompts/get.
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
@@ -46,15 +44,21 @@ func (s *Server) RemovePrompts(names ...string) {
 	s.listChanged(kindPrompts)
 }
 
+// listPrompts answers prompts/list: a page of the prompts by name (see
+// pagination.go; 2025-11-25 server/utilities/pagination).
 func (s *Server) listPrompts(c *Call) ([]byte, *jsonrpc.Error) {
+	at, jerr := listCursor(listPrompts, c.Params)
+	if jerr != nil {
+		return nil, jerr
+	}
 	s.mu.RLock()
-	res := ListPromptsResult{Prompts: make([]*Prompt, 0, len(s.prompts))}
+	prompts := make([]*Prompt, 0, len(s.prompts))
 	for _, p := range s.prompts {
-		res.Prompts = append(res.Prompts, p.prompt)
+		prompts = append(prompts, p.prompt)
 	}
 	s.mu.RUnlock()
-	slices.SortFunc(res.Prompts, func(a, b *Prompt) int { return cmp.Compare(a.Name, b.Name) })
-	res.CacheHints = s.hints(c.Session, true)
+	res := ListPromptsResult{CacheHints: s.hints(c.Session, true)}
+	res.Prompts, res.NextCursor = page(s, listPrompts, prompts, func(p *Prompt) string { return p.Name }, at)
 	return encode(res)
 }
 

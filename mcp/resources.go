@@ -5,7 +5,6 @@ package mcp
 // the session subscriptions.
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -80,26 +79,41 @@ func (s *Server) RemoveResources(uris ...string) {
 	s.listChanged(kindResources)
 }
 
+// listResources answers resources/list: a page of the resources by URI
+// (see pagination.go; 2025-11-25 server/utilities/pagination).
 func (s *Server) listResources(c *Call) ([]byte, *jsonrpc.Error) {
+	at, jerr := listCursor(listResources, c.Params)
+	if jerr != nil {
+		return nil, jerr
+	}
 	s.mu.RLock()
-	res := ListResourcesResult{Resources: make([]*Resource, 0, len(s.resources))}
+	resources := make([]*Resource, 0, len(s.resources))
 	for _, r := range s.resources {
-		res.Resources = append(res.Resources, r.resource)
+		resources = append(resources, r.resource)
 	}
 	s.mu.RUnlock()
-	slices.SortFunc(res.Resources, func(a, b *Resource) int { return cmp.Compare(a.URI, b.URI) })
-	res.CacheHints = s.hints(c.Session, true)
+	res := ListResourcesResult{CacheHints: s.hints(c.Session, true)}
+	res.Resources, res.NextCursor = page(s, listResources, resources, func(r *Resource) string { return r.URI }, at)
 	return encode(res)
 }
 
+// listTemplates answers resources/templates/list: a page of the templates
+// by URI template (see pagination.go; 2025-11-25
+// server/utilities/pagination). The order is the list's own; reads still
+// try the templates in the order they were added.
 func (s *Server) listTemplates(c *Call) ([]byte, *jsonrpc.Error) {
+	at, jerr := listCursor(listTemplates, c.Params)
+	if jerr != nil {
+		return nil, jerr
+	}
 	s.mu.RLock()
-	res := ListResourceTemplatesResult{ResourceTemplates: make([]*ResourceTemplate, 0, len(s.templates))}
+	templates := make([]*ResourceTemplate, 0, len(s.templates))
 	for _, t := range s.templates {
-		res.ResourceTemplates = append(res.ResourceTemplates, t.template)
+		templates = append(templates, t.template)
 	}
 	s.mu.RUnlock()
-	res.CacheHints = s.hints(c.Session, true)
+	res := ListResourceTemplatesResult{CacheHints: s.hints(c.Session, true)}
+	res.ResourceTemplates, res.NextCursor = page(s, listTemplates, templates, func(t *ResourceTemplate) string { return t.URITemplate }, at)
 	return encode(res)
 }
 

@@ -44,6 +44,13 @@ type ServerOptions struct {
 	CacheScope string
 	// Tasks enables the tasks extension (see [TaskOptions]); nil disables it.
 	Tasks *TaskOptions
+	// PageSize is the most entries a page of tools/list, prompts/list,
+	// resources/list and resources/templates/list holds (2025-11-25
+	// server/utilities/pagination; both eras). Default: 1000
+	// ([DefaultPageSize]), so that today's catalogs fit in one page;
+	// negative: no limit, every list in one page. See [DefaultPageSize]
+	// for the order of the lists and what their cursors mean.
+	PageSize int
 }
 
 // Defaults used where [ServerOptions] fields are zero.

@@ -3,11 +3,9 @@ package mcp
 // Tools (2025-11-25 server/tools): registration, tools/list and tools/call.
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
@@ -66,22 +64,30 @@ func (s *Server) RemoveTools(names ...string) {
 	s.listChanged(kindTools)
 }
 
+// listTools answers tools/list: a page of the tools by name (see
+// pagination.go; 2025-11-25 server/utilities/pagination). The legacy first
+// page is cached until the tools change.
 func (s *Server) listTools(c *Call) ([]byte, *jsonrpc.Error) {
-	if !c.Session.stateless {
+	at, jerr := listCursor(listTools, c.Params)
+	if jerr != nil {
+		return nil, jerr
+	}
+	cache := !c.Session.stateless && !at.set
+	if cache {
 		if p := s.toolsList.Load(); p != nil {
 			return *p, nil
 		}
 	}
 	s.mu.RLock()
-	res := ListToolsResult{Tools: make([]*Tool, 0, len(s.tools))}
+	defer s.mu.RUnlock() // held while the cache is filled, so a change's reset comes after
+	tools := make([]*Tool, 0, len(s.tools))
 	for _, t := range s.tools {
-		res.Tools = append(res.Tools, t.tool)
+		tools = append(tools, t.tool)
 	}
-	s.mu.RUnlock()
-	slices.SortFunc(res.Tools, func(a, b *Tool) int { return cmp.Compare(a.Name, b.Name) })
-	res.CacheHints = s.hints(c.Session, true)
+	res := ListToolsResult{CacheHints: s.hints(c.Session, true)}
+	res.Tools, res.NextCursor = page(s, listTools, tools, func(t *Tool) string { return t.Name }, at)
 	b, jerr := encode(res)
-	if jerr == nil && !c.Session.stateless {
+	if jerr == nil && cache {
 		s.toolsList.Store(&b)
 	}
 	return b, jerr
