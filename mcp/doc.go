@@ -68,5 +68,8 @@
 //
 // With ServerOptions.Tasks, tools that declare task support may run as
 // tasks for 2026-07-28 clients that declare the tasks extension
-// ([TasksExtension]; see [TaskOptions]).
+// ([TasksExtension]), and for 2025-11-25 sessions that ask for one with
+// params.task (that revision's experimental tasks capability, with
+// tasks/result, tasks/list and notifications/tasks/status). Both use one
+// task store; see [TaskOptions].
 package mcp

@@ -57,13 +57,23 @@ const (
 	// MethodSubscriptionsListen opens a stream of notifications (2026-07-28
 	// basic/patterns/subscriptions). 2026-07-28 only.
 	MethodSubscriptionsListen = "subscriptions/listen"
-	// MethodTasksGet polls a task (tasks extension, SEP-2663). 2026-07-28
-	// only, with [ServerOptions].Tasks set.
+	// MethodTasksGet polls a task (tasks extension, SEP-2663; 2025-11-25
+	// basic/utilities/tasks §Getting Tasks). 2026-07-28 and 2025-11-25
+	// sessions, with [ServerOptions].Tasks set.
 	MethodTasksGet = "tasks/get"
 	// MethodTasksUpdate answers a task's input requests (SEP-2663).
+	// 2026-07-28 only.
 	MethodTasksUpdate = "tasks/update"
-	// MethodTasksCancel cancels a task (SEP-2663).
+	// MethodTasksCancel cancels a task (SEP-2663; 2025-11-25
+	// basic/utilities/tasks §Cancelling Tasks).
 	MethodTasksCancel = "tasks/cancel"
+	// MethodTasksResult waits for a task's result (2025-11-25
+	// basic/utilities/tasks §Retrieving Task Results). 2025-11-25
+	// sessions only: SEP-2663 inlines the result in tasks/get.
+	MethodTasksResult = "tasks/result"
+	// MethodTasksList lists the session's tasks (2025-11-25
+	// basic/utilities/tasks §Listing Tasks). 2025-11-25 sessions only.
+	MethodTasksList = "tasks/list"
 )
 
 // Methods the server sends the client: requests for input (2025-11-25
@@ -114,6 +124,9 @@ const (
 	// NotificationSubscriptionsAcknowledged (server) opens a
 	// subscriptions/listen stream (2026-07-28 basic/patterns/subscriptions).
 	NotificationSubscriptionsAcknowledged = "notifications/subscriptions/acknowledged"
+	// NotificationTasksStatus (server): a task of the session changed
+	// status (2025-11-25 basic/utilities/tasks §Task Status Notification).
+	NotificationTasksStatus = "notifications/tasks/status"
 )
 
 // An era is a set of protocol revisions, as a bit set: which of them
@@ -159,6 +172,9 @@ type methodInfo struct {
 	// header must match (2026-07-28 basic/transports §Standard Request
 	// Headers; SEP-2663 for tasks/*), or "" when it has no Mcp-Name.
 	nameParam string
+	// since is the oldest session revision that serves it ("": all of
+	// eraLegacy); older sessions answer -32601.
+	since string
 	// handle answers the request. The call's session is of one of eras.
 	handle func(s *Server, c *Call) ([]byte, *jsonrpc.Error)
 }
@@ -192,9 +208,11 @@ var methods = map[string]*methodInfo{
 	MethodServerDiscover:      {eras: eraStateless, inline: true, handle: (*Server).discover},
 	MethodSubscriptionsListen: {eras: eraStateless, handle: (*Server).listen},
 
-	MethodTasksGet:    {eras: eraStateless, cap: capTasks, nameParam: "taskId", handle: (*Server).getTask},
+	MethodTasksGet:    {eras: eraBoth, since: Version20251125, cap: capTasks, nameParam: "taskId", handle: (*Server).getTask},
 	MethodTasksUpdate: {eras: eraStateless, cap: capTasks, nameParam: "taskId", handle: (*Server).updateTask},
-	MethodTasksCancel: {eras: eraStateless, cap: capTasks, nameParam: "taskId", handle: (*Server).cancelTask},
+	MethodTasksCancel: {eras: eraBoth, since: Version20251125, cap: capTasks, nameParam: "taskId", handle: (*Server).cancelTask},
+	MethodTasksResult: {eras: eraLegacy, since: Version20251125, cap: capTasks, handle: (*Server).taskResult},
+	MethodTasksList:   {eras: eraLegacy, since: Version20251125, cap: capTasks, inline: true, handle: (*Server).listTasks},
 }
 
 // method returns how the Server serves name in revisions e, or nil when
@@ -254,7 +272,7 @@ func (s *Server) InlineStateless(method string) bool {
 // [ErrNoResponse] and no response may be sent.
 func (s *Server) handle(c *Call) (result []byte, err *jsonrpc.Error) {
 	m := s.method(c.Method, eraLegacy)
-	if m == nil {
+	if m == nil || (m.since != "" && !AtLeast(c.Session.ProtocolVersion, m.since)) {
 		return nil, methodNotFound(c.Method)
 	}
 	return m.handle(s, c)

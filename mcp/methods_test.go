@@ -13,9 +13,9 @@ import (
 	"github.com/mcpfiber/mcpfiber/mcp"
 )
 
-// allMethods are the request methods the method table knows, one the
-// legacy era dropped (tasks/result), a notification sent as a request and
-// unknown ones.
+// allMethods are the request methods the method table knows (tasks/result
+// and tasks/list are 2025-11-25 only), a notification sent as a request
+// and unknown ones.
 var allMethods = []string{
 	"initialize", "ping", "logging/setLevel",
 	"tools/list", "tools/call",
@@ -114,10 +114,10 @@ full=false "resources/unsubscribe"      inline=true  -32601 | inlineStateless=fa
 full=false "completion/complete"        inline=false -32601 | inlineStateless=false -32601 -32601
 full=false "server/discover"            inline=true  -32601 | inlineStateless=true  -32602      0
 full=false "subscriptions/listen"       inline=true  -32601 | inlineStateless=false -32602 -32602
-full=false "tasks/get"                  inline=true  -32601 | inlineStateless=false -32601 -32601
+full=false "tasks/get"                  inline=false -32601 | inlineStateless=false -32601 -32601
 full=false "tasks/update"               inline=true  -32601 | inlineStateless=false -32601 -32601
-full=false "tasks/cancel"               inline=true  -32601 | inlineStateless=false -32601 -32601
-full=false "tasks/result"               inline=true  -32601 | inlineStateless=false -32601 -32601
+full=false "tasks/cancel"               inline=false -32601 | inlineStateless=false -32601 -32601
+full=false "tasks/result"               inline=false -32601 | inlineStateless=false -32601 -32601
 full=false "tasks/list"                 inline=true  -32601 | inlineStateless=false -32601 -32601
 full=false "notifications/initialized"  inline=true  -32601 | inlineStateless=false -32601 -32601
 full=false "nope"                       inline=true  -32601 | inlineStateless=false -32601 -32601
@@ -137,11 +137,11 @@ full=true  "resources/unsubscribe"      inline=true  -32602 | inlineStateless=fa
 full=true  "completion/complete"        inline=false -32602 | inlineStateless=false -32602 -32602
 full=true  "server/discover"            inline=true  -32601 | inlineStateless=true  -32602      0
 full=true  "subscriptions/listen"       inline=true  -32601 | inlineStateless=false -32602 -32602
-full=true  "tasks/get"                  inline=true  -32601 | inlineStateless=false -32602 -32602
+full=true  "tasks/get"                  inline=false -32602 | inlineStateless=false -32602 -32602
 full=true  "tasks/update"               inline=true  -32601 | inlineStateless=false -32602 -32602
-full=true  "tasks/cancel"               inline=true  -32601 | inlineStateless=false -32602 -32602
-full=true  "tasks/result"               inline=true  -32601 | inlineStateless=false -32601 -32601
-full=true  "tasks/list"                 inline=true  -32601 | inlineStateless=false -32601 -32601
+full=true  "tasks/cancel"               inline=false -32602 | inlineStateless=false -32602 -32602
+full=true  "tasks/result"               inline=false -32602 | inlineStateless=false -32601 -32601
+full=true  "tasks/list"                 inline=true       0 | inlineStateless=false -32601 -32601
 full=true  "notifications/initialized"  inline=true  -32601 | inlineStateless=false -32601 -32601
 full=true  "nope"                       inline=true  -32601 | inlineStateless=false -32601 -32601
 full=true  ""                           inline=true  -32601 | inlineStateless=false -32601 -32601

@@ -186,6 +186,9 @@ func (s *Server) Initialize(params json.RawMessage) ([]byte, Conn, *jsonrpc.Erro
 		ServerInfo:      s.impl,
 		Instructions:    s.opts.Instructions,
 	}
+	if s.tasks != nil && AtLeast(version, Version20251125) {
+		res.Capabilities.Tasks = s.tasks.sessionCapability(res.Capabilities.Tools != nil)
+	}
 	b, err := jsonrpc.Marshal(res)
 	if err != nil {
 		return nil, nil, jsonrpc.AsError(err)

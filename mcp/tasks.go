@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,12 +51,20 @@ const (
 // or when it has not finished within SyncWindow; a handler that finishes
 // (or returns input requests) sooner is answered at once. 2026-07-28
 // clients without the extension get synchronous calls, and -32021 for
-// "required" tools; 2025 sessions always get synchronous calls (and no
-// tasks/* methods).
+// "required" tools.
+//
+// The same tasks serve 2025-11-25 sessions, in that revision's
+// experimental form (basic/utilities/tasks): the server declares the
+// tasks capability, a tools/call with params.task becomes a task at once,
+// and the session has tasks/get, tasks/result, tasks/list, tasks/cancel
+// and notifications/tasks/status on its GET stream, where the handler's
+// requests for input go too. A session sees only its own tasks; they end
+// with it. 2025-06-18 and 2025-03-26 sessions get synchronous calls and no
+// tasks/* methods.
 type TaskOptions struct {
 	// TTL is how long a task stays readable with tasks/get after it was
-	// created (ttlMs); a task still running then is cancelled. Default:
-	// 1h.
+	// created (ttlMs); a task still running then is cancelled. A
+	// 2025-11-25 client may ask for less (params.task.ttl). Default: 1h.
 	TTL time.Duration
 	// PollInterval is the pollIntervalMs suggested to clients. Default:
 	// 500ms.
@@ -109,8 +119,14 @@ type task struct {
 	store     *taskStore
 	id        string
 	created   time.Time
+	ttl       time.Duration // how long it stays readable after created
 	cancel    context.CancelFunc
 	announced chan struct{} // closed when the call becomes a task
+	done      chan struct{} // closed when the status becomes terminal
+	// owner is the 2025-11-25 session the task belongs to (only it finds
+	// the task, and it is sent notifications/tasks/status); nil for a
+	// 2026-07-28 task.
+	owner *SessionState
 
 	mu      sync.Mutex // guards the fields below
 	phase   int
@@ -187,11 +203,16 @@ func (t *task) settle(status string, result []byte, err *jsonrpc.Error) {
 	t.status, t.result, t.err = status, result, err
 	t.inputs = nil
 	t.updated = time.Now()
+	close(t.done)
+	t.changed()
 }
 
 // ask parks the task on input requests until the client answers each
 // with tasks/update, and returns the answers by key.
 func (t *task) ask(ctx context.Context, reqs InputRequests) (InputResponses, error) {
+	if t.owner != nil {
+		return t.askSession(ctx, reqs)
+	}
 	if !t.toTask() {
 		return nil, errors.New("mcp: the call cannot become a task (too many tasks)")
 	}
@@ -210,6 +231,7 @@ func (t *task) ask(ctx context.Context, reqs InputRequests) (InputResponses, err
 		waits[k] = in
 	}
 	t.status, t.updated = TaskInputRequired, time.Now()
+	t.changed()
 	t.mu.Unlock()
 
 	answers := make(InputResponses, len(waits))
@@ -253,6 +275,7 @@ func (t *task) answer(responses InputResponses) {
 	}
 	if t.status == TaskInputRequired && len(t.inputs) == 0 {
 		t.status = TaskWorking
+		t.changed()
 	}
 	t.updated = time.Now()
 }
@@ -264,7 +287,7 @@ func (ts *taskStore) add(t *task) bool {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	for id, o := range ts.tasks {
-		if now.Sub(o.created) > ts.opts.TTL {
+		if o.expired(now) {
 			o.cancel()
 			delete(ts.tasks, id)
 		}
@@ -281,7 +304,7 @@ func (ts *taskStore) get(id string) *task {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	t := ts.tasks[id]
-	if t != nil && time.Since(t.created) > ts.opts.TTL {
+	if t != nil && t.expired(time.Now()) {
 		t.cancel()
 		delete(ts.tasks, id)
 		return nil
@@ -305,8 +328,11 @@ func (ts *taskStore) close() {
 // get -32021 (SEP-2663 §Required Capabilities).
 func (ts *taskStore) maybeTask(c *Call, t *serverTool, p *CallToolParams, bind string) ([]byte, *jsonrpc.Error, bool) {
 	st := c.Session
+	if !st.stateless {
+		return ts.maybeSessionTask(c, t, p, bind)
+	}
 	ex := t.tool.Execution
-	if !st.stateless || ex == nil || (ex.TaskSupport != TaskSupportOptional && ex.TaskSupport != TaskSupportRequired) {
+	if ex == nil || (ex.TaskSupport != TaskSupportOptional && ex.TaskSupport != TaskSupportRequired) {
 		return nil, nil, false
 	}
 	if !st.ClientCapabilities.HasExtension(TasksExtension) {
@@ -319,8 +345,8 @@ func (ts *taskStore) maybeTask(c *Call, t *serverTool, p *CallToolParams, bind s
 	s := ts.s
 	now := time.Now()
 	taskCtx, cancel := context.WithCancel(context.Background())
-	tk := &task{store: ts, id: newTaskID(), created: now, updated: now, cancel: cancel,
-		announced: make(chan struct{}), status: TaskWorking}
+	tk := &task{store: ts, id: newTaskID(), created: now, updated: now, ttl: ts.opts.TTL, cancel: cancel,
+		announced: make(chan struct{}), done: make(chan struct{}), status: TaskWorking}
 	// Until the call becomes a task, the client closing the request
 	// cancels it; after, only tasks/cancel and the TTL do.
 	unlink := context.AfterFunc(st.ctx, cancel)
@@ -407,6 +433,10 @@ func (ts *taskStore) run(ctx context.Context, req *CallToolRequest, t *serverToo
 			}
 			answers, err := tk.ask(ctx, res.InputRequests)
 			if err != nil {
+				if ctx.Err() == nil { // a 2025-11-25 session's client failed or timed out
+					tk.settle(TaskFailed, nil, internalError(err.Error()))
+					return nil, nil, false
+				}
 				continue // cancelled: the next round reports it
 			}
 			req.Params.InputResponses, req.Params.RequestState = answers, res.RequestState
@@ -492,7 +522,7 @@ func (ts *taskStore) envelope(t *task, resultType string, detailed bool) taskEnv
 		StatusMessage:  t.message,
 		CreatedAt:      t.created.UTC().Format(isoMillis),
 		LastUpdatedAt:  t.updated.UTC().Format(isoMillis),
-		TTLMs:          ts.opts.TTL.Milliseconds(),
+		TTLMs:          t.ttl.Milliseconds(),
 		PollIntervalMs: ts.opts.PollInterval.Milliseconds(),
 		Meta:           Meta{MetaServerInfo: ts.s.impl},
 	}
@@ -527,6 +557,9 @@ func (s *Server) getTask(c *Call) ([]byte, *jsonrpc.Error) {
 	if jerr != nil {
 		return nil, jerr
 	}
+	if t.owner != nil {
+		return encode(t.wire())
+	}
 	return encode(s.tasks.envelope(t, ResultTypeComplete, true))
 }
 
@@ -544,19 +577,32 @@ func (s *Server) cancelTask(c *Call) ([]byte, *jsonrpc.Error) {
 	if jerr != nil {
 		return nil, jerr
 	}
+	if t.owner != nil {
+		return s.tasks.cancelSessionTask(t)
+	}
+	t.cancelNow()
+	return s.tasks.ack()
+}
+
+// cancelNow marks t cancelled unless it already ended, and cancels its
+// handler; it reports whether t was still running.
+func (t *task) cancelNow() bool {
 	t.mu.Lock()
-	if !t.terminal() {
+	running := !t.terminal()
+	if running {
 		t.status, t.updated, t.inputs = TaskCancelled, time.Now(), nil
+		close(t.done)
+		t.changed()
 	}
 	t.mu.Unlock()
 	t.cancel()
-	return s.tasks.ack()
+	return running
 }
 
 // find returns the task a tasks/* request names, and the request's
 // inputResponses.
 func (ts *taskStore) find(c *Call) (*task, InputResponses, *jsonrpc.Error) {
-	if !c.Session.ClientCapabilities.HasExtension(TasksExtension) {
+	if c.Session.stateless && !c.Session.ClientCapabilities.HasExtension(TasksExtension) {
 		return nil, nil, MissingCapabilityError(c.Method+" needs the "+TasksExtension+" extension",
 			map[string]any{"extensions": map[string]any{TasksExtension: map[string]any{}}})
 	}
@@ -568,7 +614,7 @@ func (ts *taskStore) find(c *Call) (*task, InputResponses, *jsonrpc.Error) {
 		return nil, nil, invalidParams(c.Method + " needs params with a taskId")
 	}
 	t := ts.get(p.TaskID)
-	if t == nil {
+	if t == nil || !t.ownedBy(c.Session) {
 		return nil, nil, invalidParams("unknown task: " + p.TaskID)
 	}
 	return t, p.InputResponses, nil
@@ -577,4 +623,293 @@ func (ts *taskStore) find(c *Call) (*task, InputResponses, *jsonrpc.Error) {
 // ack is the result of tasks/update and tasks/cancel.
 func (ts *taskStore) ack() ([]byte, *jsonrpc.Error) {
 	return encode(map[string]any{"resultType": ResultTypeComplete, "_meta": Meta{MetaServerInfo: ts.s.impl}})
+}
+
+// Tasks at 2025-11-25 (basic/utilities/tasks, experimental): the same
+// store and lifecycle as the 2026-07-28 extension, with that revision's
+// shapes. A session at 2025-11-25 asks for a task with params.task on
+// tools/call and is answered at once with CreateTaskResult ({task});
+// tasks/get and tasks/cancel answer the Task itself, tasks/result waits
+// for the outcome, tasks/list lists the session's tasks, and each status
+// change is sent as notifications/tasks/status on the session's GET
+// stream. Tasks belong to their session: other sessions (and 2026-07-28
+// requests) do not find them, and they end with it. Older sessions have
+// no tasks.
+
+// MetaRelatedTask is the _meta key that ties a message to a task
+// (2025-11-25 basic/utilities/tasks §Associating Task-Related Messages):
+// tasks/result's result carries {"taskId": ...} under it.
+const MetaRelatedTask = "io.modelcontextprotocol/related-task"
+
+// TasksCapability is the experimental tasks capability a server declares
+// at 2025-11-25 (basic/utilities/tasks §Capabilities): tasks/list,
+// tasks/cancel, and which requests may be augmented with a task
+// (requests.tools.call).
+type TasksCapability struct {
+	List     *struct{}      `json:"list,omitempty"`
+	Cancel   *struct{}      `json:"cancel,omitempty"`
+	Requests map[string]any `json:"requests,omitempty"`
+}
+
+// sessionCapability is what a 2025-11-25 session is declared: tasks/list
+// and tasks/cancel, and task-augmented tools/call when the server has
+// tools.
+func (ts *taskStore) sessionCapability(tools bool) *TasksCapability {
+	c := &TasksCapability{List: &struct{}{}, Cancel: &struct{}{}}
+	if tools {
+		c.Requests = map[string]any{"tools": map[string]any{"call": map[string]any{}}}
+	}
+	return c
+}
+
+// expired reports whether t is past its TTL, or its session ended.
+func (t *task) expired(now time.Time) bool {
+	return !now.Before(t.created.Add(t.ttl)) || (t.owner != nil && t.owner.ctx.Err() != nil)
+}
+
+// ownedBy reports whether a request of st may see t: a session sees its
+// own tasks, a 2026-07-28 request those of no session.
+func (t *task) ownedBy(st *SessionState) bool {
+	if st.stateless {
+		return t.owner == nil
+	}
+	return t.owner == st
+}
+
+// wireTask is a Task at 2025-11-25 (basic/utilities/tasks §Task): the
+// result of tasks/get and tasks/cancel, the task of CreateTaskResult and
+// of tasks/list, the params of notifications/tasks/status. ttl and
+// pollInterval are milliseconds.
+type wireTask struct {
+	TaskID        string `json:"taskId"`
+	Status        string `json:"status"`
+	StatusMessage string `json:"statusMessage,omitempty"`
+	CreatedAt     string `json:"createdAt"`
+	LastUpdatedAt string `json:"lastUpdatedAt"`
+	TTL           int64  `json:"ttl"`
+	PollInterval  int64  `json:"pollInterval,omitempty"`
+}
+
+func (t *task) wire() wireTask {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.wireLocked()
+}
+
+// wireLocked is wire with t.mu held.
+func (t *task) wireLocked() wireTask {
+	return wireTask{
+		TaskID:        t.id,
+		Status:        t.status,
+		StatusMessage: t.message,
+		CreatedAt:     t.created.UTC().Format(isoMillis),
+		LastUpdatedAt: t.updated.UTC().Format(isoMillis),
+		TTL:           t.ttl.Milliseconds(),
+		PollInterval:  t.store.opts.PollInterval.Milliseconds(),
+	}
+}
+
+// changed sends a session's task notifications/tasks/status on the
+// session's GET stream (2025-11-25 basic/utilities/tasks §Task Status
+// Notification); t.mu is held, so the notifications go in the order of
+// the changes. 2026-07-28 tasks have no session to send to.
+func (t *task) changed() {
+	if t.owner == nil {
+		return
+	}
+	p, err := jsonrpc.Marshal(t.wireLocked())
+	if err != nil {
+		return
+	}
+	_ = t.owner.Send(jsonrpc.AppendNotification(nil, NotificationTasksStatus, p)) // never blocks; fails only once the session ended
+}
+
+// maybeSessionTask runs a tools/call of a 2025-11-25 session as a task
+// when params.task asks for one (basic/utilities/tasks §Creating Tasks):
+// the task is stored and the handler started before the CreateTaskResult
+// is returned. It reports false for an ordinary call. Tool-level
+// negotiation (§Tool-Level Negotiation): a task for a tool whose
+// taskSupport is not "optional" or "required", or a plain call of a
+// "required" one, gets -32601. Older sessions ignore params.task.
+func (ts *taskStore) maybeSessionTask(c *Call, t *serverTool, p *CallToolParams, bind string) ([]byte, *jsonrpc.Error, bool) {
+	st := c.Session
+	if !AtLeast(st.ProtocolVersion, Version20251125) {
+		return nil, nil, false
+	}
+	support := TaskSupportForbidden
+	if ex := t.tool.Execution; ex != nil && ex.TaskSupport != "" {
+		support = ex.TaskSupport
+	}
+	asked := declared(p.Task)
+	switch {
+	case !asked && support == TaskSupportRequired:
+		return nil, jsonrpc.NewError(jsonrpc.CodeMethodNotFound, fmt.Sprintf("tool %q must be called as a task (params.task)", p.Name)), true
+	case !asked:
+		return nil, nil, false
+	case support != TaskSupportOptional && support != TaskSupportRequired:
+		return nil, jsonrpc.NewError(jsonrpc.CodeMethodNotFound, fmt.Sprintf("tool %q does not run as a task", p.Name)), true
+	}
+	var meta struct {
+		TTL *float64 `json:"ttl"`
+	}
+	if p.Task[0] != '{' || jsonrpc.Unmarshal(p.Task, &meta) != nil {
+		return nil, invalidParams("params.task must be an object"), true
+	}
+	// The requested ttl is honoured up to TaskOptions.TTL (§Task
+	// Creation: the receiver may keep a task for less or more).
+	ttl := ts.opts.TTL
+	if meta.TTL != nil && *meta.TTL > 0 && *meta.TTL < float64(ttl.Milliseconds()) {
+		ttl = time.Duration(*meta.TTL * float64(time.Millisecond))
+	}
+	now := time.Now()
+	taskCtx, cancel := context.WithCancel(st.ctx) // ends with the session
+	tk := &task{store: ts, id: newTaskID(), created: now, updated: now, ttl: ttl, cancel: cancel,
+		announced: make(chan struct{}), done: make(chan struct{}), owner: st, phase: phaseTask, status: TaskWorking}
+	close(tk.announced)
+	if !ts.add(tk) {
+		cancel()
+		return nil, internalError("too many tasks"), true
+	}
+	// No Out: the handler's notifications and requests go on the
+	// session's GET stream, since the call is answered at once.
+	tc := &Call{Session: st, Method: c.Method, ID: c.ID, Params: c.Params}
+	req := &CallToolRequest{Params: p, Request: ts.s.newRequest(tc, p.Meta)}
+	req.task = tk
+	// Encoded first: the task is "working" when created (§Task Status).
+	b, jerr := encode(struct {
+		Task wireTask `json:"task"`
+	}{tk.wire()})
+	go func() { // owner: the task; exit: the handler returns (tasks/cancel, the TTL, the session's end or Server.Close cancel it)
+		defer cancel()
+		ts.run(taskCtx, req, t, tk, bind)
+	}()
+	return b, jerr, true
+}
+
+// askSession asks a session's client the task's input requests, one
+// after the other on the session's GET stream, the task being
+// input_required meanwhile (2025-11-25 basic/utilities/tasks §Input
+// Required Status).
+func (t *task) askSession(ctx context.Context, reqs InputRequests) (InputResponses, error) {
+	t.mu.Lock()
+	if t.terminal() {
+		t.mu.Unlock()
+		return nil, context.Canceled
+	}
+	t.status, t.updated = TaskInputRequired, time.Now()
+	t.changed()
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		if t.status == TaskInputRequired {
+			t.status, t.updated = TaskWorking, time.Now()
+			t.changed()
+		}
+		t.mu.Unlock()
+	}()
+	answers := make(InputResponses, len(reqs))
+	for k, r := range reqs {
+		var raw json.RawMessage
+		if err := t.owner.call(ctx, sessionOutbound{t.owner}, t.store.s.clientTimeout(), r.Method, r.Params, &raw); err != nil {
+			return nil, err
+		}
+		answers[k] = raw
+	}
+	return answers, nil
+}
+
+// taskResult answers tasks/result (2025-11-25 basic/utilities/tasks
+// §Retrieving Task Results): it waits until the task is terminal, then
+// answers what tools/call would have, with the related-task _meta: the
+// CallToolResult, or the JSON-RPC error. A cancelled task gets an
+// internal error; a task that expires meanwhile, invalid params.
+func (s *Server) taskResult(c *Call) ([]byte, *jsonrpc.Error) {
+	t, _, jerr := s.tasks.find(c)
+	if jerr != nil {
+		return nil, jerr
+	}
+	ctx, done := c.Session.begin(c.ID)
+	defer done()
+	expiry := time.NewTimer(time.Until(t.created.Add(t.ttl)))
+	defer expiry.Stop()
+	select {
+	case <-t.done:
+	case <-ctx.Done():
+		return nil, ErrNoResponse
+	case <-expiry.C:
+		s.tasks.get(t.id) // drops it and cancels the handler
+		return nil, invalidParams("unknown task (expired): " + t.id)
+	}
+	t.mu.Lock()
+	status, result, terr := t.status, t.result, t.err
+	t.mu.Unlock()
+	switch status {
+	case TaskCompleted:
+		return withRelatedTask(result, t.id)
+	case TaskFailed:
+		return nil, terr
+	}
+	return nil, internalError("task " + t.id + " was cancelled")
+}
+
+// withRelatedTask adds _meta[MetaRelatedTask] to an encoded result.
+func withRelatedTask(result []byte, id string) ([]byte, *jsonrpc.Error) {
+	var m map[string]json.RawMessage
+	if err := jsonrpc.Unmarshal(result, &m); err != nil {
+		return nil, jsonrpc.AsError(err)
+	}
+	var meta map[string]json.RawMessage
+	if raw := m["_meta"]; len(raw) > 0 {
+		_ = jsonrpc.Unmarshal(raw, &meta)
+	}
+	if meta == nil {
+		meta = make(map[string]json.RawMessage, 1)
+	}
+	rel, _ := jsonrpc.Marshal(map[string]string{"taskId": id})
+	meta[MetaRelatedTask] = rel
+	m["_meta"], _ = jsonrpc.Marshal(meta)
+	return encode(m)
+}
+
+// listTasks answers tasks/list (2025-11-25 basic/utilities/tasks
+// §Listing Tasks): the session's live tasks, oldest first, in one page.
+func (s *Server) listTasks(c *Call) ([]byte, *jsonrpc.Error) {
+	ts := s.tasks
+	now := time.Now()
+	var mine []*task
+	ts.mu.Lock()
+	for id, t := range ts.tasks {
+		if t.expired(now) {
+			t.cancel()
+			delete(ts.tasks, id)
+			continue
+		}
+		if t.owner == c.Session {
+			mine = append(mine, t)
+		}
+	}
+	ts.mu.Unlock()
+	slices.SortFunc(mine, func(a, b *task) int {
+		if c := a.created.Compare(b.created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	res := struct {
+		Tasks []wireTask `json:"tasks"`
+	}{Tasks: make([]wireTask, 0, len(mine))}
+	for _, t := range mine {
+		res.Tasks = append(res.Tasks, t.wire())
+	}
+	return encode(res)
+}
+
+// cancelSessionTask answers a session's tasks/cancel (2025-11-25
+// basic/utilities/tasks §Cancelling Tasks): the cancelled Task, or
+// invalid params when it had already ended.
+func (ts *taskStore) cancelSessionTask(t *task) ([]byte, *jsonrpc.Error) {
+	if !t.cancelNow() {
+		return nil, invalidParams("cannot cancel task " + t.id + ": it is already " + t.wire().Status)
+	}
+	return encode(t.wire())
 }

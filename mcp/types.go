@@ -80,6 +80,10 @@ type ServerCapabilities struct {
 	Prompts      *PromptCapabilities   `json:"prompts,omitempty"`
 	Resources    *ResourceCapabilities `json:"resources,omitempty"`
 	Tools        *ToolCapabilities     `json:"tools,omitempty"`
+	// Tasks is the experimental tasks capability of 2025-11-25 sessions
+	// (basic/utilities/tasks; 2026-07-28 declares the tasks extension in
+	// Extensions instead).
+	Tasks *TasksCapability `json:"tasks,omitempty"`
 }
 
 // ToolCapabilities describe the tools capability.
