@@ -22,6 +22,10 @@ type toolSchemas struct {
 	name string
 	in   *jsonschema.Resolved // never nil once compiled
 	out  *jsonschema.Resolved // nil: the tool declares no outputSchema
+
+	// fastIn and fastOut say yes quickly to the instances of simple
+	// schemas; nil for other schemas. See [simpleSchema].
+	fastIn, fastOut *simpleSchema
 }
 
 // compileToolSchemas resolves t's input schema and, if present, its output
@@ -34,10 +38,12 @@ func compileToolSchemas(t *Tool) (*toolSchemas, error) {
 	if ts.in, err = compileSchema(t.InputSchema); err != nil {
 		return nil, fmt.Errorf("inputSchema: %w", err)
 	}
+	ts.fastIn = compileSimple(t.InputSchema)
 	if len(t.OutputSchema) > 0 {
 		if ts.out, err = compileSchema(t.OutputSchema); err != nil {
 			return nil, fmt.Errorf("outputSchema: %w", err)
 		}
+		ts.fastOut = compileSimple(t.OutputSchema)
 	}
 	return ts, nil
 }
@@ -63,6 +69,9 @@ func (ts *toolSchemas) checkArgs(args json.RawMessage) error {
 	} else if err := jsonrpc.Unmarshal(args, &v); err != nil {
 		return err
 	}
+	if ts.fastIn != nil && ts.fastIn.valid(v) {
+		return nil
+	}
 	return ts.in.Validate(v)
 }
 
@@ -86,6 +95,9 @@ func (ts *toolSchemas) checkOutput(sc any) error {
 	var v any
 	if err := jsonrpc.Unmarshal(raw, &v); err != nil {
 		return err
+	}
+	if ts.fastOut != nil && ts.fastOut.valid(v) {
+		return nil
 	}
 	return ts.out.Validate(v)
 }
