@@ -4,10 +4,13 @@ package mcp
 // properties, as written by hand or inferred by jsonschema-go.
 
 import (
+	"bytes"
 	"math"
+	"sync"
 	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
+	"github.com/goccy/go-json/jsontext"
 )
 
 // A simpleSchema validates JSON values decoded into any (objects as
@@ -226,6 +229,128 @@ func (s *simpleSchema) valid(v any) bool {
 			}
 		}
 		return true
+	}
+	return false
+}
+
+// validJSON reports whether the JSON text raw surely conforms, reading it
+// as tokens instead of decoding it into any. It makes no allocations of
+// its own beyond what a pooled decoder may need to grow; on any doubt
+// (invalid JSON, a duplicate name, a refusal) it says no and the caller
+// asks jsonschema-go.
+func (s *simpleSchema) validJSON(raw []byte) bool {
+	r := tokenReaders.Get().(*tokenReader)
+	r.buf = *bytes.NewBuffer(raw)
+	r.dec.Reset(&r.buf)
+	ok := s.validTokens(&r.dec) && len(bytes.Trim(raw[r.dec.InputOffset():], " \t\r\n")) == 0
+	r.buf = bytes.Buffer{}
+	tokenReaders.Put(r)
+	return ok
+}
+
+type tokenReader struct {
+	dec jsontext.Decoder
+	buf bytes.Buffer
+}
+
+var tokenReaders = sync.Pool{New: func() any { return new(tokenReader) }}
+
+func (s *simpleSchema) allows(t uint8) bool { return s.types == 0 || s.types&t != 0 }
+
+func (s *simpleSchema) validTokens(d *jsontext.Decoder) bool {
+	switch d.PeekKind() {
+	case 'n':
+		_, err := d.ReadToken()
+		return err == nil && s.allows(tNull)
+	case 't', 'f':
+		_, err := d.ReadToken()
+		return err == nil && s.allows(tBool)
+	case '0':
+		tok, err := d.ReadToken()
+		if err != nil {
+			return false
+		}
+		x, err := tok.Float()
+		if err != nil || math.IsInf(x, 0) {
+			return false
+		}
+		t := tNumber
+		if x == math.Trunc(x) {
+			t = tInt
+		}
+		return s.allows(t) && (s.min == nil || x >= *s.min) && (s.max == nil || x <= *s.max)
+	case '"':
+		tok, err := d.ReadToken()
+		if err != nil || !s.allows(tString) {
+			return false
+		}
+		if s.minL > 0 || s.maxL >= 0 {
+			n := utf8.RuneCountInString(tok.String())
+			return n >= s.minL && (s.maxL < 0 || n <= s.maxL)
+		}
+		return true
+	case '[':
+		if !s.allows(tArray) {
+			return false
+		}
+		if _, err := d.ReadToken(); err != nil {
+			return false
+		}
+		n := 0
+		for d.PeekKind() != ']' {
+			if d.PeekKind() == 0 {
+				return false
+			}
+			if s.items != nil {
+				if !s.items.validTokens(d) {
+					return false
+				}
+			} else if d.SkipValue() != nil {
+				return false
+			}
+			n++
+		}
+		if _, err := d.ReadToken(); err != nil {
+			return false
+		}
+		return n >= s.minI && (s.maxI < 0 || n <= s.maxI)
+	case '{':
+		if !s.allows(tObject) || len(s.required) > 64 {
+			return false
+		}
+		if _, err := d.ReadToken(); err != nil {
+			return false
+		}
+		var seen uint64
+		for d.PeekKind() != '}' {
+			tok, err := d.ReadToken()
+			if err != nil || tok.Kind() != '"' {
+				return false
+			}
+			name := tok.String()
+			for i, r := range s.required {
+				if r == name {
+					seen |= 1 << i
+				}
+			}
+			if p := s.props[name]; p != nil {
+				if !p.validTokens(d) {
+					return false
+				}
+			} else if s.addlFalse {
+				return false
+			} else if s.addl != nil {
+				if !s.addl.validTokens(d) {
+					return false
+				}
+			} else if d.SkipValue() != nil {
+				return false
+			}
+		}
+		if _, err := d.ReadToken(); err != nil {
+			return false
+		}
+		return seen == 1<<len(s.required)-1
 	}
 	return false
 }

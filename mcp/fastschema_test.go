@@ -31,7 +31,7 @@ func TestSimpleSchemaAgrees(t *testing.T) {
 		`{"n":1.5,"s":"ab","b":true}`, `{"n":1,"s":"abcd"}`, `{"s":"é"}`, `{"s":"éé"}`, `{"b":1}`, `{"z":1}`,
 		`{"tags":null}`, `{"tags":[]}`, `{"tags":["a"]}`, `{"tags":["a","b","c"]}`, `{"tags":[1]}`, `{"tags":"a"}`,
 		`{"a":1,"b":2}`, `{"a":1.5}`, `{"p":null}`, `{"p":{}}`, `{"p":{"city":"x"}}`, `{"p":{"city":"x","zip":1}}`, `{"x":[{"y":null}]}`,
-		`{"s":"a"}`, `{"s":"abc"}`,
+		`{"s":"a"}`, `{"s":"abc"}`, `{"s":"\u00e9\u00e9"}`, `{"message":"a\"b"}`, `{"steps":1e2}`, `{"steps":-0}`,
 	}
 	for _, raw := range schemas {
 		fast := compileSimple(json.RawMessage(raw))
@@ -52,6 +52,20 @@ func TestSimpleSchemaAgrees(t *testing.T) {
 			if fastOK := fast.valid(v); fastOK != slowOK {
 				t.Errorf("schema %s, instance %s: fast %v, jsonschema-go %v", raw, inst, fastOK, slowOK)
 			}
+			if fastOK := fast.validJSON([]byte(inst)); fastOK != slowOK {
+				t.Errorf("schema %s, instance %s: validJSON %v, jsonschema-go %v", raw, inst, fastOK, slowOK)
+			}
+		}
+	}
+}
+
+// TestValidJSONRefuses checks that text jsonschema-go would not see as
+// one valid value is refused by the token path.
+func TestValidJSONRefuses(t *testing.T) {
+	fast := compileSimple(json.RawMessage(`{"type":"object"}`))
+	for _, inst := range []string{``, `{`, `{}x`, `{} {}`, `{"a":1,"a":2}`, `{"a":}`, `[1,]`} {
+		if fast.validJSON([]byte(inst)) {
+			t.Errorf("validJSON(%q) = true, want false", inst)
 		}
 	}
 }
@@ -75,4 +89,33 @@ func TestSimpleSchemaRefuses(t *testing.T) {
 			t.Errorf("compileSimple(%s) != nil, want nil (jsonschema-go only)", raw)
 		}
 	}
+}
+
+// FuzzValidJSON holds the token path to jsonschema-go on client bytes:
+// whatever validJSON accepts must decode and pass jsonschema-go.
+//
+// go test ./mcp -run='^$' -fuzz=FuzzValidJSON -fuzztime=30s
+func FuzzValidJSON(f *testing.F) {
+	const raw = `{"type":"object","properties":{"s":{"type":"string","minLength":1,"maxLength":3},"n":{"type":"integer","minimum":0},` +
+		`"a":{"type":["null","array"],"items":{"type":"number"},"maxItems":2},"o":{"type":"object","additionalProperties":{"type":"boolean"}}},"required":["s"],"additionalProperties":false}`
+	fast := compileSimple(json.RawMessage(raw))
+	slow, err := compileSchema(json.RawMessage(raw))
+	if fast == nil || err != nil {
+		f.Fatal(fast, err)
+	}
+	for _, s := range []string{`{"s":"a"}`, `{"s":"abc","n":1,"a":[1.5],"o":{"x":true}}`, `{"s":"é","a":null}`, `{"s":"a","s":"b"}`, ` {"s":"\u00e9"} `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !fast.validJSON(b) {
+			return
+		}
+		var v any
+		if err := jsonrpc.Unmarshal(b, &v); err != nil {
+			t.Fatalf("validJSON(%q) = true, but it does not decode: %v", b, err)
+		}
+		if err := slow.Validate(v); err != nil {
+			t.Fatalf("validJSON(%q) = true, jsonschema-go: %v", b, err)
+		}
+	})
 }

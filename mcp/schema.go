@@ -66,6 +66,8 @@ func (ts *toolSchemas) checkArgs(args json.RawMessage) error {
 	var v any
 	if len(args) == 0 || string(args) == "null" {
 		v = map[string]any{}
+	} else if ts.fastIn != nil && ts.fastIn.validJSON(args) {
+		return nil
 	} else if err := jsonrpc.Unmarshal(args, &v); err != nil {
 		return err
 	}
@@ -91,6 +93,9 @@ func (ts *toolSchemas) checkOutput(sc any) error {
 		if raw, err = jsonrpc.Marshal(sc); err != nil {
 			return err
 		}
+	}
+	if ts.fastOut != nil && ts.fastOut.validJSON(raw) {
+		return nil
 	}
 	var v any
 	if err := jsonrpc.Unmarshal(raw, &v); err != nil {
