@@ -22,15 +22,24 @@ type ToolHandler func(ctx context.Context, req *CallToolRequest) (*CallToolResul
 
 type serverTool struct {
 	tool    *Tool
-	handler ToolHandler
+	handler ToolHandler   // validates arguments and output (see [toolSchemas.validating])
 	headers []paramHeader // x-mcp-header annotations of the input schema
 }
 
 // AddTool adds t, or replaces the tool of the same name, and tells the
 // clients that listen (notifications/tools/list_changed). It panics if t
 // has no name or its input schema is not a JSON object with
-// "type":"object", or has invalid x-mcp-header annotations (2026-07-28
-// basic/transports §Custom Headers), all programming errors.
+// "type":"object", if its input or output schema does not compile as a
+// JSON Schema (draft 2020-12, or draft-07 when its $schema says so), or
+// has invalid x-mcp-header annotations (2026-07-28 basic/transports
+// §Custom Headers), all programming errors.
+//
+// AddTool compiles the schemas once. Every call's arguments are then
+// validated against the input schema before h runs, and a result's
+// structuredContent against the output schema after; a failure is a tool
+// execution error naming the failing path (2025-11-25 server/tools §Error
+// Handling), and h does not run. See [AddTool] for handlers with typed
+// arguments and results.
 func (s *Server) AddTool(t *Tool, h ToolHandler) {
 	if t.Name == "" || h == nil {
 		panic("mcp: AddTool needs a tool name and a handler")
@@ -45,8 +54,12 @@ func (s *Server) AddTool(t *Tool, h ToolHandler) {
 	if err != nil {
 		panic(fmt.Sprintf("mcp: tool %q: %v", t.Name, err))
 	}
+	schemas, err := compileToolSchemas(t)
+	if err != nil {
+		panic(fmt.Sprintf("mcp: tool %q: %v", t.Name, err))
+	}
 	s.mu.Lock()
-	s.tools[t.Name] = &serverTool{tool: t, handler: h, headers: headers}
+	s.tools[t.Name] = &serverTool{tool: t, handler: schemas.validating(h), headers: headers}
 	s.hasTools = true
 	s.mu.Unlock()
 	s.toolsList.Store(nil)

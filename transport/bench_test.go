@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/mcpfiber/mcpfiber/mcp"
 	"github.com/mcpfiber/mcpfiber/sessions"
 )
 
@@ -68,20 +70,29 @@ func BenchmarkInitialize(b *testing.B) {
 }
 
 // BenchmarkCall measures a tools/call of a live session: mode=json is
-// echo, answered with application/json; mode=sse is the notify tool with
-// one notification, answered with an SSE stream (priming, notification,
+// echo, answered with application/json; mode=json-typed is the same echo
+// added with mcp.AddTool (inferred schemas, validated and decoded
+// arguments, structured content); mode=sse is the notify tool with one
+// notification, answered with an SSE stream (priming, notification,
 // response) read to its end.
 //
 // go test ./transport -run='^$' -bench=BenchmarkCall -benchmem -count=10
 func BenchmarkCall(b *testing.B) {
+	type echo struct {
+		Message string `json:"message"`
+	}
 	for _, c := range []struct {
 		mode, body, want string
 	}{
 		{"json", callBody(7, "echo", `{"message":"hello"}`), "application/json"},
+		{"json-typed", callBody(7, "typed-echo", `{"message":"hello"}`), "application/json"},
 		{"sse", callBody(7, "notify", `{"count":1}`), "text/event-stream"},
 	} {
 		b.Run("mode="+c.mode, func(b *testing.B) {
-			_, app := newInProcess(b, nil)
+			ts, app := newInProcess(b, nil)
+			mcp.AddTool(ts.srv, &mcp.Tool{Name: "typed-echo"}, func(_ context.Context, _ *mcp.CallToolRequest, in echo) (*mcp.CallToolResult, echo, error) {
+				return nil, in, nil
+			})
 			sid := initializeInProcess(b, app, "2025-11-25")
 			ctx := newRequestCtx(fasthttp.MethodPost, []byte(c.body), "Content-Type", ctJSONValue, "Accept", acceptBoth, "Mcp-Session-Id", sid)
 			benchmarkPOST(b, app, ctx, c.want)
