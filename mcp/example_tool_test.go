@@ -9,9 +9,12 @@ import (
 	"github.com/mcpfiber/mcpfiber/mcp"
 )
 
-// A tool with a hand-written input schema. The handler decodes and checks
-// its arguments itself; an error about them goes back as a tool result
-// with isError set, so that the model can correct its call.
+// A tool with a hand-written input schema. The server validates the
+// arguments against it before the handler runs: arguments that do not
+// match go back as a tool result with isError set, naming what failed, so
+// that the model can correct its call (2025-11-25 server/tools §Error
+// Handling). The handler decodes its arguments itself; mcp.AddTool does
+// that too, with a schema inferred from a Go type.
 func ExampleServer_AddTool() {
 	srv := mcp.NewServer(mcp.Implementation{Name: "greeter", Version: "1"}, nil)
 	srv.AddTool(&mcp.Tool{
@@ -47,5 +50,5 @@ func ExampleServer_AddTool() {
 	}
 	// Output:
 	// {"content":[{"type":"text","text":"Hello, Ada!"}]}
-	// {"content":[{"type":"text","text":"name is required"}],"isError":true}
+	// {"content":[{"type":"text","text":"invalid arguments for tool greet: required: missing properties: [\"name\"]"}],"isError":true}
 }
