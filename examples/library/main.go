@@ -4,8 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"log"
 	"net"
@@ -22,20 +20,17 @@ func main() {
 	flag.Parse()
 
 	srv := mcp.NewServer(mcp.Implementation{Name: "my-server", Version: "1.0.0"}, nil)
-	srv.AddTool(&mcp.Tool{
-		Name:        "greet",
-		Description: "Says hello.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}`),
-	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		var args struct {
-			Name string `json:"name"`
-		}
-		if err := json.Unmarshal(req.Params.Arguments, &args); err != nil || args.Name == "" {
-			return nil, errors.New(`greet needs {"name": "…"}`) // the client gets a result with isError
-		}
-		_ = req.Progress(1, 1, "greeting") // sent before the result: the response becomes an SSE stream
-		return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("hello, " + args.Name)}}, nil
-	})
+	// The input schema is inferred from greetArgs, and the arguments are
+	// validated against it before the handler runs: a call without a name
+	// gets a result with isError, naming what is missing.
+	type greetArgs struct {
+		Name string `json:"name" jsonschema:"who to greet"`
+	}
+	mcp.AddTool(srv, &mcp.Tool{Name: "greet", Description: "Says hello."},
+		func(ctx context.Context, req *mcp.CallToolRequest, args greetArgs) (*mcp.CallToolResult, any, error) {
+			_ = req.Progress(1, 1, "greeting") // sent before the result: the response becomes an SSE stream
+			return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("hello, " + args.Name)}}, nil, nil
+		})
 	h := transport.NewHandler(srv, nil) // nil: defaults (see transport.Options)
 	app := transport.NewApp(h)          // a Fiber app set up for SSE, with h at /mcp
 
