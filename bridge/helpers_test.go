@@ -114,9 +114,11 @@ func startServer(t testing.TB, command []string, opts *Options) *testServer {
 		if err := h.Shutdown(ctx, 0); err != nil {
 			t.Errorf("transport shutdown: %v", err)
 		}
-		<-appDone
+		<-appDone // fasthttp waits for a connection that has not finished a request until ctx ends
 		<-served
-		if err := b.Close(ctx); err != nil {
+		bctx, bcancel := context.WithTimeout(context.Background(), 10*time.Second) // the bridge's own bound
+		defer bcancel()
+		if err := b.Close(bctx); err != nil {
 			t.Errorf("bridge close: %v", err)
 		}
 		if t.Failed() {
