@@ -136,11 +136,11 @@ type ListenerStats struct {
 // the one in force by less than DeadlineSlack is not passed on, so the one
 // in force (at most DeadlineSlack earlier) stays. fasthttp re-arms the
 // read deadline twice per keep-alive request when ReadTimeout or
-// IdleTimeout is set: with its time.Now calls, about 380 ns per request,
-// more than the whole 404 path in-process. With ReadTimeout and
-// IdleTimeout equal, as [NewApp] sets them, a busy connection passes one
-// on about once a second instead, and the two cost about 145 ns, most of
-// it fasthttp's time.Now calls (BenchmarkDeadline). Earlier deadlines, the
+// IdleTimeout is set: with its time.Now calls, more than the whole 404
+// path in-process. With ReadTimeout and IdleTimeout equal, as [NewApp]
+// sets them, a busy connection passes one on about once a second instead,
+// and what remains is mostly fasthttp's time.Now calls (BenchmarkDeadline).
+// Earlier deadlines, the
 // zero time (no deadline) and SetDeadline are always passed on.
 //
 // Wrap the TCP listener, inside any TLS listener: tls.Conn sets its
