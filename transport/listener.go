@@ -140,8 +140,8 @@ type ListenerStats struct {
 // path in-process. With ReadTimeout and IdleTimeout equal, as [NewApp]
 // sets them, a busy connection passes one on about once a second instead,
 // and what remains is mostly fasthttp's time.Now calls (BenchmarkDeadline).
-// Earlier deadlines, the
-// zero time (no deadline) and SetDeadline are always passed on.
+// Earlier deadlines, the zero time (no deadline) and SetDeadline are always
+// passed on.
 //
 // Wrap the TCP listener, inside any TLS listener: tls.Conn sets its
 // deadlines on, and writes its records to, the connection it wraps. The
