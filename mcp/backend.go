@@ -60,6 +60,23 @@ type Conn interface {
 	Close() error
 }
 
+// A Restorer is a [Backend] that can serve a session another process
+// started: Restore rebuilds the session's [Conn] from its record, as kept
+// by a session store (2025-11-25 basic/transports §Session Management;
+// see [SessionRecord]). [*Server] is one: its sessions are plain data. A
+// backend whose sessions hold something a record cannot carry (a stdio
+// child process, an SDK's server session) is not, and its sessions are
+// served only by the process that started them: elsewhere their ID gets
+// 404, and the client starts a new session.
+//
+// The transport calls Restore the first time a process sees a session
+// it did not start, then treats the Conn as if Initialize had returned it
+// (but sends no initialize result). An error means the session cannot be
+// served here; the client gets 404.
+type Restorer interface {
+	Restore(r *SessionRecord) (Conn, error)
+}
+
 // A SessionStarter is a [Conn] that wants to know its session's ID (to
 // tag its logs, or as the ID an SDK session reports). The transport calls
 // SessionStarted once the session is in its map and [SessionState.Send]
@@ -104,6 +121,7 @@ func (c *serverConn) Close() error {
 
 // Interface guards.
 var (
-	_ Backend = (*Server)(nil)
-	_ Conn    = (*serverConn)(nil)
+	_ Backend  = (*Server)(nil)
+	_ Restorer = (*Server)(nil)
+	_ Conn     = (*serverConn)(nil)
 )

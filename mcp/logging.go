@@ -61,6 +61,8 @@ func (s *Server) setLevel(c *Call) ([]byte, *jsonrpc.Error) {
 	if jsonrpc.Unmarshal(c.Params, &p) != nil || p.Level.severity() == 0 {
 		return nil, invalidParams("level must be one of debug, info, notice, warning, error, critical, alert, emergency")
 	}
-	c.Session.logLevel.Store(p.Level.severity())
+	if c.Session.logLevel.Swap(p.Level.severity()) != p.Level.severity() {
+		c.Session.revision.Add(1)
+	}
 	return emptyResult, nil
 }

@@ -305,7 +305,9 @@ func (s *Server) notify(st *SessionState, method string, params json.RawMessage)
 // basic/lifecycle §Initialization): the session may now be sent requests
 // and notifications not related to a request of the client.
 func (s *Server) initialized(st *SessionState, _ json.RawMessage) {
-	st.initialized.Store(true)
+	if !st.initialized.Swap(true) {
+		st.revision.Add(1)
+	}
 }
 
 // cancelled handles notifications/cancelled (2025-11-25

@@ -151,5 +151,6 @@ func RestoreSessionState(r *SessionRecord) *SessionState {
 	for _, uri := range r.Subscriptions {
 		st.subscribe(uri)
 	}
+	st.revision.Store(0)
 	return st
 }

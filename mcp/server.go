@@ -198,6 +198,19 @@ func (s *Server) Initialize(params json.RawMessage) ([]byte, Conn, *jsonrpc.Erro
 	return b, &serverConn{s: s, st: st}, nil
 }
 
+// Restore rebuilds the Conn of a session from its record ([Restorer]):
+// the state [RestoreSessionState] makes, registered with the server as a
+// session Initialize started is. It fails for a record without a
+// protocol version this server speaks in sessions.
+func (s *Server) Restore(r *SessionRecord) (Conn, error) {
+	if !IsLegacyVersion(r.ProtocolVersion) {
+		return nil, fmt.Errorf("mcp: restore: protocol version %q has no sessions", r.ProtocolVersion)
+	}
+	st := RestoreSessionState(r)
+	s.addSession(st)
+	return &serverConn{s: s, st: st}, nil
+}
+
 // Close cancels the handlers still running as tasks (see [TaskOptions]);
 // the server answers no more tasks/* requests for them. Sessions are
 // the transport's to end.

@@ -44,6 +44,7 @@ type SessionState struct {
 	initialized    atomic.Bool   // notifications/initialized received
 	logLevel       atomic.Int32  // minimum severity sent; 0 until logging/setLevel
 	nextID         atomic.Int64  // IDs of server-to-client requests
+	revision       atomic.Uint64 // bumped by every change a SessionRecord shows; see Revision
 
 	mu       sync.Mutex                    // guards the fields below
 	inflight map[string]context.CancelFunc // by raw request ID
@@ -253,12 +254,37 @@ func (st *SessionState) subscribe(uri string) {
 	}
 	st.subs[uri] = struct{}{}
 	st.mu.Unlock()
+	st.revision.Add(1)
 }
 
 // unsubscribe removes uri from the session's resource subscriptions.
 func (st *SessionState) unsubscribe(uri string) {
 	st.mu.Lock()
 	delete(st.subs, uri)
+	st.mu.Unlock()
+	st.revision.Add(1)
+}
+
+// Revision counts the changes to what [SessionState.Record] shows (the
+// initialized flag, log level and subscriptions) since the state was
+// made: a session store compares it with the revision it last saved to
+// know whether the record must be written again. It does not allocate.
+func (st *SessionState) Revision() uint64 { return st.revision.Load() }
+
+// Apply replaces the initialized flag, log level and subscriptions with
+// r's, as another node changed them (a session store calls it when it
+// learns of the change). The rest of r (the ID, version, client info and
+// capabilities, principal) is fixed at initialize and ignored. Apply does
+// not bump [SessionState.Revision]: the change is already stored.
+func (st *SessionState) Apply(r *SessionRecord) {
+	st.initialized.Store(r.Initialized)
+	st.logLevel.Store(r.LogLevel.severity())
+	subs := make(map[string]struct{}, len(r.Subscriptions))
+	for _, uri := range r.Subscriptions {
+		subs[uri] = struct{}{}
+	}
+	st.mu.Lock()
+	st.subs = subs
 	st.mu.Unlock()
 }
 

@@ -1,0 +1,67 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/mcpfiber/mcpfiber/mcp"
+)
+
+// A Store keeps session records outside the process, so that every
+// process (node) sharing it serves every session: a request may land on
+// any node, and a node may die without its clients noticing. The Map keeps
+// the sessions used on this node in memory and asks the store only for
+// what it does not hold (see [Options.Store]); package redisstore is the
+// implementation on Redis.
+//
+// Every method is safe for concurrent use. Methods that take a context do
+// I/O and must return within its deadline; one that cannot reach the store
+// returns an error wrapping [ErrStoreUnavailable].
+type Store interface {
+	// NewID returns a new session ID that every node sharing the store
+	// accepts in ValidID: visible ASCII (2025-11-25 basic/transports
+	// §Session Management), unguessable.
+	NewID() string
+	// ValidID reports whether id could have been issued by a node of this
+	// store: its shape and, if the scheme has one, an authenticity check
+	// over it. It is on the 404 path: it does no I/O, neither retains id
+	// nor allocates.
+	ValidID(id string) bool
+
+	// Create stores the record of a new session, to expire after ttl
+	// without a Touch (ttl <= 0: never). With max > 0 it fails with
+	// ErrTooManySessions when max sessions are live across the nodes.
+	Create(ctx context.Context, r *mcp.SessionRecord, ttl time.Duration, max int) error
+	// Load returns the record of a live session, or ErrNotFound.
+	Load(ctx context.Context, id string) (*mcp.SessionRecord, error)
+	// Save replaces the record of a live session whose state changed
+	// (initialized, log level, subscriptions), and tells the other nodes
+	// (Watch, ended false). It fails with ErrNotFound if the session is
+	// gone.
+	Save(ctx context.Context, r *mcp.SessionRecord, ttl time.Duration) error
+	// Touch postpones the expiry of the given sessions to ttl from now,
+	// in as few round trips as the store allows, and returns those that
+	// are gone (ended or expired). The Map calls it with every session
+	// used on this node since the last call, a few times per ttl.
+	Touch(ctx context.Context, ids []string, ttl time.Duration) (gone []string, err error)
+	// Delete ends a session everywhere: the record goes, and the other
+	// nodes are told (Watch, ended true). Deleting a missing session is
+	// not an error.
+	Delete(ctx context.Context, id string) error
+	// Watch sets f to be called for every session another node changed
+	// (ended false: Save) or ended (ended true: Delete, expiry where the
+	// store can tell). f runs on the store's own goroutine and must not
+	// block; the Map calls Watch once, before it uses the store.
+	Watch(f func(id string, ended bool))
+}
+
+// Errors of a [Store] and of [Map.Resolve].
+var (
+	// ErrNotFound means the store holds no live session with that ID.
+	ErrNotFound = errors.New("sessions: no such session")
+	// ErrStoreUnavailable means the store could not be reached in time.
+	// The transport answers 503 with Retry-After: the session may well
+	// be alive, so the client must not start a new one.
+	ErrStoreUnavailable = errors.New("sessions: session store unavailable")
+)
