@@ -511,3 +511,27 @@ func TestClose(t *testing.T) {
 		t.Fatalf("Load after Close: %v, want ErrStoreUnavailable", err)
 	}
 }
+
+// TestNoExpiry checks ttl <= 0: a record without a TTL, admitted with an
+// infinite expiry score, kept by Save (KEEPTTL) and Touch.
+func TestNoExpiry(t *testing.T) {
+	r := testutil.StartRedis(t)
+	s := newStore(t, r.URL(), nil)
+	ctx := context.Background()
+	id := s.NewID()
+	if err := s.Create(ctx, typicalRecord(id), 0, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(ctx, typicalRecord(id), 0); err != nil {
+		t.Fatal(err)
+	}
+	if gone, err := s.Touch(ctx, []string{id, s.NewID()}, 0); err != nil || len(gone) != 1 {
+		t.Fatalf("Touch(ttl 0) = %v, %v; want the missing ID gone", gone, err)
+	}
+	if got, err := r.Do("PTTL", s.recordKey(id)); err != nil || got != "-1" {
+		t.Fatalf("PTTL = %q, %v; want -1 (no expiry)", got, err)
+	}
+	if got, err := r.Do("ZSCORE", s.liveKey, id); err != nil || got != "inf" {
+		t.Fatalf("ZSCORE = %q, %v; want inf", got, err)
+	}
+}
