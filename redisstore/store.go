@@ -144,7 +144,7 @@ func New(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.health = Health{Up: true, Since: time.Now()}
-	s.ping() // fills RTT, and learns whether the live set is in use
+	s.ping() // fills RTT
 	s.wg.Add(2)
 	go s.pinger()    // owner: the Store; exit: Close
 	go s.subscribe() // owner: the Store; exit: Close
