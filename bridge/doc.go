@@ -78,6 +78,16 @@
 // path back to the one client that caused them. A child shared between
 // stateless clients would leak one client's state into another's answers.
 //
+// # Several nodes
+//
+// A child process cannot move between processes, so the Bridge is not an
+// mcp.Restorer: with a session store (--redis-url), a session it started
+// is served only by the node that runs its child. Another node answers
+// its ID with 404, as does every node once that node goes (its children
+// stop with it), and the client starts a new session. Deployments of the
+// bridge on several nodes route by Mcp-Session-Id (see the README's
+// "Scale out").
+//
 // # Goroutines
 //
 // Per child, owned by the Bridge and waited for by [Bridge.Close]: a

@@ -37,6 +37,12 @@
 // does not pass them to a backend). JSON-RPC ids are converted by the SDK
 // as its own transports convert them (integers beyond 2^53 lose
 // precision); the responses carry the client's id bytes untouched.
+//
+// An SDK server session lives in the process that made it, so the backend
+// is not an mcp.Restorer: with a session store (--redis-url), only the
+// node that started a session serves it; other nodes, and every node
+// once that one goes, answer its ID with 404, and the client starts a new
+// session. Route such deployments by Mcp-Session-Id.
 package gosdk
 
 import (

@@ -123,7 +123,10 @@ func (st *storeState) resolve(id string, held *Session) (*Session, error) {
 			return held, nil // served from here while the store is down
 		}
 		if !errors.Is(err, ErrStoreUnavailable) {
-			err = fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+			// A record this node cannot read (one of a newer encoding,
+			// during a rolling deploy): it cannot serve the session, and
+			// the client starts over.
+			return nil, nil
 		}
 		return nil, err
 	case rec.ID != id:
