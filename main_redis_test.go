@@ -23,6 +23,41 @@ func TestBinaryRedis(t *testing.T) {
 	t.Run("expiry-and-cap", func(t *testing.T) { testExpiryAndCap(t, bin) })
 	t.Run("forged-ids", func(t *testing.T) { testForgedIDs(t, bin) })
 	t.Run("redis-down", func(t *testing.T) { testRedisDown(t, bin) })
+	t.Run("cluster", func(t *testing.T) { testCluster(t, bin) })
+}
+
+// testCluster: the same on a Redis Cluster of three masters, the session
+// records spread over them by their hash tags.
+func testCluster(t *testing.T, bin string) {
+	rc := testutil.StartRedisCluster(t, 3)
+	var n []*binary
+	for range 3 {
+		n = append(n, startBinary(t, bin, 0, "--addr", "127.0.0.1:0", "--redis-url", rc.URL(), "--max-sessions", "20", "--grace-period", "2s"))
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	var sids []string
+	for i := range 12 { // enough sessions to land on every master
+		sid := startSession(t, hc, n[i%3].url, n[(i+1)%3].url)
+		call(t, hc, n[(i+2)%3].url, sid, i)
+		sids = append(sids, sid)
+	}
+	if err := n[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-n[0].exited
+	for i, sid := range sids {
+		call(t, hc, n[1+i%2].url, sid, 100+i)
+	}
+	if code, err := del(hc, n[1].url, sids[0]); err != nil || code != http.StatusNoContent {
+		t.Fatalf("DELETE = %d, %v; want 204", code, err)
+	}
+	testutil.WaitFor(t, time.Second, func() error {
+		if code := status(hc, n[2].url, sids[0]); code != http.StatusNotFound {
+			return fmt.Errorf("ping after DELETE on another node = %d, want 404", code)
+		}
+		return nil
+	})
 }
 
 // startNodes starts n binaries on rdb with args, each on a port of its
