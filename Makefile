@@ -6,7 +6,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 10s
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: help run build test vet fmt-check lint bench fuzz clean conformance
+.PHONY: help run build test vet fmt-check lint bench fuzz clean conformance debs
 
 ## help: list the targets
 help:
@@ -23,11 +23,21 @@ build:
 	$(GO) build -o bin/mcpfiber .
 
 ## test: everything CI runs: formatting, vet, staticcheck, the conformance suites, go test -race, fuzz seeds, zero-alloc tests, benchmarks once
-test: fmt-check vet lint conformance
+test: debs fmt-check vet lint conformance
 	$(GO) test -race -shuffle=on -count=1 ./...
 	$(GO) test -count=1 -run 'Allocs' ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x ./...
 	cd bench && $(GO) vet ./... && $(GO) test -run '^$$' -bench . -benchtime=1x ./...
+
+## debs: install the Debian packages the tests run (redis-server, redis-tools) with apt-get when missing
+DEB_COMMANDS := redis-server:redis-server redis-cli:redis-tools
+debs:
+	@missing=; for pair in $(DEB_COMMANDS); do command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		echo "installing$$missing (apt-get)"; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 ## conformance: the official MCP conformance suite, 0.1.16 and 0.2.0-alpha.12 (server --suite all), against the binary with --catalog conformance; Node >= 22 and the suite are installed into .tools/ when missing
 conformance:
