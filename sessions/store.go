@@ -72,6 +72,41 @@ type Relay interface {
 	OnRelay(f func(id string, msg []byte))
 }
 
+// An EventStore is a [Store] that also keeps the event logs of the
+// sessions' streams, so that a stream broken on one node resumes on
+// another with Last-Event-ID (2025-11-25 basic/transports §Resumability
+// and Redelivery): the node that writes a stream appends its events here
+// as well as to its own log, and a node asked to resume a stream it does
+// not hold reads them back and follows the stream until it ends.
+//
+// Stream IDs carry the number of the node that made them in their high
+// 32 bits ([EventStore.Node]), so that streams made on different nodes of
+// one session never share an ID (the GET stream is 0 on every node).
+type EventStore interface {
+	// Node returns this node's number: never 0, unique among the nodes
+	// sharing the store while they live.
+	Node() uint32
+	// AppendEvent queues event seq of stream (of session id) for the
+	// shared log, to expire ttl after the last append (ttl <= 0: never),
+	// keeping about maxLen events. It never blocks and takes ownership of
+	// data: past a bound on what waits to be written it drops the event
+	// (counted), and a resumption on another node then starts after a
+	// gap, as when the log's own bounds drop events.
+	AppendEvent(id string, stream, seq uint64, data []byte, ttl time.Duration, maxLen int)
+	// FinishStream queues the end of stream after its event last: a
+	// node following the stream stops there.
+	FinishStream(id string, stream, last uint64, ttl time.Duration)
+	// ReadEvents returns the events of stream after seq after, in order,
+	// at most 256; with none and wait > 0 it waits up to wait for one.
+	// finished reports that the stream's end was read (after the events
+	// returned). A stream the store has no events of returns none,
+	// finished false.
+	ReadEvents(ctx context.Context, id string, stream, after uint64, wait time.Duration) (evs []Event, finished bool, err error)
+	// NodeAlive reports whether the node numbered node is alive: it
+	// showed itself to the store within a few seconds.
+	NodeAlive(ctx context.Context, node uint32) (bool, error)
+}
+
 // Errors of a [Store] and of [Map.Resolve].
 var (
 	// ErrNotFound means the store holds no live session with that ID.
