@@ -84,6 +84,9 @@ func newSession(m *Map, id, version string, conn mcp.Conn) *Session {
 		streams: make(map[uint64]*Stream),
 	}
 	s.lastActive.Store(s.created.UnixNano())
+	if es := m.eventStore(); es != nil { // stream IDs of this node (mirror.go)
+		s.nextStream = uint64(es.Node()) << 32
+	}
 	return s
 }
 

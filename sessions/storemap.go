@@ -36,6 +36,11 @@ type storeState struct {
 
 	flushWG sync.WaitGroup
 	flushes atomic.Uint64 // flushes done; for tests
+
+	events    EventStore         // the store, if it keeps event logs (mirror.go)
+	life      context.Context    // cancelled by close: stops the followers
+	cancel    context.CancelFunc //
+	followers sync.WaitGroup     // mirror followers (Session.follow)
 }
 
 func newStoreState(m *Map) *storeState {
@@ -48,6 +53,8 @@ func newStoreState(m *Map) *storeState {
 		dead:     xsync.NewMapOf[string, struct{}](),
 		deadRing: make([]string, m.opts.DeadIDs),
 	}
+	st.events, _ = st.store.(EventStore)
+	st.life, st.cancel = context.WithCancel(context.Background())
 	st.store.Watch(st.watch)
 	st.flushWG.Add(1)
 	go st.flusher()
@@ -348,6 +355,8 @@ func (st *storeState) flush(ctx context.Context, all bool) {
 // ends here; those no other node can serve are deleted from the store.
 func (st *storeState) close() {
 	st.flushWG.Wait()
+	st.cancel()
+	defer st.followers.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), storeCloseTimeout)
 	defer cancel()
 	if st.restore != nil {

@@ -60,6 +60,7 @@ type Stream struct {
 	// still have gone into a dead connection, so the stream stays
 	// resumable until evicted (first among the retained streams).
 	delivered bool
+	mirror    bool // a copy of another node's stream, filled from the EventStore (mirror.go)
 }
 
 // newStream makes a stream the session retains (and counts the bytes of);
@@ -82,6 +83,11 @@ func (st *Stream) Session() *Session { return st.sess }
 // the event's sequence number, or false if the stream is finished or
 // dropped.
 func (st *Stream) Append(data []byte) (seq uint64, ok bool) {
+	return st.append(data, true)
+}
+
+// append is Append; share passes the event to the EventStore, if any.
+func (st *Stream) append(data []byte, share bool) (seq uint64, ok bool) {
 	st.mu.Lock()
 	if st.finished || st.dropped {
 		st.mu.Unlock()
@@ -114,6 +120,9 @@ func (st *Stream) Append(data []byte) (seq uint64, ok bool) {
 	st.wakeLocked()
 	seq, counted := st.last, st.counted
 	st.mu.Unlock()
+	if share {
+		st.shareAppend(seq, data)
+	}
 	if counted && st.sess.eventBytes.Load() > int64(opts.MaxSessionEventBytes) {
 		st.sess.trimEventBytes(st)
 	}
@@ -181,9 +190,14 @@ func (st *Stream) CanResume(after uint64) bool {
 // returns [ReadFinished] once it has read everything.
 func (st *Stream) Finish() {
 	st.mu.Lock()
+	was := st.finished || st.dropped
 	st.finished = true
 	st.wakeLocked()
+	last := st.last
 	st.mu.Unlock()
+	if !was {
+		st.shareFinish(last)
+	}
 }
 
 // A streamState ranks streams for eviction: higher goes first.

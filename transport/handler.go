@@ -295,7 +295,7 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		streamID, seq, ok := sessions.ParseEventID(last)
 		var st *sessions.Stream
 		if ok {
-			st = s.Stream(streamID)
+			st = s.ResumeStream(streamID, seq) // held here, or another node's (sessions.EventStore)
 		}
 		if st == nil || seq > st.Last() {
 			h.refuse(ctx, refuseBadEventID)
