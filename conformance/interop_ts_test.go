@@ -49,7 +49,7 @@ func TestInteropTypeScriptSDK(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "ts-client.mjs"), script, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	srv := startServer(t)
+	srv := startServer(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "ts-client.mjs", srv.URL())
