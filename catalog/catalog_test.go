@@ -223,6 +223,8 @@ func TestConformance(t *testing.T) {
 		{tool: "greet", args: map[string]any{"name": "Ada"}, text: "Hello, Ada!"},
 		{tool: "json_schema_2020_12_tool", args: map[string]any{"name": "x", "email": "x@example.com"},
 			text: `JSON Schema 2020-12 tool called with: {"email":"x@example.com","name":"x"}`},
+		{tool: "typed_sum", args: map[string]any{"a": 2, "b": 40}, text: `{"sum":42}`},
+		{tool: "typed_sum", args: map[string]any{"a": 2}, isError: true, text: `missing properties: ["b"]`},
 	} {
 		tc.check(t, cs, got)
 	}

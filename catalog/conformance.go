@@ -58,8 +58,32 @@ func Conformance(s *mcp.Server) {
 	conformanceStatelessTools(s)
 	conformanceInputTools(s)
 	conformanceTaskTools(s)
+	conformanceTypedTools(s)
 	conformanceResources(s)
 	conformancePrompts(s)
+}
+
+// SumArgs are the arguments of the typed tool typed_sum.
+type SumArgs struct {
+	A int `json:"a" jsonschema:"the first addend"`
+	B int `json:"b" jsonschema:"the second addend"`
+}
+
+// SumResult is the structured result of the typed tool typed_sum.
+type SumResult struct {
+	Sum int `json:"sum" jsonschema:"a + b"`
+}
+
+// conformanceTypedTools adds typed_sum, a tool registered with
+// [mcp.AddTool] (not one of the suite's): its inputSchema and outputSchema
+// are inferred from [SumArgs] and [SumResult], and its result carries
+// structuredContent with a text copy. The interop tests list and call it
+// with the official SDK clients; the suite ignores tools it does not know.
+func conformanceTypedTools(s *mcp.Server) {
+	mcp.AddTool(s, &mcp.Tool{Name: "typed_sum", Description: "Adds two integers (a typed tool: schemas inferred from Go types)"},
+		func(_ context.Context, _ *mcp.CallToolRequest, in SumArgs) (*mcp.CallToolResult, SumResult, error) {
+			return nil, SumResult{Sum: in.A + in.B}, nil
+		})
 }
 
 func text(s string) *mcp.CallToolResult {

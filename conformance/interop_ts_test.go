@@ -7,12 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	json "github.com/goccy/go-json"
+
+	"github.com/mcpfiber/mcpfiber/server"
 )
 
 // tsSDK returns the Node binary and the directory holding the pinned
@@ -37,8 +40,13 @@ func tsSDK(t *testing.T) (node, dir string) {
 // TestInteropTypeScriptSDK drives the server with the official TypeScript
 // SDK client (@modelcontextprotocol/sdk 1.32.2, conformance/npm/ts-sdk),
 // run by the Node that runs the conformance suite: it lists and calls
-// tools, receives progress, answers an elicitation, deletes its session,
-// gets 404 for the deleted session ID, and starts a new session.
+// tools (the typed tool typed_sum among them), receives progress, answers
+// an elicitation, deletes its session, gets 404 for the deleted session
+// ID, and starts a new session. It runs against one node, and against two
+// nodes on Redis with the client's requests alternating between them
+// (issue #10): then the answer to the elicitation reaches the other node
+// than the call, and the 404 comes from a node that did not serve the
+// DELETE.
 func TestInteropTypeScriptSDK(t *testing.T) {
 	node, dir := tsSDK(t)
 	script, err := os.ReadFile("interop/ts-client.mjs")
@@ -49,20 +57,36 @@ func TestInteropTypeScriptSDK(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "ts-client.mjs"), script, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	srv := startServer(t)
+	for _, top := range topologies {
+		t.Run(top.name, func(t *testing.T) { interopTypeScript(t, node, dir, startNodes(t, top.nodes)) })
+	}
+}
+
+func interopTypeScript(t *testing.T, node, dir string, nodes []*server.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "ts-client.mjs", srv.URL())
+	args := []string{"ts-client.mjs"}
+	for _, n := range nodes {
+		args = append(args, n.URL())
+	}
+	cmd := exec.CommandContext(ctx, node, args...)
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.Output()
 	steps := map[string]map[string]any{}
+	var routes struct {
+		Routes []route `json:"routes"`
+	}
 	sc := bufio.NewScanner(bytes.NewReader(stdout))
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var m map[string]any
 		if json.Unmarshal(sc.Bytes(), &m) == nil {
 			steps[m["step"].(string)] = m
+		}
+		if m["step"] == "routes" {
+			_ = json.Unmarshal(sc.Bytes(), &routes)
 		}
 	}
 	if err != nil {
@@ -74,8 +98,19 @@ func TestInteropTypeScriptSDK(t *testing.T) {
 		t.Errorf("negotiated %v, want 2025-11-25", v)
 	}
 	names, _ := steps["tools"]["names"].([]any)
-	if !slices.Contains(names, any("test_tool_with_progress")) || !slices.Contains(names, any("test_elicitation")) {
+	if !slices.Contains(names, any("test_tool_with_progress")) || !slices.Contains(names, any("test_elicitation")) || !slices.Contains(names, any("typed_sum")) {
 		t.Errorf("tools %v", names)
+	}
+	typed := steps["typed"]
+	wantIn, wantOut := typedSchemas(t)
+	if !reflect.DeepEqual(typed["inputSchema"], any(wantIn)) || !reflect.DeepEqual(typed["outputSchema"], any(wantOut)) {
+		t.Errorf("typed_sum schemas: input %v, output %v; want %v, %v", typed["inputSchema"], typed["outputSchema"], wantIn, wantOut)
+	}
+	var copied any
+	text, _ := typed["text"].(string)
+	if err := json.Unmarshal([]byte(text), &copied); err != nil || typed["isError"] != false ||
+		!reflect.DeepEqual(typed["structuredContent"], any(map[string]any{"sum": float64(42)})) || !reflect.DeepEqual(copied, typed["structuredContent"]) {
+		t.Errorf("typed_sum result: %v, want structuredContent {sum: 42} and a text copy of it", typed)
 	}
 	if p, _ := steps["progress"]["progress"].([]any); len(p) != 3 {
 		t.Errorf("progress notifications %v, want 3", steps["progress"])
@@ -92,5 +127,18 @@ func TestInteropTypeScriptSDK(t *testing.T) {
 	re := steps["reinitialized"]
 	if re == nil || re["text"] != "This is a simple text response for testing." || re["sessionId"] == steps["deleted"]["sessionId"] {
 		t.Errorf("after starting over: %v (deleted %v)", re, steps["deleted"])
+	}
+	if len(nodes) == 1 {
+		return
+	}
+	used := map[int]bool{}
+	for _, r := range routes.Routes {
+		used[r.Node] = true
+	}
+	if len(used) != len(nodes) {
+		t.Errorf("requests reached nodes %v of %d: %v", used, len(nodes), routes.Routes)
+	}
+	if crossed(routes.Routes) == 0 {
+		t.Errorf("no answer to a server request reached another node than its call: the relay went untested: %v", routes.Routes)
 	}
 }
