@@ -29,10 +29,10 @@ test: debs fmt-check vet lint conformance
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x ./...
 	cd bench && $(GO) vet ./... && $(GO) test -run '^$$' -bench . -benchtime=1x ./...
 
-## debs: install the Debian packages the tests run (redis-server, redis-tools) with apt-get when missing
-DEB_COMMANDS := redis-server:redis-server redis-cli:redis-tools
+## debs: install the Debian packages the tests run (redis-server, redis-tools, nginx) with apt-get when missing
+DEB_COMMANDS := redis-server:redis-server redis-cli:redis-tools nginx:nginx
 debs:
-	@missing=; for pair in $(DEB_COMMANDS); do command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	@missing=; for pair in $(DEB_COMMANDS); do PATH=$$PATH:/usr/sbin:/sbin command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		echo "installing$$missing (apt-get)"; \
