@@ -6,7 +6,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 10s
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: help run build test vet fmt-check lint bench fuzz clean conformance debs
+.PHONY: help run build test vet fmt-check lint bench fuzz clean conformance conformance-cluster debs
 
 ## help: list the targets
 help:
@@ -42,6 +42,10 @@ debs:
 ## conformance: the official MCP conformance suite, 0.1.16 and 0.2.0-alpha.12 (server --suite all), against the binary with --catalog conformance; Node >= 22 and the suite are installed into .tools/ when missing
 conformance:
 	./conformance/run.sh
+
+## conformance-cluster: the same suites against 3 nodes on one Redis behind nginx (round robin); not in `make test` until #11 lands
+conformance-cluster: debs
+	NODES=3 ./conformance/run.sh
 
 ## vet: go vet
 vet:
