@@ -239,8 +239,8 @@ else
 	    }
 	}
 	EOF
-	nginx -p "$C/nginx" -c "$C/nginx/nginx.conf" -t -q
-	nginx -p "$C/nginx" -c "$C/nginx/nginx.conf" >"$C/nginx/logs/stderr.log" 2>&1 &
+	nginx -p "$C/nginx" -e "$C/nginx/logs/error.log" -c "$C/nginx/nginx.conf" -t -q
+	nginx -p "$C/nginx" -e "$C/nginx/logs/error.log" -c "$C/nginx/nginx.conf" >"$C/nginx/logs/stderr.log" 2>&1 &
 	PIDS+=($!)
 	URL=http://127.0.0.1:$NGINX_PORT$path
 	for _ in $(seq 1 100); do
