@@ -6,7 +6,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 10s
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: help run build test vet fmt-check lint bench fuzz clean conformance debs
+.PHONY: help run build test vet fmt-check lint bench fuzz clean conformance conformance-cluster debs
 
 ## help: list the targets
 help:
@@ -29,10 +29,10 @@ test: debs fmt-check vet lint conformance
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x ./...
 	cd bench && $(GO) vet ./... && $(GO) test -run '^$$' -bench . -benchtime=1x ./...
 
-## debs: install the Debian packages the tests run (redis-server, redis-tools) with apt-get when missing
-DEB_COMMANDS := redis-server:redis-server redis-cli:redis-tools
+## debs: install the Debian packages the tests run (redis-server, redis-tools, nginx) with apt-get when missing
+DEB_COMMANDS := redis-server:redis-server redis-cli:redis-tools nginx:nginx
 debs:
-	@missing=; for pair in $(DEB_COMMANDS); do command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	@missing=; for pair in $(DEB_COMMANDS); do PATH=$$PATH:/usr/sbin:/sbin command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		echo "installing$$missing (apt-get)"; \
@@ -42,6 +42,10 @@ debs:
 ## conformance: the official MCP conformance suite, 0.1.16 and 0.2.0-alpha.12 (server --suite all), against the binary with --catalog conformance; Node >= 22 and the suite are installed into .tools/ when missing
 conformance:
 	./conformance/run.sh
+
+## conformance-cluster: the same suites against 3 nodes on one Redis behind nginx (round robin); not in `make test` until #11 lands
+conformance-cluster: debs
+	NODES=3 ./conformance/run.sh
 
 ## vet: go vet
 vet:

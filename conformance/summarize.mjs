@@ -51,6 +51,7 @@ for (const name of readdirSync(dir)) {
     warnings: count('WARNING'),
     other: checks.length - count('SUCCESS') - count('FAILURE') - count('WARNING'),
     failures: checks.filter((c) => c.status === 'FAILURE').map((c) => `${c.id}: ${c.errorMessage ?? c.description ?? ''}`),
+    warned: checks.filter((c) => c.status === 'WARNING').map((c) => `warning ${c.id}: ${c.errorMessage ?? c.description ?? ''}`),
   });
 }
 
@@ -81,7 +82,10 @@ for (const name of names) {
   lines.push(`  ${name.padEnd(48)} ${counts}  ${verdict}`);
   if (r && r.failed > 0) {
     for (const f of r.failures.slice(0, 5)) lines.push(`      ${f.slice(0, 200)}`);
+    if (r.failures.length > 5) lines.push(`      … ${r.failures.length - 5} more in checks.json`);
   }
+  // A warning (a SHOULD) does not fail the run, but says what to look at.
+  if (r) for (const w of r.warned) lines.push(`      ${w.slice(0, 200)}`);
   if (listed && (!r || r.failed > 0)) lines.push(`      baseline: ${baseline.get(name)}`);
 }
 
