@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -59,6 +60,16 @@ type ServerOptions struct {
 	// letters, digits, '-' and '_' (NewServer panics on others). Default:
 	// "".
 	RequestIDPrefix string
+	// ForwardTask, if set, passes a 2026-07-28 tasks/get, tasks/update or
+	// tasks/cancel for a task another process runs to that process, and
+	// returns its answer: with a session store, the task's ID starts with
+	// the RequestIDPrefix of the process that made it (its node), and the
+	// request may land on any node. node is that prefix; req is the
+	// request as received, for the other process's
+	// [Server.HandleStateless]. Without it, or for an ID with this
+	// process's prefix, an unknown task is -32602. server.New sets it
+	// with a session store that relays calls (redisstore).
+	ForwardTask func(ctx context.Context, node string, req *StatelessCall) ([]byte, *jsonrpc.Error)
 }
 
 // Defaults used where [ServerOptions] fields are zero.
@@ -259,7 +270,8 @@ type Call struct {
 	// the session's GET stream.
 	Out Outbound
 
-	draining <-chan struct{} // StatelessCall.Draining, for subscriptions/listen
+	draining <-chan struct{}   // StatelessCall.Draining, for subscriptions/listen
+	headers  map[string]string // StatelessCall.Headers, for a tasks/* request passed to another process
 }
 
 // deliver takes a response from the client to a request the server sent

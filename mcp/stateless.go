@@ -109,7 +109,7 @@ func (s *Server) HandleStateless(c *StatelessCall) ([]byte, *jsonrpc.Error) {
 		LogLevel:           meta.level,
 	})
 	defer st.Close()
-	return m.handle(s, &Call{Session: st, Method: c.Method, ID: c.ID, Params: c.Params, Out: c.Out, draining: c.Draining})
+	return m.handle(s, &Call{Session: st, Method: c.Method, ID: c.ID, Params: c.Params, Out: c.Out, draining: c.Draining, headers: c.Headers})
 }
 
 // UnsupportedVersionError returns UnsupportedProtocolVersionError for a

@@ -145,10 +145,34 @@ type taskInput struct {
 	ch  chan json.RawMessage // buffered; gets the client's answer once
 }
 
-func newTaskID() string {
+// newTaskID returns a new task ID: ServerOptions.RequestIDPrefix (the
+// node, with a session store) and 128 random bits in hex.
+func (ts *taskStore) newTaskID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return ts.s.opts.RequestIDPrefix + hex.EncodeToString(b[:])
+}
+
+// taskNode returns the RequestIDPrefix of the process that made the task
+// id, or "" if id has none.
+func taskNode(id string) string {
+	if i := strings.LastIndexByte(id, '-'); i >= 0 {
+		return id[:i+1]
+	}
+	return ""
+}
+
+// forwardTask passes c, a 2026-07-28 tasks/* request for a task this
+// process does not hold, to the process that made it, if there is one
+// other than this (see ServerOptions.ForwardTask). ok is false when the
+// request is not to be forwarded.
+func (s *Server) forwardTask(c *Call, id string) (result []byte, jerr *jsonrpc.Error, ok bool) {
+	node := taskNode(id)
+	if s.opts.ForwardTask == nil || !c.Session.stateless || node == "" || node == s.opts.RequestIDPrefix {
+		return nil, nil, false
+	}
+	result, jerr = s.opts.ForwardTask(c.Session.ctx, node, &StatelessCall{Method: c.Method, ID: c.ID, Params: c.Params, Headers: c.headers})
+	return result, jerr, true
 }
 
 // toTask makes a pending call a task, storing it first so that tasks/get
@@ -345,7 +369,7 @@ func (ts *taskStore) maybeTask(c *Call, t *serverTool, p *CallToolParams, bind s
 	s := ts.s
 	now := time.Now()
 	taskCtx, cancel := context.WithCancel(context.Background())
-	tk := &task{store: ts, id: newTaskID(), created: now, updated: now, ttl: ts.opts.TTL, cancel: cancel,
+	tk := &task{store: ts, id: ts.newTaskID(), created: now, updated: now, ttl: ts.opts.TTL, cancel: cancel,
 		announced: make(chan struct{}), done: make(chan struct{}), status: TaskWorking}
 	// Until the call becomes a task, the client closing the request
 	// cancels it; after, only tasks/cancel and the TTL do.
@@ -555,7 +579,7 @@ func (ts *taskStore) createResult(t *task) []byte {
 func (s *Server) getTask(c *Call) ([]byte, *jsonrpc.Error) {
 	t, _, jerr := s.tasks.find(c)
 	if jerr != nil {
-		return nil, jerr
+		return s.orForward(c, jerr)
 	}
 	if t.owner != nil {
 		return encode(t.wire())
@@ -566,7 +590,7 @@ func (s *Server) getTask(c *Call) ([]byte, *jsonrpc.Error) {
 func (s *Server) updateTask(c *Call) ([]byte, *jsonrpc.Error) {
 	t, answers, jerr := s.tasks.find(c)
 	if jerr != nil {
-		return nil, jerr
+		return s.orForward(c, jerr)
 	}
 	t.answer(answers)
 	return s.tasks.ack()
@@ -575,7 +599,7 @@ func (s *Server) updateTask(c *Call) ([]byte, *jsonrpc.Error) {
 func (s *Server) cancelTask(c *Call) ([]byte, *jsonrpc.Error) {
 	t, _, jerr := s.tasks.find(c)
 	if jerr != nil {
-		return nil, jerr
+		return s.orForward(c, jerr)
 	}
 	if t.owner != nil {
 		return s.tasks.cancelSessionTask(t)
@@ -615,9 +639,36 @@ func (ts *taskStore) find(c *Call) (*task, InputResponses, *jsonrpc.Error) {
 	}
 	t := ts.get(p.TaskID)
 	if t == nil || !t.ownedBy(c.Session) {
-		return nil, nil, invalidParams("unknown task: " + p.TaskID)
+		return nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "unknown task: " + p.TaskID, Data: unknownTaskData(p.TaskID)}
 	}
 	return t, p.InputResponses, nil
+}
+
+// unknownTaskData marks the error of find for an unknown task, so that
+// the tasks/* handlers can tell it from the others and forward the
+// request (forwardTask). It is not sent: the handlers drop it.
+func unknownTaskData(string) json.RawMessage { return json.RawMessage(`{"unknownTask":true}`) }
+
+// taskMissing reports whether jerr is find's error for an unknown task.
+func taskMissing(jerr *jsonrpc.Error) bool {
+	return jerr != nil && jerr.Code == jsonrpc.CodeInvalidParams && string(jerr.Data) == `{"unknownTask":true}`
+}
+
+// orForward returns the answer to c when find failed with jerr: the
+// answer of the process that made the task, if the task is another's,
+// else jerr (without its marker).
+func (s *Server) orForward(c *Call, jerr *jsonrpc.Error) ([]byte, *jsonrpc.Error) {
+	if !taskMissing(jerr) {
+		return nil, jerr
+	}
+	var p struct {
+		TaskID string `json:"taskId"`
+	}
+	_ = jsonrpc.Unmarshal(c.Params, &p)
+	if res, ferr, ok := s.forwardTask(c, p.TaskID); ok {
+		return res, ferr
+	}
+	return nil, invalidParams(jerr.Message)
 }
 
 // ack is the result of tasks/update and tasks/cancel.
@@ -763,7 +814,7 @@ func (ts *taskStore) maybeSessionTask(c *Call, t *serverTool, p *CallToolParams,
 	}
 	now := time.Now()
 	taskCtx, cancel := context.WithCancel(st.ctx) // ends with the session
-	tk := &task{store: ts, id: newTaskID(), created: now, updated: now, ttl: ttl, cancel: cancel,
+	tk := &task{store: ts, id: ts.newTaskID(), created: now, updated: now, ttl: ttl, cancel: cancel,
 		announced: make(chan struct{}), done: make(chan struct{}), owner: st, phase: phaseTask, status: TaskWorking}
 	close(tk.announced)
 	if !ts.add(tk) {
@@ -826,7 +877,7 @@ func (t *task) askSession(ctx context.Context, reqs InputRequests) (InputRespons
 func (s *Server) taskResult(c *Call) ([]byte, *jsonrpc.Error) {
 	t, _, jerr := s.tasks.find(c)
 	if jerr != nil {
-		return nil, jerr
+		return s.orForward(c, jerr) // a session's task: never forwarded
 	}
 	ctx, done := c.Session.begin(c.ID)
 	defer done()

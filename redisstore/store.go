@@ -81,6 +81,7 @@ type Store struct {
 	capped atomic.Bool // the live set is in use (a Create with max > 0 was seen)
 	watch  atomic.Pointer[func(id string, ended bool)]
 	relay  relayFunc // OnRelay's (relay.go)
+	calls  calls     // Call and OnCall (rpc.go)
 
 	ops, errs atomic.Uint64
 	hmu       sync.Mutex
@@ -498,9 +499,15 @@ func (s *Store) Watch(f func(id string, ended bool)) {
 // ones, and calls the Watch function with the others.
 func (s *Store) onMessage(m rueidis.PubSubMessage) {
 	p := m.Message
-	if len(p) > 0 && p[0] == 'r' {
-		s.onRelay(p)
-		return
+	if len(p) > 0 {
+		switch p[0] {
+		case 'r':
+			s.onRelay(p)
+			return
+		case 'q', 'a':
+			s.onCallEvent(p)
+			return
+		}
 	}
 	if len(p) != 1+1+len(s.node)+1+IDLen || p[1] != ' ' || p[2+len(s.node)] != ' ' {
 		return

@@ -150,12 +150,16 @@ func New(cfg Config) *Server {
 		cfg.StateKey = cfg.SessionStore.StateKey() // the same on every node
 	}
 	opts := &mcp.ServerOptions{Logger: cfg.Logger, StateKey: cfg.StateKey}
-	if cfg.SessionStore != nil { // several nodes send requests in one session
+	if cfg.SessionStore != nil { // several nodes send requests in one session, and share tasks
 		opts.RequestIDPrefix = cfg.SessionStore.NodeID() + "-"
+		opts.ForwardTask = forwardTask(cfg.SessionStore)
 	}
 	cat.Options(opts)
 	srv := mcp.NewServer(mcp.Implementation{Name: "mcpfiber", Version: Version}, opts)
 	cat.Register(srv)
+	if cfg.SessionStore != nil {
+		cfg.SessionStore.OnCall(answerForwarded(srv))
+	}
 	var backend mcp.Backend = srv
 	var br *bridge.Bridge
 	if len(cfg.Stdio) > 0 {

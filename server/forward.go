@@ -1,0 +1,86 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
+	"github.com/mcpfiber/mcpfiber/mcp"
+	"github.com/mcpfiber/mcpfiber/redisstore"
+)
+
+// Forwarding 2026-07-28 tasks/* requests between nodes: a task runs on
+// the node whose tools/call made it, and its ID starts with that node's
+// ID (mcp.ServerOptions.RequestIDPrefix); a tasks/get, tasks/update or
+// tasks/cancel that lands on another node is passed to it over Redis
+// (redisstore.Store.Call) and answered with its answer.
+
+// forwarded is a forwarded request, and its answer, on the wire.
+type forwarded struct {
+	Method  string            `json:"method,omitempty"`
+	ID      json.RawMessage   `json:"id,omitempty"`
+	Params  json.RawMessage   `json:"params,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  *jsonrpc.Error  `json:"error,omitempty"`
+}
+
+// forwardTask is mcp.ServerOptions.ForwardTask over st.
+func forwardTask(st *redisstore.Store) func(ctx context.Context, node string, req *mcp.StatelessCall) ([]byte, *jsonrpc.Error) {
+	return func(ctx context.Context, node string, req *mcp.StatelessCall) ([]byte, *jsonrpc.Error) {
+		q, err := jsonrpc.Marshal(forwarded{Method: req.Method, ID: req.ID, Params: req.Params, Headers: req.Headers})
+		if err != nil {
+			return nil, jsonrpc.AsError(err)
+		}
+		ctx, cancel := context.WithTimeout(ctx, forwardTimeout)
+		defer cancel()
+		a, err := st.Call(ctx, strings.TrimSuffix(node, "-"), q)
+		if err != nil {
+			return nil, jsonrpc.NewError(jsonrpc.CodeServerError, "the node running the task did not answer: "+err.Error())
+		}
+		var ans forwarded
+		if err := jsonrpc.Unmarshal(a, &ans); err != nil {
+			return nil, jsonrpc.AsError(err)
+		}
+		if ans.Error != nil {
+			return nil, ans.Error
+		}
+		return ans.Result, nil
+	}
+}
+
+// forwardTimeout bounds a forwarded request: tasks/* requests answer at
+// once.
+const forwardTimeout = 5 * time.Second
+
+// answerForwarded is the redisstore OnCall function: it answers a
+// forwarded request with srv, as if it had come over HTTP.
+func answerForwarded(srv *mcp.Server) func(ctx context.Context, payload []byte) []byte {
+	return func(ctx context.Context, payload []byte) []byte {
+		var q forwarded
+		var ans forwarded
+		if err := jsonrpc.Unmarshal(payload, &q); err != nil {
+			ans.Error = jsonrpc.AsError(err)
+		} else {
+			ans.Result, ans.Error = srv.HandleStateless(&mcp.StatelessCall{
+				Method: q.Method, ID: q.ID, Params: q.Params, Headers: q.Headers,
+				Out: discard{}, Context: ctx,
+			})
+		}
+		b, err := jsonrpc.Marshal(ans)
+		if err != nil {
+			b, _ = jsonrpc.Marshal(forwarded{Error: jsonrpc.AsError(err)})
+		}
+		return b
+	}
+}
+
+// discard is the Outbound of a forwarded request: tasks/* requests send
+// nothing before their answer.
+type discard struct{}
+
+func (discard) Send([]byte) error { return nil }
