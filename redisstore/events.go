@@ -159,7 +159,10 @@ func (s *Store) writer() {
 // write sends batch, in order, in DoMultis of at most maxBatch commands:
 // an XADD per item, then a PEXPIRE per key with a ttl. A failed DoMulti
 // counts once in Health.Errors, and its items in EventsDropped: nothing
-// is retried (the writing node's own log still holds the events).
+// is retried (the writing node's own log still holds the events). An
+// XADD Redis refuses because its ID is not above the stream's last (the
+// event was appended already, or a later one was) counts in
+// EventsDropped only.
 func (s *Store) write(ctx context.Context, batch []evItem) {
 	cmds := make(rueidis.Commands, 0, min(len(batch), maxBatch)+16)
 	ttls := make(map[string]time.Duration)
@@ -196,23 +199,38 @@ func (s *Store) write(ctx context.Context, batch []evItem) {
 		lost := 0
 		var first error
 		for i, r := range s.c.DoMulti(ctx, cmds...) {
-			if err := r.Error(); err != nil {
-				if first == nil {
-					first = err
+			err := r.Error()
+			if err == nil {
+				continue
+			}
+			if i < n {
+				lost++
+				if staleID(err) {
+					continue // not a failure of Redis
 				}
-				if i < n {
-					lost++
-				}
+			}
+			if first == nil {
+				first = err
 			}
 		}
 		if first != nil {
 			_ = s.fail("append events", first)
+		}
+		if lost > 0 {
 			s.evq.mu.Lock()
 			s.evq.dropped += uint64(lost)
 			s.evq.mu.Unlock()
 		}
 		batch = batch[n:]
 	}
+}
+
+// staleID reports whether err is Redis refusing an XADD whose ID is not
+// above the stream's last: the event (or end) was appended already, or
+// one after it was.
+func staleID(err error) bool {
+	re, ok := rueidis.IsRedisErr(err)
+	return ok && strings.Contains(re.Error(), "equal or smaller")
 }
 
 // ReadEvents returns the events of stream (of session id) after seq

@@ -167,6 +167,26 @@ func TestEventTTLAndMaxLen(t *testing.T) {
 	}
 }
 
+// TestEventStaleID checks that an event appended twice, or after a
+// later one, is dropped by Redis and counted in EventsDropped, not as a
+// failure of Redis, and that the batch's other events are kept.
+func TestEventStaleID(t *testing.T) {
+	r := testutil.StartRedis(t)
+	s := newStore(t, r.URL(), nil)
+	id := s.NewID()
+	for _, seq := range []uint64{1, 2, 3, 3, 2, 4} {
+		s.AppendEvent(id, 1, seq, eventData(1, seq), time.Minute, 100)
+	}
+	evs := waitEventCount(t, s, id, 1, 4)
+	checkSeq(t, evs, 1, 1)
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		if h := s.Health(); h.EventsDropped != 2 || h.Errors != 0 {
+			return fmt.Errorf("EventsDropped %d, Errors %d; want 2, 0", h.EventsDropped, h.Errors)
+		}
+		return nil
+	})
+}
+
 // TestReadEventsWait checks that a ReadEvents that waits returns an
 // event another node appends meanwhile, the end too, and nothing after
 // wait when nothing comes.

@@ -26,7 +26,8 @@ type Health struct {
 	LastError string
 	// EventsDropped is the number of events and stream ends that
 	// AppendEvent and FinishStream dropped since New: the queue was full
-	// or the Store closed, or Redis failed the batch that carried them.
+	// or the Store closed, Redis failed the batch that carried them, or
+	// Redis refused one appended twice (or after a later one).
 	EventsDropped uint64
 }
 
