@@ -46,6 +46,13 @@
 //     The pinger stores it again (SET NX) every ping, so after Redis lost
 //     its data (a restart without persistence) nodes started later agree
 //     with those running.
+//   - P + "nodes": the counter that numbers the nodes: each Store takes
+//     the next number at New (INCR; [Store.Node]).
+//   - P + "node:" + n: the liveness key of node n, which the pinger sets
+//     every ping with a PX of three pings (at least 3 s) and Close deletes
+//     ([Store.NodeAlive]).
+//   - P + "e:{" + id + "}:" + stream: the event log of a stream of session
+//     id, a Redis Stream (see "# Event logs").
 //   - P + "events": the channel on which Save publishes "c <node> <id>"
 //     and Delete "d <node> <id>" ([Store.Watch]); <node> is 16 hex digits
 //     random to each Store, so that a node ignores its own events.
@@ -57,10 +64,42 @@
 // ID is answered 404 without a Redis command; a forger guesses a 64-bit
 // tag.
 //
+// # Event logs
+//
+// [Store] is a [sessions.EventStore]: a node appends the events of the
+// streams it writes to a Redis Stream per stream, so that another node
+// can replay them after a Last-Event-ID and follow the stream until its
+// end. The entry IDs are the events' sequence numbers: event seq is
+// entry <seq>-1 with one field, d, its data; the end of a stream whose
+// last event is last is entry <last>-2 with field f. So a reader after
+// event n reads XRANGE key (<n>-1 + COUNT 256, which takes the end
+// <n>-2 too, and the IDs need no index beside the stream. XADD trims with
+// MAXLEN ~ (whole macro nodes of 100 entries: a stream keeps between
+// maxLen and maxLen + 100 events), and a PEXPIRE after each batch moves
+// the key's expiry to the session's idle timeout.
+//
+// AppendEvent and FinishStream do no I/O: they queue (at most
+// [Options.EventQueue] items and 64 MiB of data, past which they drop and
+// count in [Health].EventsDropped), and the writer goroutine sends
+// everything queued in one DoMulti (up to 1024 commands each): one XADD
+// per event, one PEXPIRE per key. One writer keeps the appends of a
+// stream in order. A batch Redis fails is dropped, not retried (the
+// writing node's own log still holds it); it counts in [Health].Errors.
+//
+// A ReadEvents that finds nothing and may wait sends XREAD BLOCK, which
+// rueidis routes to its pool of dedicated connections (BlockingPoolSize,
+// 1024 by default), never the shared pipeline: each reader waiting holds
+// one connection for up to its wait.
+//
+// A node is alive while its liveness key exists: the pinger sets it, so
+// it expires three pings after the node's last (SIGKILL, a partition),
+// and Close deletes it.
+//
 // # Redis Cluster
 //
-// Each record key carries its session ID as a hash tag, so records spread
-// over the masters and every command on one session goes to one slot. The
+// Each record key and event log carries its session ID as a hash tag, so
+// they spread over the masters and every command on one session goes to
+// one slot. The
 // live set, the secret and the events channel each live on one slot: the
 // cap's script touches only the live set, and Create stores the record
 // with a second command. On a cluster the events go through sharded
@@ -87,14 +126,17 @@
 //
 // # Goroutines
 //
-// A Store runs two, both started by New and ended by [Store.Close], which
-// waits for them:
+// A Store runs three, all started by New and ended by [Store.Close],
+// which waits for them:
 //
-//   - the pinger: every [Options.PingInterval] (default 1 s), PING and SET
-//     NX of the secret in one round trip, for [Store.Health];
+//   - the pinger: every [Options.PingInterval] (default 1 s), SET NX of
+//     the secret and SET of the node's liveness key in one round trip,
+//     for [Store.Health] and [Store.NodeAlive];
 //   - the subscriber: receives the events channel and calls the Watch
 //     function for other nodes' events; it subscribes again after a
-//     PingInterval whenever the subscription ends.
+//     PingInterval whenever the subscription ends;
+//   - the writer: sends the queued events (see "# Event logs"); at Close
+//     it sends what is queued, within [Options.Timeout], and exits.
 //
 // rueidis runs its own goroutines per connection (writer, reader), which
 // end when Close closes the client.

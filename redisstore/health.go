@@ -24,6 +24,11 @@ type Health struct {
 	Errors uint64
 	// LastError describes the last such failure; "" if none.
 	LastError string
+	// EventsDropped is the number of events and stream ends that
+	// AppendEvent and FinishStream dropped since New: the queue was full
+	// or the Store closed, Redis failed the batch that carried them, or
+	// Redis refused one appended twice (or after a later one).
+	EventsDropped uint64
 }
 
 // Health returns the store's health. It does no I/O.
@@ -33,6 +38,9 @@ func (s *Store) Health() Health {
 	s.hmu.Unlock()
 	h.Ops = s.ops.Load()
 	h.Errors = s.errs.Load()
+	s.evq.mu.Lock()
+	h.EventsDropped = s.evq.dropped
+	s.evq.mu.Unlock()
 	return h
 }
 
@@ -51,23 +59,27 @@ func (s *Store) pinger() {
 	}
 }
 
-// ping sends PING and, in the same round trip, SET NX of the secret this
-// node holds: after Redis lost its data (a restart without persistence)
-// the secret is back within a ping, so nodes started later agree with the
-// running ones. It records the result in the health.
+// ping sends, in one round trip, SET NX of the secret this node holds:
+// after Redis lost its data (a restart without persistence) the secret is
+// back within a ping, so nodes started later agree with the running ones;
+// and SET of the node's liveness key, to expire three pings later
+// ([Store.NodeAlive]). There is no PING: the two SETs are one (and on a
+// Redis Cluster rueidis refuses a DoMulti that mixes a command with no
+// slot and commands on two slots). It records the result in the health.
 func (s *Store) ping() {
 	ctx, cancel := s.opCtx(s.ctx)
 	defer cancel()
 	start := time.Now()
 	res := s.c.DoMulti(ctx,
-		s.c.B().Ping().Build(),
-		s.c.B().Set().Key(s.secretKey).Value(rueidis.BinaryString(s.secret)).Nx().Build())
+		s.c.B().Set().Key(s.secretKey).Value(rueidis.BinaryString(s.secret)).Nx().Build(),
+		s.c.B().Set().Key(s.aliveKey).Value("1").PxMilliseconds(ms(s.aliveTTL())).Build())
 	rtt := time.Since(start)
 	err := res[0].Error()
+	if rueidis.IsRedisNil(err) {
+		err = nil // the secret was there
+	}
 	if err == nil {
-		if err = res[1].Error(); rueidis.IsRedisNil(err) {
-			err = nil // the secret was there
-		}
+		err = res[1].Error()
 	}
 	if s.ctx.Err() != nil {
 		return // closing: not a failure of Redis

@@ -28,16 +28,23 @@ type Options struct {
 	// Optional. Default: "mcpfiber:"
 	Prefix string
 	// Timeout bounds each operation whose context has no earlier
-	// deadline, the pinger's PING, and the dial of a connection.
+	// deadline, the pinger's round trip, and the dial of a connection.
 	//
 	// Optional. Default: 1 s.
 	Timeout time.Duration
 	// PingInterval is the time between two pings of the pinger, which
-	// keeps [Health] and re-establishes the shared secret after Redis
-	// lost its data.
+	// keeps [Health], re-establishes the shared secret after Redis lost
+	// its data, and keeps the node alive ([Store.NodeAlive]: three
+	// intervals, at least 3 s).
 	//
 	// Optional. Default: 1 s.
 	PingInterval time.Duration
+	// EventQueue bounds the events and stream ends that AppendEvent and
+	// FinishStream queue for the writer goroutine; past it they drop
+	// what they are given (see [Health].EventsDropped).
+	//
+	// Optional. Default: [DefaultEventQueue].
+	EventQueue int
 }
 
 // DefaultPrefix is the default [Options.Prefix].
@@ -57,6 +64,9 @@ func (o *Options) withDefaults() Options {
 	if r.PingInterval <= 0 {
 		r.PingInterval = time.Second
 	}
+	if r.EventQueue <= 0 {
+		r.EventQueue = DefaultEventQueue
+	}
 	return r
 }
 
@@ -68,9 +78,13 @@ type Store struct {
 	c    rueidis.Client
 	opts Options
 	node string // this Store's ID in events: 16 hex digits
+	// nodeNum is this Store's number among the nodes (events.go): INCR
+	// of the nodes counter at New.
+	nodeNum uint32
+	evq     evQueue // AppendEvent's and FinishStream's, for the writer
 
 	// Keys and channel.
-	liveKey, secretKey, events string
+	liveKey, secretKey, nodesKey, aliveKey, events string
 
 	secret   []byte // the shared secret, 32 bytes
 	stateKey []byte
@@ -89,7 +103,7 @@ type Store struct {
 
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
-	wg        sync.WaitGroup // the pinger and the subscriber
+	wg        sync.WaitGroup // the pinger, the subscriber and the writer
 	closeOnce sync.Once
 }
 
@@ -97,7 +111,8 @@ type Store struct {
 var _ sessions.Store = (*Store)(nil)
 
 // New connects to the Redis at rawURL, agrees with the other nodes on the
-// shared secret, and starts the pinger and the subscriber goroutines.
+// shared secret and a node number, and starts the pinger, the
+// subscriber and the writer goroutines.
 //
 // rawURL is redis://[user:password@]host:port[/db] (rediss:// for TLS;
 // for a Redis Cluster, further nodes as ?addr=host:port&addr=…; the
@@ -134,6 +149,7 @@ func New(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 		opts:      o,
 		liveKey:   o.Prefix + "live",
 		secretKey: o.Prefix + "secret",
+		nodesKey:  o.Prefix + "nodes",
 		events:    o.Prefix + "events",
 		cluster:   c.Mode() == rueidis.ClientModeCluster,
 	}
@@ -146,10 +162,12 @@ func New(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.health = Health{Up: true, Since: time.Now()}
-	s.ping() // fills RTT
-	s.wg.Add(2)
+	s.evq.wake = make(chan struct{}, 1)
+	s.ping() // fills RTT, and shows the node alive
+	s.wg.Add(3)
 	go s.pinger()    // owner: the Store; exit: Close
 	go s.subscribe() // owner: the Store; exit: Close
+	go s.writer()    // owner: the Store; exit: Close, after writing what is queued
 	return s, nil
 }
 
@@ -163,7 +181,8 @@ func redacted(rawURL string) string {
 }
 
 // agree stores a new random secret if Redis holds none (SET NX), reads the
-// one it holds, and derives the keys from it.
+// one it holds, and derives the keys from it; in the same round trip it
+// takes the node's number (INCR of the nodes counter).
 func (s *Store) agree(ctx context.Context) error {
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
@@ -172,7 +191,8 @@ func (s *Store) agree(ctx context.Context) error {
 	res := s.c.DoMulti(ctx,
 		s.c.B().Set().Key(s.secretKey).Value(rueidis.BinaryString(mine)).Nx().Build(),
 		s.c.B().Get().Key(s.secretKey).Build(),
-		s.c.B().Exists().Key(s.liveKey).Build())
+		s.c.B().Exists().Key(s.liveKey).Build(),
+		s.c.B().Incr().Key(s.nodesKey).Build())
 	if err := res[0].Error(); err != nil && !rueidis.IsRedisNil(err) {
 		return fmt.Errorf("store the shared secret: %w: %w", sessions.ErrStoreUnavailable, err)
 	}
@@ -186,6 +206,12 @@ func (s *Store) agree(ctx context.Context) error {
 	if n, err := res[2].AsInt64(); err == nil && n > 0 {
 		s.capped.Store(true)
 	}
+	n, err := res[3].AsInt64()
+	if err != nil {
+		return fmt.Errorf("take a node number: %w: %w", sessions.ErrStoreUnavailable, err)
+	}
+	s.nodeNum = nodeNum(n)
+	s.aliveKey = s.aliveKeyOf(s.nodeNum)
 	idKey, stateKey, err := deriveKeys(secret)
 	if err != nil {
 		return err
@@ -197,14 +223,19 @@ func (s *Store) agree(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the pinger and the subscriber, waits for them to exit, and
-// closes the connections. Operations after Close fail with an error
-// wrapping [sessions.ErrStoreUnavailable]. It returns nil; calling it
-// again does nothing.
+// Close stops the pinger, the subscriber and the writer (which first
+// writes what is queued, within [Options.Timeout]), waits for them to
+// exit, deletes the node's liveness key, and closes the connections.
+// Operations after Close fail with an error wrapping
+// [sessions.ErrStoreUnavailable]. It returns nil; calling it again does
+// nothing.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
 		s.wg.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
+		_ = s.c.Do(ctx, s.c.B().Del().Key(s.aliveKey).Build()).Error()
+		cancel()
 		s.c.Close()
 	})
 	return nil
