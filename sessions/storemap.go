@@ -155,7 +155,10 @@ func (st *storeState) resolve(id string, held *Session) (*Session, error) {
 // this map, rebuilding its Conn with Options.Restore. Concurrent adopts of
 // one ID make one session.
 func (st *storeState) adopt(rec *mcp.SessionRecord) (*Session, error) {
-	if st.restore == nil || st.m.closed.Load() {
+	if st.m.closed.Load() { // shutting down: the session lives on elsewhere
+		return nil, ErrClosed
+	}
+	if st.restore == nil {
 		return nil, nil
 	}
 	m := st.m
@@ -186,7 +189,7 @@ func (st *storeState) adopt(rec *mcp.SessionRecord) (*Session, error) {
 		m.live.Add(1)
 		if m.closed.Load() {
 			s.End(EndShutdown)
-			return nil, nil
+			return nil, ErrClosed
 		}
 	}
 	return s, nil

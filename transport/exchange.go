@@ -222,7 +222,7 @@ func (h *Handler) reply(ctx *fasthttp.RequestCtx, ex *exchange) {
 		select {
 		case <-ex.decided:
 		case <-ended:
-			h.refuse(ctx, refuseSessionNotFound)
+			h.refuse(ctx, h.endedRefusal(ex.s))
 			return
 		}
 		ex.mu.Lock()
@@ -231,7 +231,7 @@ func (h *Handler) reply(ctx *fasthttp.RequestCtx, ex *exchange) {
 	ex.mu.Unlock()
 	switch {
 	case mode == modeSSE && src == nil: // the session ended before its stream was made
-		h.refuse(ctx, refuseSessionNotFound)
+		h.refuse(ctx, h.endedRefusal(ex.s))
 	case mode == modeJSON && len(resps) == 0:
 		ctx.Response.SetStatusCode(fasthttp.StatusAccepted)
 	case mode == modeJSON && refusal != refuseNone:

@@ -147,6 +147,13 @@ func (h *Handler) Serve(c *fiber.Ctx) error {
 // connection is closed after the response; one with more than one Origin
 // header, or an Origin not allowed, gets 403.
 func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
+	if h.draining.Load() {
+		// Shutting down: no request after this one on the connection, so
+		// that none races with the server closing it once idle (the
+		// client's next request opens a connection, which a load balancer
+		// sends to another node).
+		ctx.SetConnectionClose()
+	}
 	hdr := readHeaders(&ctx.Request.Header)
 	if k := badFraming(&ctx.Request.Header, &hdr); k != refuseNone {
 		h.refuse(ctx, k)
@@ -226,6 +233,20 @@ func storeRefusal(err error) refusalKind {
 		return refuseDraining
 	}
 	return refuseStoreDown
+}
+
+// endedRefusal is the refusal for a request whose session s ended while
+// it was served: 404, but 503 (draining) when the session lives on in a
+// session store and only this node let it go (shutdown, eviction), so
+// that the client retries elsewhere rather than start over.
+func (h *Handler) endedRefusal(s *sessions.Session) refusalKind {
+	if s != nil && h.sessions.Options().Store != nil {
+		switch s.Reason() {
+		case sessions.EndShutdown, sessions.EndEvicted:
+			return refuseDraining
+		}
+	}
+	return refuseSessionNotFound
 }
 
 // sessionFor resolves the session of a GET or DELETE, writing the refusal
@@ -312,7 +333,7 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	}
 	st := s.Standalone()
 	if st == nil {
-		h.refuse(ctx, refuseSessionNotFound)
+		h.refuse(ctx, h.endedRefusal(s))
 		return
 	}
 	started := h.startGETStream(ctx, s, st.TryAttachNotify)
@@ -321,7 +342,7 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	}
 	if !started {
 		if s.Reason() != 0 {
-			h.refuse(ctx, refuseSessionNotFound)
+			h.refuse(ctx, h.endedRefusal(s))
 			return
 		}
 		h.refuse(ctx, refuseConflict)

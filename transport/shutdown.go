@@ -21,7 +21,8 @@ const MaxFinalWindow = time.Second
 //
 //  1. New sessions (initialize) and new GET streams get 503 with
 //     Retry-After (Options.RetryAfter); requests of live sessions are
-//     still answered.
+//     still answered, each with Connection: close, so that no request
+//     races with the connection's closing at the end.
 //  2. Each open GET stream ends at a random moment within drain, after an
 //     SSE retry field of Options.RetryHint plus a random part of drain, so
 //     that clients come back spread out rather than all at once.
