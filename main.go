@@ -72,6 +72,7 @@ func run(args []string) error {
 		jsonResp    = fs.Bool("json-response", false, "answer every POST with application/json, never text/event-stream")
 		keepAlive   = fs.Duration("keep-alive", transport.DefaultKeepAlive, "interval of SSE keep-alive comments (negative: none)")
 		drain       = fs.Duration("drain-window", transport.DefaultDrainWindow, "at shutdown, close SSE streams spread over this window")
+		drainDelay  = fs.Duration("drain-delay", 0, "at shutdown, keep the listener open at least this long, /healthz answering 503, so that a load balancer takes the node out first")
 		grace       = fs.Duration("grace-period", server.DefaultGracePeriod, "upper bound on the whole shutdown")
 		logLevel    = fs.String("log-level", "info", "log level: debug, info, warn or error")
 		catalogName = fs.String("catalog", "default", "feature set served: default (echo, progress) or conformance (the official MCP conformance suite's tools, resources and prompts)")
@@ -171,6 +172,7 @@ func run(args []string) error {
 		JSONResponse:       *jsonResp,
 		KeepAlive:          *keepAlive,
 		DrainWindow:        *drain,
+		DrainDelay:         *drainDelay,
 		GracePeriod:        *grace,
 		Logger:             logger,
 		Catalog:            *catalogName,

@@ -96,7 +96,7 @@ type Metrics struct {
 	reg *prometheus.Registry
 
 	started       prometheus.Counter
-	ended         [sessions.EndClosed + 1]prometheus.Counter // by EndReason; 0 unused
+	ended         [sessions.MaxEndReason + 1]prometheus.Counter // by EndReason; 0 unused
 	refusalsVec   *prometheus.CounterVec
 	refusals      [transport.NumRefusals][statusSlots]atomic.Pointer[prometheus.Counter] // made on first use
 	refusalsMu    sync.Mutex                                                             // guards making them
@@ -127,9 +127,9 @@ func New(opts *Options) *Metrics {
 		Name: "mcpfiber_sessions_started_total", Help: "Sessions started by initialize.",
 	})
 	ended := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "mcpfiber_sessions_ended_total", Help: "Sessions ended, by reason: delete, idle, shutdown, or the backend's (closed, child_exit).",
+		Name: "mcpfiber_sessions_ended_total", Help: "Sessions ended on this node, by reason: delete, idle, shutdown, the backend's (closed, child_exit), and with a session store evicted (dropped from this node's cache, alive in the store) and gone (ended on another node or expired in the store).",
 	}, []string{"reason"})
-	for r := sessions.EndDelete; r <= sessions.EndClosed; r++ {
+	for r := sessions.EndDelete; r <= sessions.MaxEndReason; r++ {
 		name := r.String()
 		if r == sessions.EndClosed {
 			name = o.ClosedReason
@@ -224,7 +224,7 @@ func (m *Metrics) SessionStarted() { m.started.Inc() }
 
 // SessionEnded implements [transport.Observer].
 func (m *Metrics) SessionEnded(reason sessions.EndReason) {
-	if reason >= sessions.EndDelete && reason <= sessions.EndClosed {
+	if reason >= sessions.EndDelete && reason <= sessions.MaxEndReason {
 		m.ended[reason].Inc()
 	}
 }

@@ -46,6 +46,11 @@ type Config struct {
 	KeepAlive time.Duration
 	// DrainWindow spreads the closing of GET streams at shutdown. Default: 5s.
 	DrainWindow time.Duration
+	// DrainDelay keeps the listener open at shutdown for at least this
+	// long, /healthz answering 503, so that a load balancer takes the node
+	// out before it goes (see Shutdown). Default: 0 (the listener closes
+	// once the transport has drained).
+	DrainDelay time.Duration
 	// GracePeriod bounds the whole shutdown. Default: 15s.
 	GracePeriod time.Duration
 	// Logger receives structured logs. Default: slog.Default().
@@ -326,20 +331,31 @@ func (s *Server) Serve() error {
 // Shutdown stops the server in order, within Config.GracePeriod (or ctx,
 // whichever ends first):
 //
-//  1. the listener closes: no new connections (fasthttp's
-//     ShutdownWithContext, which then waits for open connections and
-//     closes idle keep-alive ones);
-//  2. at the same time the transport drains (transport.Handler.Shutdown):
-//     503 for new sessions and GET streams, GET streams closed spread over
-//     Config.DrainWindow with a jittered retry hint, POSTs in flight run
-//     to completion, then every session ends;
-//  3. Shutdown returns when both are done, or when the grace period ends.
+//  1. the transport drains (transport.Handler.Shutdown): /healthz answers
+//     503, new sessions and GET streams get 503, GET streams are closed
+//     spread over Config.DrainWindow with a jittered retry hint, POSTs in
+//     flight run to completion and requests of live sessions are still
+//     served, then every session ends here (with a session store they
+//     live on for the other nodes);
+//  2. meanwhile the listener stays open, so that a load balancer polling
+//     /healthz sees the 503 and takes the node out: until the transport
+//     has drained, and for at least Config.DrainDelay;
+//  3. then the listener closes (fasthttp's ShutdownWithContext, which
+//     waits for open connections and closes idle keep-alive ones), the
+//     stdio bridge's children exit, the session store is closed;
+//  4. Shutdown returns when all are done, or when the grace period ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.GracePeriod)
 	defer cancel()
+	delay := time.NewTimer(s.cfg.DrainDelay)
+	defer delay.Stop()
+	herr := s.handler.Shutdown(ctx, s.cfg.DrainWindow)
+	select {
+	case <-delay.C:
+	case <-ctx.Done():
+	}
 	appErr := make(chan error, 1)
 	go func() { appErr <- s.app.ShutdownWithContext(ctx) }() // owner: Shutdown; exit: ctx or all connections closed
-	herr := s.handler.Shutdown(ctx, s.cfg.DrainWindow)
 	s.mcp.Close() // tasks still running in the background
 	var berr, merr error
 	if s.bridge != nil {
@@ -348,5 +364,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.metricsLn != nil {
 		merr = s.metricsLn.Shutdown(ctx)
 	}
-	return errors.Join(herr, <-appErr, berr, merr)
+	aerr := <-appErr
+	return errors.Join(herr, aerr, berr, merr)
 }

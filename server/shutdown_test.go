@@ -20,22 +20,21 @@ import (
 // TestShutdownDrain follows server.Server.Shutdown's ordered procedure
 // with two GET streams open and a slow tool call in flight:
 //
-//   - the listener closes: new connections are refused;
 //   - draining: initialize and new GET streams get 503 with Retry-After,
-//     and /healthz reports draining (its handler tests Draining);
+//     and /healthz, on a new connection (the listener stays open while
+//     the transport drains, for a load balancer to see it), answers 503;
 //   - each GET stream gets an SSE retry field (RetryHint plus a jitter
 //     within DrainWindow) and then ends, within DrainWindow;
 //   - the tool call runs to completion and its SSE stream carries the
 //     final response;
-//   - Shutdown returns nil at the first of fasthttp's 100ms looks for open
-//     connections after the call's ended, the session map is empty, and no
-//     goroutine is left (synctest.Test fails otherwise).
+//   - then the listener closes, and Shutdown returns nil at the first of
+//     fasthttp's 100ms looks for open connections, the session map is
+//     empty, and no goroutine is left (synctest.Test fails otherwise).
 //
 // It runs in a synctest bubble on an in-memory listener, so the timings
-// are exact in fake time. Requests made while draining cannot come over
-// the listener: fasthttp closes it and idle keep-alive connections at once
-// and serves no further request on busy ones. They are made in-process, on
-// the Handler's ServeFastHTTP, the same code the Fiber route runs.
+// are exact in fake time. The MCP requests made while draining are made
+// in-process, on the Handler's ServeFastHTTP, the same code the Fiber
+// route runs.
 func TestShutdownDrain(t *testing.T) { inBubble(t, testShutdownDrain) }
 
 func testShutdownDrain(t *testing.T) {
@@ -44,12 +43,12 @@ func testShutdownDrain(t *testing.T) {
 		gracePeriod = 5 * time.Second
 		version     = "2025-11-25"
 		// The slow call: 5 steps 90ms apart, so it ends 360ms into the
-		// shutdown, off fasthttp's 100ms grid, and Shutdown returns at
-		// 400ms.
+		// shutdown; the listener closes then, and Shutdown returns at
+		// fasthttp's first 100ms look for open connections.
 		steps    = 5
 		interval = 90 * time.Millisecond
 		callEnd  = (steps - 1) * interval
-		shutEnd  = 400 * time.Millisecond
+		shutEnd  = callEnd + 100*time.Millisecond
 	)
 	srv, served, hc := startBubbleServer(t, server.Config{DrainWindow: drainWindow, GracePeriod: gracePeriod})
 	h := srv.Handler()
@@ -110,14 +109,19 @@ func testShutdownDrain(t *testing.T) {
 	go func() { shutdown <- srv.Shutdown(context.Background()) }() // owner: the test; exit: Shutdown returns
 	synctest.Wait()
 
-	// Draining (/healthz's handler answers 503 while Draining is true),
-	// and the listener is closed: no new connections.
+	// Draining: /healthz answers 503 on a new connection, for a load
+	// balancer to take the node out.
 	if !h.Draining() {
 		t.Errorf("Handler().Draining() = false after Shutdown began")
 	}
-	if resp, err := hc.Get("http://" + srv.Addr().String() + "/healthz"); err == nil {
-		resp.Body.Close()
-		t.Errorf("GET /healthz on a new connection while draining = %d, want the dial refused", resp.StatusCode)
+	hresp, err = hc.Get("http://" + srv.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatalf("GET /healthz on a new connection while draining: %v", err)
+	}
+	hbody, _ = io.ReadAll(hresp.Body)
+	hresp.Body.Close()
+	if hresp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(hbody), `"draining"`) {
+		t.Errorf("GET /healthz while draining = %d %s, want 503 draining", hresp.StatusCode, hbody)
 	}
 	// initialize gets 503 with Retry-After and a JSON-RPC error for its id.
 	status, retryAfter, body := serveInProcess(h, "POST", "", `{"jsonrpc":"2.0","id":9,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"late","version":"0"}}}`)
@@ -165,7 +169,7 @@ func testShutdownDrain(t *testing.T) {
 		t.Errorf("Shutdown = %v, want nil", err)
 	}
 	if d := time.Since(start); d != shutEnd {
-		t.Errorf("Shutdown returned after %v, want %v (the first 100ms look after the call ended at %v)", d, shutEnd, callEnd)
+		t.Errorf("Shutdown returned after %v, want %v (the first 100ms look after the call ended, and the listener closed, at %v)", d, shutEnd, callEnd)
 	}
 	if n := h.Sessions().Len(); n != 0 {
 		t.Errorf("Sessions().Len() = %d after Shutdown, want 0", n)

@@ -43,6 +43,44 @@
 // [Options.MaxSessionEventBytes]; the oldest events go first, and
 // appending never blocks on a slow client.
 //
+// # Session stores
+//
+// With [Options.Store] (package redisstore: Redis), sessions outlive the
+// process that started them and every node sharing the store serves
+// every session. The map becomes this node's cache of the sessions used
+// here:
+//
+//   - [Map.Create] stores the record first; MaxSessions is then a cap
+//     across the nodes (the store's), and IDs come from the store
+//     ([Store.NewID]: every node accepts every node's IDs, and a forged
+//     one fails [Store.ValidID] without I/O).
+//   - [Map.Resolve] serves a session held here without asking the store
+//     while it is fresh: used within IdleTimeout and not changed by
+//     another node since (the store's Watch marks it stale). Otherwise it
+//     asks the store once and rebuilds the session here with
+//     [Options.Restore]. An ID the store said is gone is remembered
+//     ([Options.DeadIDs]), so a storm of stale IDs costs one lookup per
+//     ID.
+//   - Idle expiry is the store's (a TTL of IdleTimeout): one flusher
+//     goroutine, owned by the Map and stopped by Close, postpones it for
+//     the sessions used here, once per IdleTimeout/10 (10 ms to 30 s)
+//     however many requests they had, saves records whose state changed
+//     where a request did not ([Session.Release] does it at once), and
+//     retries deletes that failed. A session idle here is dropped from
+//     the cache ([EndEvicted]) and lives on in the store.
+//   - DELETE ([EndDelete]) deletes the record before it returns, and the
+//     store tells the other nodes, which end their copy ([EndGone]); so
+//     does an expiry the flusher finds.
+//   - When the store cannot be reached, sessions held here keep working;
+//     Create, and Resolve of a session not held here, fail with
+//     [ErrStoreUnavailable] (the transport answers 503 with Retry-After:
+//     the session may be alive); saves, touches and deletes are retried
+//     by the flusher; nothing needs restarting when the store returns.
+//   - [Map.Close] postpones the expiry of the sessions held here and ends
+//     them here only: their clients go on on other nodes. Sessions no
+//     other node can serve (no Options.Restore: the stdio bridge, the Go
+//     SDK host) are deleted from the store instead.
+//
 // # Locks
 //
 // Lock order: Map bucket (inside xsync) → Session.mu → Stream.mu. No lock is

@@ -17,9 +17,15 @@ const (
 	EndIdle                          // idle for longer than Options.IdleTimeout
 	EndShutdown                      // the server shut down (Map.Close)
 	EndClosed                        // the owner called Session.End for its own reason
+	EndEvicted                       // with a Store: idle here, dropped from this node's cache; it lives on in the store
+	EndGone                          // with a Store: ended elsewhere (another node's DELETE, expiry in the store)
+
+	// MaxEndReason is the largest EndReason, for tables indexed by reason.
+	MaxEndReason = EndGone
 )
 
-// String returns "delete", "idle", "shutdown" or "closed".
+// String returns "delete", "idle", "shutdown", "closed", "evicted" or
+// "gone".
 func (r EndReason) String() string {
 	switch r {
 	case EndDelete:
@@ -30,6 +36,10 @@ func (r EndReason) String() string {
 		return "shutdown"
 	case EndClosed:
 		return "closed"
+	case EndEvicted:
+		return "evicted"
+	case EndGone:
+		return "gone"
 	}
 	return "live"
 }
@@ -52,6 +62,11 @@ type Session struct {
 	holds      atomic.Int32  // requests in flight + readers attached; >0 means busy
 	reason     atomic.Uint32 // EndReason; 0 while live
 	done       chan struct{} // closed by End
+
+	// With a Store (storemap.go):
+	savedRev atomic.Uint64 // the conn's state Revision last saved to the store
+	stale    atomic.Bool   // another node changed the record: reload before use
+	flushed  int64         // lastActive at the flusher's last touch; the flusher's own
 
 	mu         sync.Mutex         // guards the fields below
 	streams    map[uint64]*Stream // by stream ID; 0 is the GET stream; nil after End
@@ -112,8 +127,14 @@ func (s *Session) Touch() { s.lastActive.Store(time.Now().UnixNano()) }
 // that idle expiry passes it by, until the matching [Session.Release].
 func (s *Session) Hold() { s.holds.Add(1) }
 
-// Release undoes one [Session.Hold] and records activity.
+// Release undoes one [Session.Hold] and records activity. With a Store,
+// it first saves the session's record if the request changed it (a
+// notifications/initialized, logging/setLevel, resources/subscribe), so
+// that the next request finds the change on any node.
 func (s *Session) Release() {
+	if st := s.m.st; st != nil {
+		st.save(s)
+	}
 	s.Touch()
 	s.holds.Add(-1)
 }
@@ -126,6 +147,9 @@ func (s *Session) End(reason EndReason) bool {
 		return false
 	}
 	s.m.remove(s)
+	if st := s.m.st; st != nil {
+		st.ended(s, reason)
+	}
 	close(s.done)
 	s.mu.Lock()
 	streams := s.streams

@@ -59,6 +59,7 @@ const (
 	// Capacity (limits.go; shutdown.go).
 	refuseDraining    // 503: shutting down
 	refuseUnavailable // 503: session cap, in-flight caps, a backend's ErrUnavailable
+	refuseStoreDown   // 503: the session store cannot be reached (sessions.ErrStoreUnavailable)
 
 	// Request framing (RFC 9112 §5.2, §6.1, §6.3): 400 and Connection:
 	// close (see badFraming).
@@ -154,6 +155,8 @@ var refusals = withBodies([numRefusalKinds]refusal{
 		err: refusalError("Service Unavailable: the server is shutting down")},
 	refuseUnavailable: {status: fasthttp.StatusServiceUnavailable, reason: RefusalUnavailable, retryAfter: true,
 		err: refusalError("Service Unavailable: too many sessions")},
+	refuseStoreDown: {status: fasthttp.StatusServiceUnavailable, reason: RefusalUnavailable, retryAfter: true,
+		err: refusalError("Service Unavailable: the session store cannot be reached; the session is kept, try again later")},
 
 	refuseTEWithCL: {status: fasthttp.StatusBadRequest, reason: RefusalBadRequest, close: true,
 		err: refusalError("Bad Request: Transfer-Encoding and Content-Length in one request")},

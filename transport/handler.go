@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -82,8 +83,33 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 			userOnEnd(s, r)
 		}
 	}
+	if so.Store != nil && so.Restore == nil {
+		if r, ok := b.(mcp.Restorer); ok {
+			so.Restore = h.restorer(r)
+		}
+	}
 	h.sessions = sessions.New(&so)
 	return h
+}
+
+// restorer returns the sessions.Options.Restore of a backend that can
+// rebuild sessions other nodes started: the Conn is wired to s as
+// initialize wires a new session's (see initialize), without an
+// initialize result.
+func (h *Handler) restorer(r mcp.Restorer) func(*sessions.Session, *mcp.SessionRecord) (mcp.Conn, error) {
+	return func(s *sessions.Session, rec *mcp.SessionRecord) (mcp.Conn, error) {
+		conn, err := r.Restore(rec)
+		if err != nil {
+			return nil, err
+		}
+		st := conn.State()
+		st.SetOutbound(standaloneOutbound{s})
+		st.OnClose(func() { s.End(sessions.EndClosed) })
+		if ss, ok := conn.(mcp.SessionStarter); ok {
+			ss.SessionStarted(s.ID())
+		}
+		return conn, nil
+	}
 }
 
 // Sessions returns the session map the Handler owns.
@@ -174,23 +200,39 @@ func versionEra(v []byte) era {
 }
 
 // lookup returns the live session named by the Mcp-Session-Id header, and
-// whether the header was present. It does not allocate.
-func (h *Handler) lookup(hdr *reqHeaders) (s *sessions.Session, present bool) {
+// whether the header was present ([sessions.Map.Resolve]); err wraps
+// sessions.ErrStoreUnavailable when a session store could not tell. It
+// does not allocate for an unknown ID or a session held here.
+func (h *Handler) lookup(hdr *reqHeaders) (s *sessions.Session, present bool, err error) {
 	id := hdr.sessionID
 	if len(id) == 0 {
-		return nil, false
+		return nil, false, nil
 	}
-	return h.sessions.Lookup(b2s(id)), true
+	s, err = h.sessions.Resolve(b2s(id))
+	return s, true, err
+}
+
+// storeRefusal is the refusal for an error of sessions.Map.Resolve: the
+// map is closed (draining: the session lives on in the store, for other
+// nodes) or the store cannot be reached.
+func storeRefusal(err error) refusalKind {
+	if errors.Is(err, sessions.ErrClosed) {
+		return refuseDraining
+	}
+	return refuseStoreDown
 }
 
 // sessionFor resolves the session of a GET or DELETE, writing the refusal
-// (400 without the header, 404 for an unknown session) and returning nil
-// when there is none. It does not allocate.
+// (400 without the header, 404 for an unknown session, 503 when the
+// session store cannot tell) and returning nil when there is none. It
+// does not allocate for an unknown ID.
 func (h *Handler) sessionFor(ctx *fasthttp.RequestCtx, hdr *reqHeaders) *sessions.Session {
-	s, present := h.lookup(hdr)
+	s, present, err := h.lookup(hdr)
 	switch {
 	case !present:
 		h.refuse(ctx, refuseSessionRequired)
+	case err != nil:
+		h.refuse(ctx, storeRefusal(err))
 	case s == nil:
 		h.refuse(ctx, refuseSessionNotFound)
 	}

@@ -59,8 +59,12 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	// The fast path: a well-formed request for a dead session is answered
 	// before its body is decoded. Only an initialize may carry a stale ID
 	// (it is ignored: the client is starting over).
-	s, present := h.lookup(hdr)
+	s, present, serr := h.lookup(hdr)
 	if present && s == nil && !hasInit {
+		if serr != nil {
+			h.refuse(ctx, storeRefusal(serr))
+			return
+		}
 		h.refuse(ctx, refuseSessionNotFound)
 		return
 	}
@@ -83,6 +87,9 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	switch {
 	case !present:
 		h.refuse(ctx, refuseSessionRequired)
+		return
+	case s == nil && serr != nil:
+		h.refuse(ctx, storeRefusal(serr))
 		return
 	case s == nil:
 		h.refuse(ctx, refuseSessionNotFound)
@@ -218,8 +225,11 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 	if err != nil {
 		conn.Close()
 		k := refuseUnavailable // too many sessions
-		if errors.Is(err, sessions.ErrClosed) {
+		switch {
+		case errors.Is(err, sessions.ErrClosed):
 			k = refuseDraining
+		case errors.Is(err, sessions.ErrStoreUnavailable):
+			k = refuseStoreDown
 		}
 		h.refuseError(ctx, k, m.ID, nil)
 		return

@@ -1,0 +1,101 @@
+// Package redisstore is the [sessions.Store] on Redis: session records
+// shared by every mcpfiber process (node) pointed at the same Redis, so
+// that any node serves any session (issue #10). A single server and a
+// Redis Cluster both work; [New] connects and tells them apart by itself.
+//
+// # Client
+//
+// The client is github.com/redis/rueidis, chosen by measurement against
+// github.com/redis/go-redis/v9 (bench/redis_test.go, figures and command
+// in bench/RESULTS.md, "Redis clients"). With many goroutines sending
+// GETs at once, which is how a server under load uses its store, rueidis
+// does about twice the work per second of go-redis: its auto-pipelining
+// writes the commands of concurrent callers to one connection in batches,
+// where go-redis takes a pooled connection per command. It allocates once
+// per command where go-redis allocates 7 to 8 times, and a pipeline of 100
+// PEXPIREs costs it 104 allocations against 417. One caller alone, one
+// command at a time, is not faster on rueidis (the hand-over to its
+// writer goroutine costs as much as the pooled connection saves); no path
+// of the store waits on such a sequence under load. Its client-side
+// caching is off: the session map is the cache. Its retries are off too,
+// so that an operation on a dead Redis fails at once rather than at its
+// deadline.
+//
+// # Keys
+//
+// With the prefix P ([Options.Prefix], default "mcpfiber:"):
+//
+//   - P + "s:{" + id + "}": the session's record, the JSON of
+//     [mcp.SessionRecord.MarshalBinary] without the ID (the key holds it),
+//     with a PX TTL of the session's idle timeout, which Touch moves.
+//     About 440 bytes of Redis memory per idle session for a typical
+//     record (MEMORY USAGE; the test TestMemoryPerSession keeps it within
+//     512 bytes).
+//   - P + "live": a sorted set of the live session IDs scored by their
+//     expiry in unix milliseconds (+inf: never), for the cluster-wide cap
+//     (max > 0 in Create). A script on that one key drops the expired
+//     members, counts, and admits or refuses; Touch and Save move the
+//     scores (ZADD XX), Delete and Touch remove what is gone. It costs
+//     about 150 bytes per session more. Without a cap it is not used: a
+//     node starts to keep it up once it sees the key at New, or its first
+//     Create with max > 0.
+//   - P + "secret": 32 random bytes that the first node stores (SET NX)
+//     and every node reads at New. HKDF-SHA256 derives from it the key of
+//     the session IDs' tags (AES-128) and [Store.StateKey], which seals
+//     the 2026-07-28 requestState; nodes need no other shared setting.
+//     The pinger stores it again (SET NX) every ping, so after Redis lost
+//     its data (a restart without persistence) nodes started later agree
+//     with those running.
+//   - P + "events": the channel on which Save publishes "c <node> <id>"
+//     and Delete "d <node> <id>" ([Store.Watch]); <node> is 16 hex digits
+//     random to each Store, so that a node ignores its own events.
+//
+// A session ID is 48 lowercase hex digits: 16 random bytes and an 8-byte
+// tag, the first half of their AES-128 encryption under the derived key (a
+// pseudo-random function on one block). [Store.ValidID] checks length,
+// alphabet and tag with no I/O and no allocation, so a forged or garbage
+// ID is answered 404 without a Redis command; a forger guesses a 64-bit
+// tag.
+//
+// # Redis Cluster
+//
+// Each record key carries its session ID as a hash tag, so records spread
+// over the masters and every command on one session goes to one slot. The
+// live set, the secret and the events channel each live on one slot: the
+// cap's script touches only the live set, and Create stores the record
+// with a second command. On a cluster the events go through sharded
+// pub/sub (SPUBLISH, SSUBSCRIBE; Redis 7.0 or later), on the channel's
+// shard only and in order, where PUBLISH would be broadcast over the
+// cluster bus to every node.
+//
+// # Failures
+//
+// Every operation runs within its context's deadline, or [Options.Timeout]
+// (default 1 s) when that is earlier or there is none. Any I/O error, a
+// timeout or an error reply returns an error wrapping
+// [sessions.ErrStoreUnavailable] (and the cause) and counts in
+// [Health].Errors; nothing panics. With Redis down, operations fail as
+// soon as the connection is refused, or at their timeout for a Redis that
+// does not answer. Nothing needs restarting when Redis comes back: the
+// client reconnects on the next command, the pinger marks the store up
+// and stores the secret again, and the subscriber subscribes again.
+// Events published while a node was not subscribed are lost to it; the
+// Map's next Touch reports the sessions ended meanwhile as gone. Expiry
+// is not published (Touch reports it). A Redis restarted without
+// persistence comes back empty: its sessions are gone (404, and the
+// clients start new ones).
+//
+// # Goroutines
+//
+// A Store runs two, both started by New and ended by [Store.Close], which
+// waits for them:
+//
+//   - the pinger: every [Options.PingInterval] (default 1 s), PING and SET
+//     NX of the secret in one round trip, for [Store.Health];
+//   - the subscriber: receives the events channel and calls the Watch
+//     function for other nodes' events; it subscribes again after a
+//     PingInterval whenever the subscription ends.
+//
+// rueidis runs its own goroutines per connection (writer, reader), which
+// end when Close closes the client.
+package redisstore

@@ -1,0 +1,115 @@
+package redisstore
+
+import (
+	"errors"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// Health is the state of the store's connection to Redis, as the pinger
+// last saw it, and the store's counters.
+type Health struct {
+	// Up reports whether the last ping succeeded.
+	Up bool
+	// RTT is the round-trip time of the last successful ping.
+	RTT time.Duration
+	// Since is when Up last changed (or when the Store was made).
+	Since time.Time
+	// Ops is the number of operations (Create, Load, Save, Touch,
+	// Delete) since New.
+	Ops uint64
+	// Errors is the number of operations and pings that failed with an
+	// I/O error since New.
+	Errors uint64
+	// LastError describes the last such failure; "" if none.
+	LastError string
+}
+
+// Health returns the store's health. It does no I/O.
+func (s *Store) Health() Health {
+	s.hmu.Lock()
+	h := s.health
+	s.hmu.Unlock()
+	h.Ops = s.ops.Load()
+	h.Errors = s.errs.Load()
+	return h
+}
+
+// pinger pings Redis every PingInterval until Close.
+func (s *Store) pinger() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.ping()
+	}
+}
+
+// ping sends PING and, in the same round trip, SET NX of the secret this
+// node holds: after Redis lost its data (a restart without persistence)
+// the secret is back within a ping, so nodes started later agree with the
+// running ones. It records the result in the health.
+func (s *Store) ping() {
+	ctx, cancel := s.opCtx(s.ctx)
+	defer cancel()
+	start := time.Now()
+	res := s.c.DoMulti(ctx,
+		s.c.B().Ping().Build(),
+		s.c.B().Set().Key(s.secretKey).Value(rueidis.BinaryString(s.secret)).Nx().Build())
+	rtt := time.Since(start)
+	err := res[0].Error()
+	if err == nil {
+		if err = res[1].Error(); rueidis.IsRedisNil(err) {
+			err = nil // the secret was there
+		}
+	}
+	if s.ctx.Err() != nil {
+		return // closing: not a failure of Redis
+	}
+	if err != nil {
+		s.errs.Add(1)
+	}
+	s.hmu.Lock()
+	defer s.hmu.Unlock()
+	if up := err == nil; up != s.health.Up {
+		s.health.Up, s.health.Since = up, time.Now()
+	}
+	if err == nil {
+		s.health.RTT = rtt
+	} else {
+		s.health.LastError = "ping: " + err.Error()
+	}
+}
+
+// subscribe receives the events channel until Close (SSUBSCRIBE on a
+// cluster, SUBSCRIBE otherwise), and subscribes again, after a pause of
+// PingInterval, whenever the subscription ends (Redis down or restarted,
+// the channel's slot moved).
+func (s *Store) subscribe() {
+	defer s.wg.Done()
+	t := time.NewTimer(0)
+	<-t.C
+	for {
+		sub := s.c.B().Subscribe().Channel(s.events).Build()
+		if s.cluster {
+			sub = s.c.B().Ssubscribe().Channel(s.events).Build()
+		}
+		err := s.c.Receive(s.ctx, sub, s.onMessage)
+		if s.ctx.Err() != nil || errors.Is(err, rueidis.ErrClosing) {
+			return
+		}
+		t.Reset(s.opts.PingInterval)
+		select {
+		case <-s.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
