@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/mcpfiber/mcpfiber/internal/testutil"
 	"github.com/mcpfiber/mcpfiber/loadtest/load"
@@ -257,7 +255,7 @@ func TestFleetRedis(t *testing.T) {
 	if help, _ := exec.Command(bin, "-h").CombinedOutput(); !strings.Contains(string(help), "-redis-url") {
 		t.Skip("this mcpfiber has no --redis-url")
 	}
-	redisURL := startRedis(t)
+	redisURL := testutil.StartRedis(t).URL()
 	t.Run("scenario=rolling", func(t *testing.T) {
 		res, out, err := runFleetCmd(t, "rolling", nodeURLs(t, 3), "--redis-url "+redisURL)
 		checkFleetTotals(t, res, 3, out)
@@ -276,43 +274,4 @@ func TestFleetRedis(t *testing.T) {
 				err, f.Established, f.Reinits, f.FirstAfterFailed, f.Failed, f.Lost, res.Statuses)
 		}
 	})
-}
-
-// startRedis starts a redis-server of the test's own on a free loopback
-// port, with no persistence, and returns its URL; it is killed when the
-// test ends. A machine without redis-server fails the test: issue #10
-// wants Redis tests to run, not skip.
-func startRedis(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server: %v (install the Debian package redis-server)", err)
-	}
-	addr := freeAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(path, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	testutil.WaitFor(t, 10*time.Second, func() error {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(time.Second))
-		if _, err := conn.Write([]byte("PING\r\n")); err != nil {
-			return err
-		}
-		b := make([]byte, 7)
-		if _, err := io.ReadFull(conn, b); err != nil || string(b) != "+PONG\r\n" {
-			return fmt.Errorf("PING: %q, %v", b, err)
-		}
-		return nil
-	})
-	return "redis://" + addr
 }
