@@ -45,6 +45,7 @@ import (
 	"github.com/mcpfiber/mcpfiber/bridge"
 	"github.com/mcpfiber/mcpfiber/catalog"
 	"github.com/mcpfiber/mcpfiber/mcp"
+	"github.com/mcpfiber/mcpfiber/redisstore"
 	"github.com/mcpfiber/mcpfiber/server"
 	"github.com/mcpfiber/mcpfiber/sessions"
 	"github.com/mcpfiber/mcpfiber/transport"
@@ -59,6 +60,10 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// redisConnectTimeout bounds the wait for Redis at start: the binary
+// fails rather than serve without the store it was told to use.
+const redisConnectTimeout = 10 * time.Second
 
 func run(args []string) error {
 	nofile, nofileErr := transport.RaiseOpenFileLimit() // before the default connection cap reads it
@@ -90,6 +95,7 @@ func run(args []string) error {
 		maxHeader   = fs.Int("max-header-bytes", transport.DefaultMaxHeaderBytes, "room for a request's line and headers; past it 431")
 		streamLog   = fs.Int("max-stream-log-bytes", sessions.DefaultMaxStreamEventBytes, "bytes of events a resumable stream keeps for Last-Event-ID; oldest dropped first")
 		sessionLog  = fs.Int("max-session-log-bytes", sessions.DefaultMaxSessionEventBytes, "bytes of events all of a session's resumable streams keep together; oldest dropped first")
+		redisURL    = fs.String("redis-url", "", "keep sessions in Redis (redis://[user:pass@]host:port/db, rediss:// for TLS) so that every node on it serves every session; empty: in this process")
 		metricsAddr = fs.String("metrics-addr", "", "Prometheus metrics: empty serves /metrics on --addr, host:port on a listener of their own, off for none")
 		showVer     = fs.Bool("version", false, "print the version (module version, commit) and exit")
 	)
@@ -163,6 +169,17 @@ func run(args []string) error {
 		key = k
 	}
 
+	var store *redisstore.Store
+	if *redisURL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), redisConnectTimeout)
+		st, err := redisstore.New(ctx, *redisURL, nil)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("--redis-url: %w", err)
+		}
+		store = st
+	}
+
 	srv := server.New(server.Config{
 		Addr:               *addr,
 		Path:               *path,
@@ -182,6 +199,7 @@ func run(args []string) error {
 		TLSCertFile:        *tlsCert,
 		TLSKeyFile:         *tlsKey,
 		MetricsAddr:        *metricsAddr,
+		SessionStore:       store,
 
 		WriteTimeout:          *writeTO,
 		MaxConnections:        *maxConns,

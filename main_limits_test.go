@@ -225,6 +225,7 @@ func testWriteTimeout(t *testing.T, bin string) {
 
 // binary is a running mcpfiber binary.
 type binary struct {
+	cmd          *exec.Cmd
 	url, metrics string // from the "mcpfiber listening" line
 	listening    string // that line
 	exited       chan struct{}
@@ -256,7 +257,7 @@ func startBinary(t *testing.T, bin string, limit int, args ...string) *binary {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	b := &binary{exited: make(chan struct{})}
+	b := &binary{cmd: cmd, exited: make(chan struct{})}
 	copied := make(chan struct{})
 	go func() { // owner: the test; exit: the process exits and its stderr closes
 		defer close(copied)

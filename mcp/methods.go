@@ -316,7 +316,12 @@ func (s *Server) cancelled(st *SessionState, params json.RawMessage) {
 	var p struct {
 		RequestID json.RawMessage `json:"requestId"`
 	}
-	if jsonrpc.Unmarshal(params, &p) == nil && len(p.RequestID) > 0 {
-		st.cancelRequest(p.RequestID)
+	if jsonrpc.Unmarshal(params, &p) == nil && len(p.RequestID) > 0 && !st.cancelRequest(p.RequestID) {
+		if relay := st.relayFunc(); relay != nil { // it may run in another process
+			msg := make([]byte, 0, len(params)+64)
+			msg = append(msg, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":`...)
+			msg = append(msg, params...)
+			relay(append(msg, '}'))
+		}
 	}
 }

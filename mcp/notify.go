@@ -40,6 +40,7 @@ func (k featureKind) wanted(f *SubscriptionFilter) bool {
 // addSession registers a legacy session for notifications until it ends.
 func (s *Server) addSession(st *SessionState) {
 	st.requestTimeout = s.clientTimeout()
+	st.idPrefix = s.opts.RequestIDPrefix
 	s.smu.Lock()
 	s.sessions[st] = struct{}{}
 	s.smu.Unlock()

@@ -51,6 +51,14 @@ type ServerOptions struct {
 	// negative: no limit, every list in one page. See [DefaultPageSize]
 	// for the order of the lists and what their cursors mean.
 	PageSize int
+	// RequestIDPrefix, if set, makes the IDs of the requests the server
+	// sends clients (sampling, elicitation, roots) JSON strings
+	// "<prefix><n>" instead of the numbers 1, 2, …: with a session store,
+	// several processes send requests in one session, and each needs IDs
+	// of its own (server.New sets it from the store's node ID). Only
+	// letters, digits, '-' and '_' (NewServer panics on others). Default:
+	// "".
+	RequestIDPrefix string
 }
 
 // Defaults used where [ServerOptions] fields are zero.
@@ -115,6 +123,11 @@ func NewServer(impl Implementation, opts *ServerOptions) *Server {
 	sl, err := newSealer(s.opts.StateKey, s.opts.RequestStateTTL)
 	if err != nil {
 		panic("mcp: ServerOptions.StateKey: " + err.Error())
+	}
+	for _, c := range []byte(s.opts.RequestIDPrefix) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			panic("mcp: ServerOptions.RequestIDPrefix: only letters, digits, '-' and '_'")
+		}
 	}
 	s.sealer = sl
 	if s.opts.Tasks != nil {
@@ -254,9 +267,20 @@ type Call struct {
 // [Conn.Deliver]). Responses nobody waits for (timed out, or never asked)
 // are dropped.
 func (s *Server) deliver(st *SessionState, m *jsonrpc.Message) {
-	if !st.deliver(m) {
-		s.opts.Logger.Debug("mcp: a response from the client matches no request", "id", string(m.ID))
+	if st.deliver(m) {
+		return
 	}
+	if relay := st.relayFunc(); relay != nil {
+		var msg []byte
+		if m.Error != nil {
+			msg = jsonrpc.AppendError(nil, m.ID, m.Error)
+		} else {
+			msg = jsonrpc.AppendResult(nil, m.ID, m.Result)
+		}
+		relay(msg)
+		return
+	}
+	s.opts.Logger.Debug("mcp: a response from the client matches no request", "id", string(m.ID))
 }
 
 var emptyResult = []byte("{}")

@@ -44,6 +44,7 @@ type SessionState struct {
 	initialized    atomic.Bool   // notifications/initialized received
 	logLevel       atomic.Int32  // minimum severity sent; 0 until logging/setLevel
 	nextID         atomic.Int64  // IDs of server-to-client requests
+	idPrefix       string        // ServerOptions.RequestIDPrefix; set at construction
 	revision       atomic.Uint64 // bumped by every change a SessionRecord shows; see Revision
 
 	mu       sync.Mutex                    // guards the fields below
@@ -51,7 +52,8 @@ type SessionState struct {
 	pending  map[string]chan *jsonrpc.Message
 	subs     map[string]struct{} // resources/subscribe URIs
 	onClose  []func()
-	out      Outbound // the session's GET stream, set by the transport
+	out      Outbound     // the session's GET stream, set by the transport
+	relay    func([]byte) // SetRelay's
 }
 
 // SetOutbound sets where [SessionState.Send] delivers: the session's GET
@@ -213,7 +215,14 @@ func (st *SessionState) wants(level LoggingLevel) bool {
 // newRequest registers a server-to-client request and returns its raw ID
 // and the channel its response arrives on.
 func (st *SessionState) newRequest() (id []byte, ch chan *jsonrpc.Message) {
-	id = strconv.AppendInt(nil, st.nextID.Add(1), 10)
+	if st.idPrefix != "" {
+		id = append(id, '"')
+		id = append(id, st.idPrefix...)
+		id = strconv.AppendInt(id, st.nextID.Add(1), 10)
+		id = append(id, '"')
+	} else {
+		id = strconv.AppendInt(nil, st.nextID.Add(1), 10)
+	}
 	ch = make(chan *jsonrpc.Message, 1)
 	st.mu.Lock()
 	if st.pending == nil {
@@ -244,6 +253,37 @@ func (st *SessionState) deliver(m *jsonrpc.Message) bool {
 	}
 	ch <- m // buffered, and only one sender: the entry was removed
 	return true
+}
+
+// Deliver passes a response from the client to the request this process
+// sent and waits for, and reports whether there was one. It is for a
+// transport relaying between processes that serve one session (see
+// [SessionState.SetRelay]); a response that matches nothing is dropped.
+func (st *SessionState) Deliver(m *jsonrpc.Message) bool { return st.deliver(m) }
+
+// Cancel cancels the request with the raw JSON-RPC ID id running in this
+// process, as notifications/cancelled does (2025-11-25
+// basic/utilities/cancellation), and reports whether there was one.
+func (st *SessionState) Cancel(id json.RawMessage) bool { return st.cancelRequest(id) }
+
+// SetRelay sets f to take the messages of the client that concern
+// another process serving the same session: a response that matches no
+// request this process sent, a notifications/cancelled for a request not
+// running here. f gets the message encoded and owns it; it runs on the
+// goroutine that received the message, before the client is answered,
+// so it may take one round trip to pass it on, no more. The other
+// process passes it to [SessionState.Deliver] or [SessionState.Cancel].
+// Without a relay such messages are dropped.
+func (st *SessionState) SetRelay(f func(msg []byte)) {
+	st.mu.Lock()
+	st.relay = f
+	st.mu.Unlock()
+}
+
+func (st *SessionState) relayFunc() func([]byte) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.relay
 }
 
 // subscribe adds uri to the session's resource subscriptions.

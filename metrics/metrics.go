@@ -51,6 +51,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/mcpfiber/mcpfiber/bridge"
+	"github.com/mcpfiber/mcpfiber/redisstore"
 	"github.com/mcpfiber/mcpfiber/sessions"
 	"github.com/mcpfiber/mcpfiber/transport"
 )
@@ -216,6 +217,28 @@ func (m *Metrics) WatchBridge(b *bridge.Bridge) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mcpfiber_bridge_children_exited_total", Help: "Stdio children gone: exited on their own (ending their session) or stopped (their session ended).",
 			ConstLabels: prometheus.Labels{"how": "stopped"}},
 			stat(func(s bridge.Stats) int64 { return s.Stopped })),
+	)
+}
+
+// WatchStore adds the mcpfiber_session_store_* metrics of st, read from
+// [redisstore.Store.Health] at each scrape: whether Redis answered the
+// last ping (up, 0 or 1), that ping's round trip in seconds, and the
+// store's operations and failed operations since start.
+func (m *Metrics) WatchStore(st *redisstore.Store) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mcpfiber_session_store_up", Help: "1 if the session store (Redis) answered its last ping, else 0."},
+			func() float64 {
+				if st.Health().Up {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mcpfiber_session_store_rtt_seconds", Help: "Round trip of the session store's last successful ping."},
+			func() float64 { return st.Health().RTT.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mcpfiber_session_store_operations_total", Help: "Session store operations (create, load, save, touch, delete)."},
+			func() float64 { return float64(st.Health().Ops) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mcpfiber_session_store_errors_total", Help: "Session store operations and pings that failed (Redis unreachable or too slow)."},
+			func() float64 { return float64(st.Health().Errors) }),
 	)
 }
 

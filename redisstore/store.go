@@ -80,6 +80,7 @@ type Store struct {
 
 	capped atomic.Bool // the live set is in use (a Create with max > 0 was seen)
 	watch  atomic.Pointer[func(id string, ended bool)]
+	relay  relayFunc // OnRelay's (relay.go)
 
 	ops, errs atomic.Uint64
 	hmu       sync.Mutex
@@ -144,7 +145,7 @@ func New(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.health = Health{Up: true, Since: time.Now()}
-	s.ping() // fills RTT, and learns whether the live set is in use
+	s.ping() // fills RTT
 	s.wg.Add(2)
 	go s.pinger()    // owner: the Store; exit: Close
 	go s.subscribe() // owner: the Store; exit: Close
@@ -497,6 +498,10 @@ func (s *Store) Watch(f func(id string, ended bool)) {
 // ones, and calls the Watch function with the others.
 func (s *Store) onMessage(m rueidis.PubSubMessage) {
 	p := m.Message
+	if len(p) > 0 && p[0] == 'r' {
+		s.onRelay(p)
+		return
+	}
 	if len(p) != 1+1+len(s.node)+1+IDLen || p[1] != ' ' || p[2+len(s.node)] != ' ' {
 		return
 	}

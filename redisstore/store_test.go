@@ -511,3 +511,103 @@ func TestClose(t *testing.T) {
 		t.Fatalf("Load after Close: %v, want ErrStoreUnavailable", err)
 	}
 }
+
+// TestNoExpiry checks ttl <= 0: a record without a TTL, admitted with an
+// infinite expiry score, kept by Save (KEEPTTL) and Touch.
+func TestNoExpiry(t *testing.T) {
+	r := testutil.StartRedis(t)
+	s := newStore(t, r.URL(), nil)
+	ctx := context.Background()
+	id := s.NewID()
+	if err := s.Create(ctx, typicalRecord(id), 0, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(ctx, typicalRecord(id), 0); err != nil {
+		t.Fatal(err)
+	}
+	if gone, err := s.Touch(ctx, []string{id, s.NewID()}, 0); err != nil || len(gone) != 1 {
+		t.Fatalf("Touch(ttl 0) = %v, %v; want the missing ID gone", gone, err)
+	}
+	if got, err := r.Do("PTTL", s.recordKey(id)); err != nil || got != "-1" {
+		t.Fatalf("PTTL = %q, %v; want -1 (no expiry)", got, err)
+	}
+	if got, err := r.Do("ZSCORE", s.liveKey, id); err != nil || got != "inf" {
+		t.Fatalf("ZSCORE = %q, %v; want inf", got, err)
+	}
+}
+
+// TestRedisHung checks the timeout: with Redis stopped (SIGSTOP, its
+// connections open), operations fail with ErrStoreUnavailable at their
+// timeout, or at the context's earlier deadline, and work again once it
+// continues.
+func TestRedisHung(t *testing.T) {
+	r := testutil.StartRedis(t)
+	const timeout = 200 * time.Millisecond
+	s := newStore(t, r.URL(), &Options{Timeout: timeout, PingInterval: 50 * time.Millisecond})
+	ctx := context.Background()
+	id := s.NewID()
+	if err := s.Create(ctx, typicalRecord(id), time.Minute, 0); err != nil {
+		t.Fatal(err)
+	}
+	r.Pause()
+	defer r.Resume()
+	start := time.Now()
+	_, err := s.Load(ctx, id)
+	if d := time.Since(start); !errors.Is(err, sessions.ErrStoreUnavailable) || d < timeout || d > timeout+300*time.Millisecond {
+		t.Fatalf("Load with Redis hung: %v after %v; want ErrStoreUnavailable after %v", err, d, timeout)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	if _, err := s.Touch(short, []string{id}, time.Minute); !errors.Is(err, sessions.ErrStoreUnavailable) || time.Since(start) > timeout {
+		t.Fatalf("Touch with a 50 ms deadline: %v after %v", err, time.Since(start))
+	}
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		if s.Health().Up {
+			return errors.New("Health up with Redis hung")
+		}
+		return nil
+	})
+	r.Resume()
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		_, err := s.Load(ctx, id)
+		return err
+	})
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		if !s.Health().Up {
+			return errors.New("Health down after Redis continued")
+		}
+		return nil
+	})
+}
+
+// TestCapConcurrent checks that the cap is exact under concurrent
+// Creates from two nodes: the admission is one script.
+func TestCapConcurrent(t *testing.T) {
+	r := testutil.StartRedis(t)
+	nodes := []*Store{newStore(t, r.URL(), nil), newStore(t, r.URL(), nil)}
+	const max, tries = 10, 40
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	admitted, refused := 0, 0
+	for i := range tries {
+		wg.Go(func() {
+			s := nodes[i%2]
+			err := s.Create(context.Background(), typicalRecord(s.NewID()), time.Minute, max)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				admitted++
+			case errors.Is(err, sessions.ErrTooManySessions):
+				refused++
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if admitted != max || refused != tries-max {
+		t.Fatalf("%d admitted, %d refused; want %d, %d", admitted, refused, max, tries-max)
+	}
+}

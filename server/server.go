@@ -20,6 +20,7 @@ import (
 	"github.com/mcpfiber/mcpfiber/catalog"
 	"github.com/mcpfiber/mcpfiber/mcp"
 	"github.com/mcpfiber/mcpfiber/metrics"
+	"github.com/mcpfiber/mcpfiber/redisstore"
 	"github.com/mcpfiber/mcpfiber/sessions"
 	"github.com/mcpfiber/mcpfiber/transport"
 )
@@ -96,6 +97,12 @@ type Config struct {
 	// event logs, per stream and per session (sessions.Options). Defaults:
 	// 1 MiB and 8 MiB.
 	MaxStreamEventBytes, MaxSessionEventBytes int
+	// SessionStore, if set, keeps the sessions in Redis so that every
+	// server pointed at the same Redis serves every session (package
+	// redisstore); its StateKey seals 2026-07-28 requestState unless
+	// StateKey is set. The Server owns it from New on: Shutdown closes it.
+	// Default: nil, sessions live in this process.
+	SessionStore *redisstore.Store
 	// MetricsAddr is where Prometheus metrics are served: "" for /metrics
 	// on the main listener, host:port for a listener of their own (plain
 	// HTTP), "off" for none. Default: "".
@@ -139,7 +146,13 @@ func New(cfg Config) *Server {
 	if err != nil {
 		panic("server: " + err.Error())
 	}
+	if cfg.StateKey == nil && cfg.SessionStore != nil {
+		cfg.StateKey = cfg.SessionStore.StateKey() // the same on every node
+	}
 	opts := &mcp.ServerOptions{Logger: cfg.Logger, StateKey: cfg.StateKey}
+	if cfg.SessionStore != nil { // several nodes send requests in one session
+		opts.RequestIDPrefix = cfg.SessionStore.NodeID() + "-"
+	}
 	cat.Options(opts)
 	srv := mcp.NewServer(mcp.Implementation{Name: "mcpfiber", Version: Version}, opts)
 	cat.Register(srv)
@@ -161,6 +174,10 @@ func New(cfg Config) *Server {
 		m = metrics.New(&metrics.Options{ClosedReason: closed})
 		observer = m
 	}
+	var store sessions.Store
+	if cfg.SessionStore != nil {
+		store = cfg.SessionStore
+	}
 	h := transport.NewHandler(backend, &transport.Options{
 		Path:                  cfg.Path,
 		AllowedOrigins:        cfg.AllowedOrigins,
@@ -178,19 +195,18 @@ func New(cfg Config) *Server {
 			MaxSessions:          cfg.MaxSessions,
 			MaxStreamEventBytes:  cfg.MaxStreamEventBytes,
 			MaxSessionEventBytes: cfg.MaxSessionEventBytes,
+			Store:                store,
 		},
 	})
 	app := transport.NewApp(h)
-	app.Get("/healthz", func(c *fiber.Ctx) error {
-		if h.Draining() {
-			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "draining"})
-		}
-		return c.JSON(fiber.Map{"status": "ok", "sessions": h.Sessions().Len()})
-	})
+	app.Get("/healthz", func(c *fiber.Ctx) error { return healthz(c, h, cfg.SessionStore) })
 	if m != nil {
 		m.WatchHandler(h)
 		if br != nil {
 			m.WatchBridge(br)
+		}
+		if cfg.SessionStore != nil {
+			m.WatchStore(cfg.SessionStore)
 		}
 		if cfg.MetricsAddr == "" {
 			mh := m.Handler()
@@ -201,6 +217,31 @@ func New(cfg Config) *Server {
 	// router, so the 404 fast path pays for no routing.
 	app.Server().Handler = h.Route(app.Server().Handler)
 	return &Server{cfg: cfg, mcp: srv, bridge: br, metrics: m, handler: h, app: app}
+}
+
+// healthz answers GET /healthz: 503 {"status":"draining"} once shutdown
+// has begun, else 200 {"status":"ok","sessions":N}, N the sessions held
+// on this node. With a session store it adds "store": {"up", "rttMs",
+// "errors", "since", "lastError"}, and the status is "degraded" while
+// Redis does not answer: still 200, since the sessions held here keep
+// working (see the README's "Scale out").
+func healthz(c *fiber.Ctx, h *transport.Handler, st *redisstore.Store) error {
+	if h.Draining() {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "draining"})
+	}
+	if st == nil {
+		return c.JSON(fiber.Map{"status": "ok", "sessions": h.Sessions().Len()})
+	}
+	hs := st.Health()
+	status := "ok"
+	if !hs.Up {
+		status = "degraded"
+	}
+	store := fiber.Map{"up": hs.Up, "rttMs": float64(hs.RTT.Microseconds()) / 1000, "errors": hs.Errors, "since": hs.Since.UTC().Format(time.RFC3339)}
+	if hs.LastError != "" {
+		store["lastError"] = hs.LastError
+	}
+	return c.JSON(fiber.Map{"status": status, "sessions": h.Sessions().Len(), "store": store})
 }
 
 // Handler returns the transport handler.
@@ -356,7 +397,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	appErr := make(chan error, 1)
 	go func() { appErr <- s.app.ShutdownWithContext(ctx) }() // owner: Shutdown; exit: ctx or all connections closed
-	s.mcp.Close() // tasks still running in the background
+	s.mcp.Close()                                            // tasks still running in the background
 	var berr, merr error
 	if s.bridge != nil {
 		berr = s.bridge.Close(ctx) // the sessions ended: wait for their children to exit
@@ -365,5 +406,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		merr = s.metricsLn.Shutdown(ctx)
 	}
 	aerr := <-appErr
+	if s.cfg.SessionStore != nil {
+		s.cfg.SessionStore.Close() // after the sessions' last touches (handler.Shutdown)
+	}
 	return errors.Join(herr, aerr, berr, merr)
 }

@@ -56,6 +56,22 @@ type Store interface {
 	Watch(f func(id string, ended bool))
 }
 
+// A Relay is a [Store] that also carries a client's messages between the
+// nodes serving one session: a response to a request another node sent
+// the client (sampling, elicitation, roots), a notifications/cancelled
+// for a request running on another node. The transport relays what
+// matches nothing on the node it landed on (mcp.SessionState.SetRelay),
+// and passes what other nodes relay to the session held here.
+type Relay interface {
+	// Relay sends msg, a JSON-RPC message of session id, to the other
+	// nodes, at most once each; one round trip to the store at most.
+	Relay(ctx context.Context, id string, msg []byte) error
+	// OnRelay sets f to be called with every message another node
+	// relayed. f runs on the store's own goroutine and must not block;
+	// the transport calls OnRelay once, before it uses the store.
+	OnRelay(f func(id string, msg []byte))
+}
+
 // Errors of a [Store] and of [Map.Resolve].
 var (
 	// ErrNotFound means the store holds no live session with that ID.

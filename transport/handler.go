@@ -22,6 +22,7 @@ import (
 type Handler struct {
 	backend  mcp.Backend
 	sessions *sessions.Map
+	relay    sessions.Relay // the session store, if it relays between nodes (relay.go)
 	opts     Options
 	observed bool // opts.Observer is not NopObserver: refusals are reported
 	origins  originMatcher
@@ -88,6 +89,10 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 			so.Restore = h.restorer(r)
 		}
 	}
+	if r, ok := so.Store.(sessions.Relay); ok {
+		h.relay = r
+		r.OnRelay(h.relayed)
+	}
 	h.sessions = sessions.New(&so)
 	return h
 }
@@ -104,6 +109,7 @@ func (h *Handler) restorer(r mcp.Restorer) func(*sessions.Session, *mcp.SessionR
 		}
 		st := conn.State()
 		st.SetOutbound(standaloneOutbound{s})
+		h.wireRelay(s, st)
 		st.OnClose(func() { s.End(sessions.EndClosed) })
 		if ss, ok := conn.(mcp.SessionStarter); ok {
 			ss.SessionStarted(s.ID())

@@ -235,6 +235,7 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 		return
 	}
 	st.SetOutbound(standaloneOutbound{s})
+	h.wireRelay(s, st)
 	h.opts.Observer.SessionStarted()
 	st.OnClose(func() { s.End(sessions.EndClosed) }) // the backend ended it (see mcp.Conn)
 	if ss, ok := conn.(mcp.SessionStarter); ok {
