@@ -112,3 +112,34 @@ func TestLostInFlight(t *testing.T) {
 		}
 	}
 }
+
+// TestBalancedClient503 checks that a 503 (a node that did not process
+// the request) sends the request on to the next node, counted among the
+// failovers, and that a 503 from every node is the answer.
+func TestBalancedClient503(t *testing.T) {
+	status := func(code int) string {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(code)
+		}))
+		t.Cleanup(ts.Close)
+		return ts.URL
+	}
+	busy, ok := status(http.StatusServiceUnavailable), status(http.StatusAccepted)
+	c, err := NewBalancedClient([]string{busy, ok}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	if r := c.Initialized("s", DefaultProtocolVersion); !r.OK() || r.Node != 1 || r.Failovers != 1 || r.Unavailable != 1 {
+		t.Errorf("503 on node 0: %s from node %d, failovers %d, 503s %d; want 202 from node 1 after 1 failover, a 503", r.Key(), r.Node, r.Failovers, r.Unavailable)
+	}
+	c, err = NewBalancedClient([]string{busy, busy}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	if r := c.Initialized("s", DefaultProtocolVersion); r.Status != 503 || r.RetryAfter != 1 || r.Failovers != 1 || r.Unavailable != 1 {
+		t.Errorf("503 everywhere: %s, Retry-After %d, failovers %d, 503s %d; want the last 503 after 1 failover", r.Key(), r.RetryAfter, r.Failovers, r.Unavailable)
+	}
+}

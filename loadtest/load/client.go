@@ -87,9 +87,11 @@ func NewClient(rawURL string, opts *Options) (*Client, error) {
 // the next node in turn, whoever sends it, so that consecutive requests of
 // one session land on different nodes. A request that cannot reach its
 // node (connection refused, or a connection the node closed before
-// answering) is sent to the next one, until every node was tried; see
-// [Response.Failovers]. opts applies to each node (MaxConns is per node).
-// With one URL it is [NewClient].
+// answering) or that its node answers 503 (a refusal: the node did not
+// process it; mcpfiber's answer while it drains) is sent to the next one,
+// until every node was tried, as nginx does with proxy_next_upstream
+// error http_503 non_idempotent; see [Response.Failovers]. opts applies to
+// each node (MaxConns is per node). With one URL it is [NewClient].
 func NewBalancedClient(urls []string, opts *Options) (*Client, error) {
 	if len(urls) == 0 {
 		return nil, errors.New("load: no URL")
@@ -275,9 +277,11 @@ type Response struct {
 	Node int
 	// Failovers counts the nodes tried before Node that could not be
 	// reached (connection refused, or a connection closed before an
-	// answer on a node not marked down): a load balancer's retries, which
-	// the sender does not see.
+	// answer on a node not marked down) or answered 503: a load
+	// balancer's retries, which the sender does not see.
 	Failovers int
+	// Unavailable counts the 503s among the Failovers.
+	Unavailable int
 	// Lost reports a request in flight on a node that went down
 	// ([Client.MarkDown]) and failed on its connection: it may or may not
 	// have been served, so it is not sent again.
@@ -368,13 +372,22 @@ type Request struct {
 func (c *Client) Do(r *Request) Response {
 	i := c.pick()
 	var out Response
-	failovers := 0
+	failovers, unavailable := 0, 0
 	for {
 		n := c.nodes[i]
 		down := n.down.Load()
 		out = c.do(n, r)
-		out.Node, out.Failovers = i, failovers
-		if out.Err == nil || !isConnErr(out.Err) {
+		out.Node, out.Failovers, out.Unavailable = i, failovers, unavailable
+		if out.Err == nil {
+			if out.Status != 503 || failovers == len(c.nodes)-1 {
+				return out
+			}
+			failovers++
+			unavailable++
+			i = (i + 1) % len(c.nodes)
+			continue
+		}
+		if !isConnErr(out.Err) {
 			return out
 		}
 		if n.down.Load() != down && !isDialErr(out.Err) {

@@ -83,7 +83,7 @@ type Fleet struct {
 	// a clean success.
 	eventAt, eventEnd, killAt, lastBad atomic.Int64
 
-	reinits, notFound, failed, lost, failovers atomic.Int64
+	reinits, notFound, failed, lost, failovers, unavailable atomic.Int64
 
 	mu         sync.Mutex // guards the histograms and counters below
 	eventHist  *hdrhistogram.Histogram
@@ -117,8 +117,13 @@ type FleetResult struct {
 	// Lost counts the calls in flight on a node when it was signalled
 	// that failed on their connection.
 	Lost int64 `json:"lost_in_flight"`
-	// Failovers counts the requests a node refused that another served.
-	Failovers int64 `json:"failovers"`
+	// Failovers counts the times a request went on to the next node
+	// because its node refused the connection or answered 503;
+	// Unavailable counts the 503s among them (a draining mcpfiber
+	// answers 503 to a session it no longer holds: the client goes on
+	// elsewhere).
+	Failovers   int64 `json:"failovers"`
+	Unavailable int64 `json:"unavailable"`
 	// The latency of the calls due from the first signal until the last
 	// node was healthy again.
 	EventCalls int64   `json:"event_calls"`
@@ -324,7 +329,8 @@ func (f *Fleet) Run(ctx context.Context) (Result, error) {
 	f.mu.Unlock()
 	fr.Calls = res.Requests + int64(fr.FinalOK+fr.FinalFailed)
 	fr.OK = res.OK + int64(fr.FinalOK)
-	fr.Reinits, fr.NotFound, fr.Failed, fr.Lost, fr.Failovers = f.reinits.Load(), f.notFound.Load(), f.failed.Load(), f.lost.Load(), f.failovers.Load()
+	fr.Reinits, fr.NotFound, fr.Failed, fr.Lost = f.reinits.Load(), f.notFound.Load(), f.failed.Load(), f.lost.Load()
+	fr.Failovers, fr.Unavailable = f.failovers.Load(), f.unavailable.Load()
 	if at, bad := f.eventAt.Load(), f.lastBad.Load(); at > 0 && bad > at {
 		fr.RecoverMs = Round3(float64(bad-at) / 1e6)
 	}
@@ -378,6 +384,10 @@ type outcome struct {
 // MaxReinits times. The caller holds c.mu.
 func (f *Fleet) call(c *fleetClient) outcome {
 	reinits, failovers := 0, 0
+	note := func(r *Response) {
+		failovers += r.Failovers
+		f.unavailable.Add(int64(r.Unavailable))
+	}
 	for {
 		if c.sid == "" { // the session is gone: start a new one
 			if reinits == f.MaxReinits {
@@ -387,7 +397,7 @@ func (f *Fleet) call(c *fleetClient) outcome {
 			reinits++
 			f.reinits.Add(1)
 			r := f.Client.Initialize(f.id.Add(1))
-			failovers += r.Failovers
+			note(&r)
 			if !r.OK() || r.SessionID == "" {
 				return f.failure("initialize", &r, failovers)
 			}
@@ -396,7 +406,7 @@ func (f *Fleet) call(c *fleetClient) outcome {
 				version = f.Client.ProtocolVersion()
 			}
 			r = f.Client.Initialized(sid, version)
-			failovers += r.Failovers
+			note(&r)
 			if r.Status == 404 {
 				f.notFound.Add(1)
 				continue
@@ -407,7 +417,7 @@ func (f *Fleet) call(c *fleetClient) outcome {
 			c.sid, c.version = sid, version
 		}
 		r := f.Client.Call(c.sid, c.version, f.id.Add(1), f.Accept)
-		failovers += r.Failovers
+		note(&r)
 		switch {
 		case r.OK() && r.Result:
 			f.failovers.Add(int64(failovers))
