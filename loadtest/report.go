@@ -140,10 +140,10 @@ func writeStormMarkdown(w io.Writer, r *load.Result, s *load.StormResult) {
 // calls (calls = ok + failed + lost), the event's latencies, the nodes'
 // restarts, and whether each target was met.
 func writeFleetMarkdown(w io.Writer, r *load.Result, f *load.FleetResult) {
-	fmt.Fprintln(w, "| event | nodes | clients | established | calls | ok | re-initializations | 404s | failed | lost in flight | failovers | p50 ms | p99 ms | recover ms |")
+	fmt.Fprintln(w, "| event | nodes | clients | established | calls | ok | re-initializations | 404s | failed | lost in flight | failovers (of which 503) | p50 ms | p99 ms | recover ms |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-	fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %.1f | %.1f | %.1f |\n\n",
-		f.Event, f.Nodes, f.Clients, f.Established, f.Calls, f.OK, f.Reinits, f.NotFound, f.Failed, f.Lost, f.Failovers,
+	fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d (%d) | %.1f | %.1f | %.1f |\n\n",
+		f.Event, f.Nodes, f.Clients, f.Established, f.Calls, f.OK, f.Reinits, f.NotFound, f.Failed, f.Lost, f.Failovers, f.Unavailable,
 		r.Latency.P50, r.Latency.P99, f.RecoverMs)
 	fmt.Fprintln(w, "| calls due during the event | p50 ms | p99 ms | max ms | final calls ok | final calls failed |")
 	fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|")
