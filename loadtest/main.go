@@ -9,7 +9,7 @@
 //	go run ./loadtest storm --clients 10000 --server-cmd 'bin/mcpfiber --addr 127.0.0.1:8080'
 //	go run ./loadtest churn --rate 200 --duration 1m --pid $(pgrep -n mcpfiber)
 //	go run ./loadtest rolling --clients 10000 --url http://127.0.0.1:8081/mcp,http://127.0.0.1:8082/mcp,http://127.0.0.1:8083/mcp \
-//		--server-cmd 'bin/mcpfiber --addr 127.0.0.1:{port}'
+//		--server-cmd 'bin/mcpfiber --addr 127.0.0.1:{port} --redis-url redis://127.0.0.1:6379'
 //
 // It targets any Streamable HTTP MCP server by URL (--url, default
 // http://127.0.0.1:8080/mcp). It sends load wherever it is told, but warns
@@ -196,7 +196,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		b.WriteString("\nExamples:\n  loadtest miss --duration 5s\n  loadtest call --mode json --rate 2000 --html call.html\n" +
 			"  loadtest storm --clients 10000 --server-cmd 'bin/mcpfiber --addr 127.0.0.1:8080'\n" +
 			"  loadtest rolling --clients 10000 --url http://127.0.0.1:8081/mcp,http://127.0.0.1:8082/mcp,http://127.0.0.1:8083/mcp \\\n" +
-			"    --server-cmd 'bin/mcpfiber --addr 127.0.0.1:{port}'\n\nFlags:\n")
+			"    --server-cmd 'bin/mcpfiber --addr 127.0.0.1:{port} --redis-url redis://127.0.0.1:6379'\n\nFlags:\n")
 		fmt.Fprint(fs.Output(), b.String())
 		fs.PrintDefaults()
 	}
