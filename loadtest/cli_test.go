@@ -26,7 +26,11 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 // runMain runs the command as a process with args and returns its exit
@@ -65,12 +69,17 @@ func TestDownTarget(t *testing.T) {
 	if stdout != "" {
 		t.Errorf("results printed for a run that did not happen:\n%s", stdout)
 	}
-	// Every scenario checks first.
+	// Every scenario checks first; those that restart servers need
+	// --server-cmd, and say so before anything else.
 	for _, s := range scenarioNames() {
 		start := time.Now()
 		_, err := run(context.Background(), []string{"--url", url, "--progress=false", s}, io.Discard, io.Discard)
-		if err == nil || !strings.Contains(err.Error(), url+" is not answering") {
-			t.Errorf("%s against a down target: error %v, want %q", s, err, "is not answering")
+		want := url + " is not answering"
+		if fleetScenario(s) {
+			want = s + ": --server-cmd is required"
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s against a down target: error %v, want %q", s, err, want)
 		}
 		if took := time.Since(start); took > 5*time.Second {
 			t.Errorf("%s took %v to give up", s, took)

@@ -11,8 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -234,14 +232,7 @@ func TestStorm(t *testing.T) {
 // TestStormRestart restarts a real mcpfiber process (built from the
 // module) to lose the sessions.
 func TestStormRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the mcpfiber binary")
-	}
-	bin := filepath.Join(t.TempDir(), "mcpfiber")
-	build := exec.Command("go", "build", "-o", bin, "github.com/mcpfiber/mcpfiber")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := mcpfiberBinary(t)
 	addr := freeAddr(t)
 	res, _ := runCmd(t, context.Background(), "http://"+addr+"/mcp", "storm", "--clients", "50",
 		"--server-cmd", bin+" --addr "+addr+" --log-level error")

@@ -8,10 +8,18 @@
 //	go run ./loadtest call --mode json --rate 2000 --duration 30s --html call.html
 //	go run ./loadtest storm --clients 10000 --server-cmd 'bin/mcpfiber --addr 127.0.0.1:8080'
 //	go run ./loadtest churn --rate 200 --duration 1m --pid $(pgrep -n mcpfiber)
+//	go run ./loadtest rolling --clients 10000 --url http://127.0.0.1:8081/mcp,http://127.0.0.1:8082/mcp,http://127.0.0.1:8083/mcp \
+//		--server-cmd 'bin/mcpfiber --addr 127.0.0.1:{port} --redis-url redis://127.0.0.1:6379'
 //
 // It targets any Streamable HTTP MCP server by URL (--url, default
 // http://127.0.0.1:8080/mcp). It sends load wherever it is told, but warns
-// on stderr first when the host is not a loopback address.
+// on stderr first when the host is not a loopback address. With several
+// URLs (--url repeated, or a comma-separated list) the requests are
+// spread over them as a round-robin load balancer would: each request
+// goes to the next node, so that a session's requests land on every node
+// in turn, and a request a node refuses (it is down) goes to the next.
+// --server-cmd then starts one server per URL, with {addr}, {host} and
+// {port} replaced by the URL's.
 //
 // Scenarios:
 //
@@ -28,6 +36,18 @@
 //	modern     2026-07-28 stateless tools/call (no session; protocol version in _meta
 //	           and MCP-Protocol-Version). A server that does not serve that revision
 //	           answers 400 with -32022 (UnsupportedProtocolVersion), counted as such.
+//	rolling    --clients sessions over the --url nodes call echo at --rate (default
+//	           1000/s) while the --server-cmd nodes are restarted one by one (SIGTERM,
+//	           exit, start, /healthz 200); then one final call each. Reports
+//	           re-initializations, 404s, failed calls, p50/p99 through the event, time
+//	           to recover, and whether issue #10's targets were met (0, 0, 0).
+//	kill       the same, but one node is killed (SIGKILL), left down for --duration
+//	           and started again; calls in flight on it are counted apart (lost in
+//	           flight); reports each client's next call after the kill (target: all
+//	           succeed, p99 < 1 s) and re-initializations (target: 0).
+//
+// The rolling and kill calls run for --duration before the event and as
+// long after it. Their exit status is 1 when a target was missed.
 //
 // Pacing: with --rate > 0 the run is open-loop (operation i is due at
 // i/rate and its latency is measured from then, so a stalled server cannot
@@ -60,6 +80,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -92,7 +113,12 @@ var scenarios = []struct{ name, help string }{
 	{"storm", "--clients sessions lost at once (DELETE, or --server-cmd restarted); all recover at once"},
 	{"churn", "handshake + DELETE at a fixed --rate (default 100/s); samples the server with --pid, --metrics-url"},
 	{"modern", "2026-07-28 stateless tools/call (no session); 400 -32022 if the server does not serve it"},
+	{"rolling", "--clients sessions over the --url nodes call echo at --rate while --server-cmd nodes restart one by one (SIGTERM)"},
+	{"kill", "the same, but one node of the --url nodes is killed (SIGKILL) and started again"},
 }
+
+// fleetScenario reports whether scenario runs a [load.Fleet].
+func fleetScenario(scenario string) bool { return scenario == "rolling" || scenario == "kill" }
 
 func scenarioNames() []string {
 	names := make([]string, len(scenarios))
@@ -105,7 +131,8 @@ func scenarioNames() []string {
 // config is the parsed command line.
 type config struct {
 	scenario    string
-	url         string
+	url         string   // the first of urls
+	urls        []string // the nodes
 	rate        float64
 	concurrency int
 	conns       int
@@ -121,6 +148,8 @@ type config struct {
 	naiveTries  int
 	serverCmd   string
 	signal      string
+	healthz     string
+	victim      int
 	pid         int
 	metricsURL  string
 	html        string
@@ -134,22 +163,24 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	c := &config{}
 	var methods string
-	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080/mcp", "the server's MCP endpoint")
-	fs.Float64Var(&c.rate, "rate", 0, "open-loop rate in operations/s (0: closed loop; churn defaults to 100)")
+	fs.Var((*urlList)(&c.urls), "url", "the server's MCP endpoint `URL` (default http://127.0.0.1:8080/mcp); repeat it, or give a comma-separated list, to spread the requests over several nodes round robin")
+	fs.Float64Var(&c.rate, "rate", 0, "open-loop rate in operations/s (0: closed loop; churn defaults to 100, rolling and kill to 1000)")
 	fs.IntVar(&c.concurrency, "concurrency", 16, "workers: closed-loop concurrency, or the bound on operations in flight in open loop")
-	fs.IntVar(&c.conns, "conns", 0, "max TCP connections to the server (0: max(concurrency, 64), storm: 512)")
+	fs.IntVar(&c.conns, "conns", 0, "max TCP connections to each server (0: max(concurrency, 64), storm: 512)")
 	fs.Int64Var(&c.count, "count", 0, "stop after this many operations (0: no bound)")
-	fs.DurationVar(&c.duration, "duration", 10*time.Second, "stop after this long (sse: how long the streams are held)")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "stop after this long (sse: how long the streams are held; rolling, kill: how long the calls run before the event and after it, and how long kill leaves its node down)")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "per-request timeout")
 	fs.DurationVar(&c.window, "window", time.Second, "width of the latency-over-time windows")
 	fs.StringVar(&c.mode, "mode", "both", "call: the Accept the client sends: json (application/json), sse (text/event-stream) or both (what the spec requires; the server then chooses)")
 	fs.StringVar(&methods, "methods", "POST,GET,DELETE", "miss: the methods to rotate through")
 	fs.IntVar(&c.streams, "streams", 100, "sse: the number of GET streams to hold")
-	fs.IntVar(&c.clients, "clients", 100, "storm: the number of clients")
+	fs.IntVar(&c.clients, "clients", 100, "storm, rolling, kill: the number of clients")
 	fs.BoolVar(&c.naive, "naive", false, "storm: clients resend their stale ID on failures other than 404, and never back off")
 	fs.IntVar(&c.naiveTries, "naive-retries", 3, "storm --naive: resends of a stale ID before starting over")
-	fs.StringVar(&c.serverCmd, "server-cmd", "", "start this server (sh -c) before the run and stop it after; storm restarts it to lose the sessions. It must listen on --url's host:port")
-	fs.StringVar(&c.signal, "signal", "KILL", "signal that stops --server-cmd: KILL (a crash) or TERM (a graceful shutdown)")
+	fs.StringVar(&c.serverCmd, "server-cmd", "", "start this server (sh -c) before the run and stop it after; storm restarts it to lose the sessions. It must listen on --url's host:port; with several --url, one server per URL, {addr}, {host} and {port} replaced by the URL's")
+	fs.StringVar(&c.signal, "signal", "KILL", "storm: signal that stops --server-cmd: KILL (a crash) or TERM (a graceful shutdown)")
+	fs.StringVar(&c.healthz, "healthz", "/healthz", "path on each --url's host that answers 200 when a started server is ready (empty: wait for the port only)")
+	fs.IntVar(&c.victim, "victim", 0, "kill: the node to kill, an index into the --url list")
 	fs.IntVar(&c.pid, "pid", 0, "sample this server process's RSS and threads from /proc each second (default: the --server-cmd process)")
 	fs.StringVar(&c.metricsURL, "metrics-url", "", "sample goroutines each second from this URL (Prometheus go_goroutines, or /debug/pprof/goroutine?debug=1)")
 	fs.StringVar(&c.html, "html", "", "write an HTML report (latency over time, histogram) to this file")
@@ -163,7 +194,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 			fmt.Fprintf(&b, "  %-10s %s\n", s.name, s.help)
 		}
 		b.WriteString("\nExamples:\n  loadtest miss --duration 5s\n  loadtest call --mode json --rate 2000 --html call.html\n" +
-			"  loadtest storm --clients 10000 --server-cmd 'bin/mcpfiber --addr 127.0.0.1:8080'\n\nFlags:\n")
+			"  loadtest storm --clients 10000 --server-cmd 'bin/mcpfiber --addr 127.0.0.1:8080'\n" +
+			"  loadtest rolling --clients 10000 --url http://127.0.0.1:8081/mcp,http://127.0.0.1:8082/mcp,http://127.0.0.1:8083/mcp \\\n" +
+			"    --server-cmd 'bin/mcpfiber --addr 127.0.0.1:{port} --redis-url redis://127.0.0.1:6379'\n\nFlags:\n")
 		fmt.Fprint(fs.Output(), b.String())
 		fs.PrintDefaults()
 	}
@@ -222,6 +255,24 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if c.scenario == "churn" && c.rate == 0 {
 		c.rate = 100
 	}
+	if len(c.urls) == 0 {
+		c.urls = []string{defaultURL}
+	}
+	c.url = c.urls[0]
+	if c.serverCmd != "" && len(c.urls) > 1 && !hasPlaceholder(c.serverCmd) {
+		return nil, fmt.Errorf("--server-cmd: with %d --url, it needs {addr}, {host} or {port} so that each server listens on its own", len(c.urls))
+	}
+	if fleetScenario(c.scenario) {
+		if c.serverCmd == "" {
+			return nil, fmt.Errorf("%s: --server-cmd is required: the scenario restarts the servers", c.scenario)
+		}
+		if c.rate == 0 {
+			c.rate = 1000
+		}
+		if c.victim < 0 || c.victim >= len(c.urls) {
+			return nil, fmt.Errorf("--victim %d: want an index into the %d --url", c.victim, len(c.urls))
+		}
+	}
 	if c.conns <= 0 {
 		c.conns = max(c.concurrency, 64)
 		if c.scenario == "storm" {
@@ -243,32 +294,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*load.Re
 	if err != nil {
 		return nil, err
 	}
-	client, err := load.NewClient(c.url, &load.Options{MaxConns: c.conns, Timeout: c.timeout, ProtocolVersion: c.version})
+	client, err := load.NewBalancedClient(c.urls, &load.Options{MaxConns: c.conns, Timeout: c.timeout, ProtocolVersion: c.version})
 	if err != nil {
 		return nil, err
 	}
-	warnOffHost(stderr, c.url)
+	for _, u := range c.urls {
+		warnOffHost(stderr, u)
+	}
 
-	var srv *load.ServerProcess
-	if c.serverCmd != "" {
-		srv = &load.ServerProcess{Args: []string{"/bin/sh", "-c", "exec " + c.serverCmd}, Addr: client.Addr(), Stderr: stderr}
-		if c.signal == "TERM" {
-			srv.Signal = syscall.SIGTERM
+	nodes, err := startNodes(ctx, c, client, stderr)
+	defer func() {
+		for _, n := range nodes {
+			n.Stop()
 		}
-		if err := srv.Start(ctx); err != nil {
-			return nil, err
-		}
-		defer srv.Stop()
+	}()
+	if err != nil {
+		return nil, err
 	}
 	if err := client.Check(ctx, min(c.timeout, checkTimeout)); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if len(c.urls) > 1 {
+			return nil, fmt.Errorf("a node is not answering: %w", err)
+		}
 		return nil, fmt.Errorf("%s is not answering: %w", c.url, err)
 	}
 	pid := func() int { return c.pid }
-	if c.pid == 0 && srv != nil {
-		pid = srv.Pid // the current process: storm restarts it
+	if c.pid == 0 && len(nodes) > 0 {
+		pid = nodes[0].Pid // the current process: storm, rolling and kill restart it
 	}
 	sampler := &load.Sampler{Pid: pid, MetricsURL: c.metricsURL, Start: time.Now()}
 	sampling := pid() > 0 || c.metricsURL != ""
@@ -284,7 +338,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*load.Re
 		if sampling {
 			sampler.Sample(ctx)
 		}
-		res, err = runStorm(ctx, c, client, srv, &done)
+		res, err = runStorm(ctx, c, client, nodes, &done)
+	case "rolling", "kill":
+		sctx, cancel := context.WithCancel(ctx)
+		if sampling {
+			sampler.Sample(ctx)
+			go sampler.Every(sctx, time.Second) // owner: run; exit: cancel below
+		}
+		res, err = runFleet(ctx, c, client, nodes, &done)
+		cancel()
 	case "sse":
 		h := &load.Hold{Client: client, Streams: c.streams, Concurrency: c.concurrency, For: c.duration, Progress: &done, Delete: true}
 		if sampling {
@@ -322,7 +384,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*load.Re
 		res.Proc = sampler.Samples()
 	}
 	res.Scenario = c.scenario
-	res.URL = c.url
+	res.URL = strings.Join(c.urls, ",")
 	res.Interrupted = res.Interrupted || ctx.Err() != nil
 	res.Notes = append(res.Notes, notes(c, &res)...)
 	if err := writeResults(stdout, c, &res); err != nil {
@@ -337,7 +399,107 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*load.Re
 	if res.Requests > 0 && res.OK == 0 {
 		return &res, fmt.Errorf("every operation failed (%d of %d): see the statuses above", res.Errors, res.Requests)
 	}
+	if f := res.Fleet; f != nil && !res.Interrupted {
+		if missed := f.Missed(); len(missed) > 0 {
+			names := make([]string, len(missed))
+			for i, t := range missed {
+				names[i] = t.Name + " " + t.Got + " (want " + t.Want + ")"
+			}
+			return &res, fmt.Errorf("%s: target missed: %s", c.scenario, strings.Join(names, "; "))
+		}
+	}
 	return &res, nil
+}
+
+// defaultURL is the endpoint when no --url is given.
+const defaultURL = "http://127.0.0.1:8080/mcp"
+
+// A urlList is the value of the repeatable --url flag: each use adds its
+// comma-separated URLs.
+type urlList []string
+
+func (l *urlList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(*l, ",")
+}
+
+func (l *urlList) Set(v string) error {
+	for _, u := range strings.Split(v, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			*l = append(*l, u)
+		}
+	}
+	return nil
+}
+
+// placeholders are replaced, in --server-cmd, by each node's address.
+var placeholders = []string{"{addr}", "{host}", "{port}"}
+
+func hasPlaceholder(cmd string) bool {
+	for _, p := range placeholders {
+		if strings.Contains(cmd, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// expandCmd returns cmd with {addr}, {host} and {port} replaced by those
+// of addr (host:port).
+func expandCmd(cmd, addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	return strings.NewReplacer("{addr}", addr, "{host}", host, "{port}", port).Replace(cmd)
+}
+
+// startNodes starts --server-cmd once per node of client, if it is set,
+// and returns the processes started (those started before an error
+// included, for the caller to stop).
+func startNodes(ctx context.Context, c *config, client *load.Client, stderr io.Writer) ([]*load.ServerProcess, error) {
+	if c.serverCmd == "" {
+		return nil, nil
+	}
+	var nodes []*load.ServerProcess
+	stderr = &lockedWriter{w: stderr} // the nodes write to it at once
+	for i := range client.Nodes() {
+		addr := client.NodeAddr(i)
+		p := &load.ServerProcess{Args: []string{"/bin/sh", "-c", "exec " + expandCmd(c.serverCmd, addr)}, Addr: addr, Stderr: stderr}
+		if c.signal == "TERM" {
+			p.Signal = syscall.SIGTERM
+		}
+		if c.healthz != "" && fleetScenario(c.scenario) {
+			p.HealthURL = healthURL(client.NodeURL(i), c.healthz)
+		}
+		if err := p.Start(ctx); err != nil {
+			return nodes, err
+		}
+		nodes = append(nodes, p)
+	}
+	return nodes, nil
+}
+
+// A lockedWriter serialises the writes of several processes' output
+// copiers to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// healthURL returns the URL of path on the host of endpoint.
+func healthURL(endpoint, path string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return endpoint
+	}
+	u.Path, u.RawQuery = path, ""
+	return u.String()
 }
 
 // checkTimeout bounds the check, before the run, that the target answers.
@@ -410,18 +572,37 @@ func newOp(ctx context.Context, c *config, client *load.Client) (load.Op, func()
 }
 
 // runStorm runs the storm scenario: the sessions are lost by a DELETE
-// each, or by restarting srv.
-func runStorm(ctx context.Context, c *config, client *load.Client, srv *load.ServerProcess, done *atomic.Int64) (load.Result, error) {
+// each, or by restarting the nodes.
+func runStorm(ctx context.Context, c *config, client *load.Client, nodes []*load.ServerProcess, done *atomic.Int64) (load.Result, error) {
 	st := &load.Storm{Client: client, Clients: c.clients, NaiveRetries: c.naiveTries, Progress: done, Deadline: max(c.duration, 10*time.Second)}
 	if c.naive {
 		st.Policy = load.PolicyNaive
 	}
-	if srv != nil {
-		st.Lose = srv.Restart
+	if len(nodes) > 0 {
+		st.Lose = func(ctx context.Context) error {
+			for _, n := range nodes {
+				if err := n.Restart(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 	}
 	start := time.Now()
 	sr, err := st.Run(ctx)
 	return stormResult(sr, start, time.Since(start)), err
+}
+
+// runFleet runs the rolling and kill scenarios.
+func runFleet(ctx context.Context, c *config, client *load.Client, nodes []*load.ServerProcess, done *atomic.Int64) (load.Result, error) {
+	f := &load.Fleet{
+		Client: client, Nodes: nodes, Victim: c.victim, Clients: c.clients,
+		Rate: c.rate, Concurrency: c.concurrency, Steady: c.duration, Window: c.window, Progress: done,
+	}
+	if c.scenario == "kill" {
+		f.Event = load.EventKill
+	}
+	return f.Run(ctx)
 }
 
 // stormResult is the Result of a storm that started at start and took
@@ -465,6 +646,16 @@ func notes(c *config, r *load.Result) []string {
 		}
 	case "sse":
 		n = append(n, "latency is the time to open each GET stream (after its handshake)")
+	case "rolling", "kill":
+		n = append(n, "ops are the paced tools/call of the run (not the final call per client); a call counts once, with the re-initializations it needed; latency is from when each call was due")
+		if f := r.Fleet; f != nil {
+			if f.Established < f.Clients {
+				n = append(n, fmt.Sprintf("%d clients could not establish a session; they made no calls", f.Clients-f.Established))
+			}
+			if f.Nodes == 1 {
+				n = append(n, "one node: every session it held is lost when it restarts, unless its sessions outlive the process")
+			}
+		}
 	case "miss":
 		n = append(n, "ok means 404, as 2025-11-25 basic/transports §Session Management requires for an unknown session")
 	}
@@ -538,6 +729,8 @@ func newBar(c *config, stderr io.Writer, done *atomic.Int64) *progress {
 	case c.scenario == "sse":
 		total = int64(c.streams)
 		desc = "sse: opening streams"
+	case fleetScenario(c.scenario):
+		desc = c.scenario + ": calls" // how long the restarts take is not known in advance
 	case c.count > 0:
 		total = c.count
 	case c.rate > 0 && c.duration > 0:

@@ -71,6 +71,9 @@ func writeMarkdown(w io.Writer, r *load.Result) {
 		fmt.Fprintf(w, "| %s | %.2f | %d | %d | %d | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f |\n\n",
 			loop, timeSeconds(r.Elapsed), r.Requests, r.OK, r.Errors, r.Throughput, l.P50, l.P90, l.P99, l.P999, l.Max)
 	}
+	if f := r.Fleet; f != nil {
+		writeFleetMarkdown(w, r, f)
+	}
 	if s := r.Streams; s != nil {
 		fmt.Fprintln(w, "| streams wanted | opened | failed | dropped | open ms | held s | events | comments |")
 		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|")
@@ -131,6 +134,43 @@ func writeStormMarkdown(w io.Writer, r *load.Result, s *load.StormResult) {
 	fmt.Fprintln(w, "|--:|--:|--:|--:|---|--:|--:|")
 	fmt.Fprintf(w, "| %d | %d | %d | %d | %d–%d | %.1f | %.1f |\n\n",
 		s.Requests, s.Requests-s.Wasted, s.NotFound, s.Wasted-s.NotFound, s.NotFoundMin, s.NotFoundMax, s.EstablishMs, s.LoseMs)
+}
+
+// writeFleetMarkdown writes what a rolling or kill run measured: the
+// calls (calls = ok + failed + lost), the event's latencies, the nodes'
+// restarts, and whether each target was met.
+func writeFleetMarkdown(w io.Writer, r *load.Result, f *load.FleetResult) {
+	fmt.Fprintln(w, "| event | nodes | clients | established | calls | ok | re-initializations | 404s | failed | lost in flight | failovers (of which 503) | p50 ms | p99 ms | recover ms |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d (%d) | %.1f | %.1f | %.1f |\n\n",
+		f.Event, f.Nodes, f.Clients, f.Established, f.Calls, f.OK, f.Reinits, f.NotFound, f.Failed, f.Lost, f.Failovers, f.Unavailable,
+		r.Latency.P50, r.Latency.P99, f.RecoverMs)
+	fmt.Fprintln(w, "| calls due during the event | p50 ms | p99 ms | max ms | final calls ok | final calls failed |")
+	fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintf(w, "| %d | %.1f | %.1f | %.1f | %d | %d |\n\n", f.EventCalls, f.EventP50Ms, f.EventP99Ms, f.EventMaxMs, f.FinalOK, f.FinalFailed)
+	if f.Event == "kill" {
+		fmt.Fprintln(w, "| clients' next call after the kill | failed | p50 ms | p99 ms | max ms |")
+		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|")
+		fmt.Fprintf(w, "| %d | %d | %.1f | %.1f | %.1f |\n\n", f.FirstAfter, f.FirstAfterFailed, f.FirstAfterP50Ms, f.FirstAfterP99Ms, f.FirstAfterMaxMs)
+	}
+	if len(f.Restarts) > 0 {
+		fmt.Fprintln(w, "| node | signal | at s | exit ms | down ms | ready ms |")
+		fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|")
+		for _, e := range f.Restarts {
+			fmt.Fprintf(w, "| %d %s | %s | %.2f | %.1f | %.1f | %.1f |\n", e.Node, e.URL, e.Signal, e.AtS, e.ExitMs, e.DownMs, e.ReadyMs)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "Targets (issue #10):")
+	fmt.Fprintln(w)
+	for _, t := range f.Targets {
+		met := "met"
+		if !t.Met {
+			met = "NOT met"
+		}
+		fmt.Fprintf(w, "- %s: %s (want %s): %s\n", t.Name, t.Got, t.Want, met)
+	}
+	fmt.Fprintln(w)
 }
 
 func timeSeconds(d load.Duration) float64 { return float64(d) / 1e9 }
@@ -205,11 +245,22 @@ func renderHTML(w io.Writer, r *load.Result) error {
 		Title: fmt.Sprintf("loadtest %s → %s", r.Scenario, r.URL),
 		Summary: fmt.Sprintf("%d ops, %d errors, %.0f ops/s; p50 %.3f ms, p99 %.3f ms, max %.3f ms",
 			r.Requests, r.Errors, r.Throughput, r.Latency.P50, r.Latency.P99, r.Latency.Max),
-		Notes: r.Notes,
+		Notes: append([]string(nil), r.Notes...),
 	}
 	if s := r.Storm; s != nil {
 		rep.Summary = fmt.Sprintf("%d clients (%s): recovered %d, failed %d, all recovered in %.1f ms; %d requests, %d wasted, 404s per client %d–%d",
 			s.Clients, s.Policy, s.Recovered, s.Failures, s.RecoveryMs, s.Requests, s.Wasted, s.NotFoundMin, s.NotFoundMax)
+	}
+	if f := r.Fleet; f != nil {
+		rep.Summary = fmt.Sprintf("%s, %d nodes, %d clients: %d calls, %d ok, %d re-initializations, %d 404s, %d failed, %d lost in flight; p50 %.1f ms, p99 %.1f ms; recovered in %.1f ms",
+			f.Event, f.Nodes, f.Clients, f.Calls, f.OK, f.Reinits, f.NotFound, f.Failed, f.Lost, r.Latency.P50, r.Latency.P99, f.RecoverMs)
+		for _, t := range f.Targets {
+			met := "met"
+			if !t.Met {
+				met = "NOT met"
+			}
+			rep.Notes = append(rep.Notes, fmt.Sprintf("target: %s %s (want %s): %s", t.Name, t.Got, t.Want, met))
+		}
 	}
 	for _, k := range load.SortedKeys(r.Statuses) {
 		rep.Statuses = append(rep.Statuses, statusRow{k, r.Statuses[k]})

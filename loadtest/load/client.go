@@ -6,9 +6,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strconv"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -43,34 +46,55 @@ type Options struct {
 	ProtocolVersion string
 }
 
-// A Client sends MCP Streamable HTTP requests to one endpoint, over a pool
-// of keep-alive connections (a fasthttp HostClient), and summarises each
-// answer as a [Response]. It keeps no session state of its own: callers
-// hold session IDs. It is safe for concurrent use.
+// A Client sends MCP Streamable HTTP requests to one endpoint, or spreads
+// them over several (the nodes of [NewBalancedClient]), over a pool of
+// keep-alive connections per node (a fasthttp HostClient), and summarises
+// each answer as a [Response]. It keeps no session state of its own:
+// callers hold session IDs. It is safe for concurrent use.
 type Client struct {
-	url     string
-	init    []byte // the params of initialize
-	addr    string // host:port
-	host    string // Host header
-	path    string
-	tls     bool
+	nodes   []*node
+	next    atomic.Uint64 // round robin over nodes: the next request goes to nodes[next % len]
+	init    []byte        // the params of initialize
 	version string
 	timeout time.Duration
-	hc      *fasthttp.HostClient
+}
+
+// A node is one endpoint of a [Client].
+type node struct {
+	url  string
+	addr string // host:port
+	host string // Host header
+	path string
+	tls  bool
+	hc   *fasthttp.HostClient
+	// down counts the calls of [Client.MarkDown] for this node. A request
+	// that fails on its connection compares it with its value when the
+	// request was sent: if it changed, the node went down with the request
+	// in flight (Response.Lost); if not, the connection was dead before
+	// the request (a pooled connection to a node already gone), and the
+	// request is sent to the next node as a load balancer would.
+	down atomic.Uint64
 }
 
 // NewClient returns a Client for the endpoint rawURL (http or https, e.g.
 // http://127.0.0.1:8080/mcp).
 func NewClient(rawURL string, opts *Options) (*Client, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("load: url %q: %w", rawURL, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("load: url %q: scheme must be http or https", rawURL)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("load: url %q: no host", rawURL)
+	return NewBalancedClient([]string{rawURL}, opts)
+}
+
+// NewBalancedClient returns a Client that spreads its requests over the
+// endpoints urls as a round-robin load balancer does: each request goes to
+// the next node in turn, whoever sends it, so that consecutive requests of
+// one session land on different nodes. A request that cannot reach its
+// node (connection refused, or a connection the node closed before
+// answering) or that its node answers 503 (a refusal: the node did not
+// process it; mcpfiber's answer while it drains) is sent to the next one,
+// until every node was tried, as nginx does with proxy_next_upstream
+// error http_503 non_idempotent; see [Response.Failovers]. opts applies to
+// each node (MaxConns is per node). With one URL it is [NewClient].
+func NewBalancedClient(urls []string, opts *Options) (*Client, error) {
+	if len(urls) == 0 {
+		return nil, errors.New("load: no URL")
 	}
 	var o Options
 	if opts != nil {
@@ -85,6 +109,32 @@ func NewClient(rawURL string, opts *Options) (*Client, error) {
 	if o.ProtocolVersion == "" {
 		o.ProtocolVersion = DefaultProtocolVersion
 	}
+	c := &Client{
+		version: o.ProtocolVersion,
+		timeout: o.Timeout,
+		init:    []byte(`{"protocolVersion":"` + o.ProtocolVersion + `","capabilities":{},"clientInfo":` + ClientInfo + `}`),
+	}
+	for _, rawURL := range urls {
+		n, err := newNode(rawURL, &o)
+		if err != nil {
+			return nil, err
+		}
+		c.nodes = append(c.nodes, n)
+	}
+	return c, nil
+}
+
+func newNode(rawURL string, o *Options) (*node, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("load: url %q: %w", rawURL, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("load: url %q: scheme must be http or https", rawURL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("load: url %q: no host", rawURL)
+	}
 	addr := u.Host
 	if u.Port() == "" {
 		if u.Scheme == "https" {
@@ -94,19 +144,16 @@ func NewClient(rawURL string, opts *Options) (*Client, error) {
 		}
 	}
 	path := u.RequestURI()
-	c := &Client{
-		url:     u.Scheme + "://" + u.Host + path,
-		addr:    addr,
-		host:    u.Host,
-		path:    path,
-		tls:     u.Scheme == "https",
-		version: o.ProtocolVersion,
-		timeout: o.Timeout,
-		init:    []byte(`{"protocolVersion":"` + o.ProtocolVersion + `","capabilities":{},"clientInfo":` + ClientInfo + `}`),
+	n := &node{
+		url:  u.Scheme + "://" + u.Host + path,
+		addr: addr,
+		host: u.Host,
+		path: path,
+		tls:  u.Scheme == "https",
 	}
-	c.hc = &fasthttp.HostClient{
+	n.hc = &fasthttp.HostClient{
 		Addr:                          addr,
-		IsTLS:                         c.tls,
+		IsTLS:                         n.tls,
 		TLSConfig:                     &tls.Config{ServerName: u.Hostname()},
 		MaxConns:                      o.MaxConns,
 		MaxConnWaitTimeout:            o.Timeout,
@@ -118,35 +165,72 @@ func NewClient(rawURL string, opts *Options) (*Client, error) {
 		DisablePathNormalizing:        true,
 		MaxIdemponentCallAttempts:     1,
 	}
-	return c, nil
+	return n, nil
 }
 
-// URL returns the endpoint.
-func (c *Client) URL() string { return c.url }
+// URL returns the endpoint (the first node's).
+func (c *Client) URL() string { return c.nodes[0].url }
 
-// Addr returns the endpoint's host:port.
-func (c *Client) Addr() string { return c.addr }
+// Addr returns the endpoint's host:port (the first node's).
+func (c *Client) Addr() string { return c.nodes[0].addr }
 
-// MaxConns returns the bound on TCP connections to the server.
-func (c *Client) MaxConns() int { return c.hc.MaxConns }
+// Nodes returns the number of endpoints.
+func (c *Client) Nodes() int { return len(c.nodes) }
+
+// NodeURL returns the endpoint of node i.
+func (c *Client) NodeURL(i int) string { return c.nodes[i].url }
+
+// NodeAddr returns the host:port of node i.
+func (c *Client) NodeAddr(i int) string { return c.nodes[i].addr }
+
+// MaxConns returns the bound on TCP connections to each node.
+func (c *Client) MaxConns() int { return c.nodes[0].hc.MaxConns }
 
 // ProtocolVersion returns the version requested at initialize.
 func (c *Client) ProtocolVersion() string { return c.version }
 
 // CloseIdleConnections closes the pooled keep-alive connections. Call it
 // after the server restarted, as a client notices closed connections.
-func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() {
+	for _, n := range c.nodes {
+		n.hc.CloseIdleConnections()
+	}
+}
 
-// Check tells whether the endpoint answers HTTP at all, within timeout:
-// it connects, then sends one DELETE with a session ID no server knows.
-// Any HTTP answer will do (404 from a server with sessions, 405 from one
-// without); it returns the error of the connect (e.g. "dial tcp
-// 127.0.0.1:8080: connect: connection refused") or of the request.
+// MarkDown records that node i is about to go down (a signal is on its
+// way): the requests in flight on it that then fail on their connection
+// are reported as lost ([Response.Lost]) rather than sent to another
+// node, and its idle connections are closed once it is gone
+// ([Client.CloseIdleConnectionsTo]).
+func (c *Client) MarkDown(i int) { c.nodes[i].down.Add(1) }
+
+// CloseIdleConnectionsTo closes the pooled connections to node i, as a
+// load balancer notices that a node's connections closed.
+func (c *Client) CloseIdleConnectionsTo(i int) { c.nodes[i].hc.CloseIdleConnections() }
+
+// Check tells whether every endpoint answers HTTP at all, within
+// timeout: it connects, then sends one DELETE with a session ID no server
+// knows. Any HTTP answer will do (404 from a server with sessions, 405
+// from one without); it returns the error of the connect (e.g. "dial tcp
+// 127.0.0.1:8080: connect: connection refused") or of the request, for
+// the first node that failed.
 func (c *Client) Check(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	for _, n := range c.nodes {
+		if err := c.check(ctx, n, timeout); err != nil {
+			if len(c.nodes) > 1 {
+				return fmt.Errorf("%s: %w", n.url, err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Client) check(ctx context.Context, n *node, timeout time.Duration) error {
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", c.addr)
+	conn, err := d.DialContext(ctx, "tcp", n.addr)
 	if err != nil {
 		return err
 	}
@@ -155,12 +239,12 @@ func (c *Client) Check(ctx context.Context, timeout time.Duration) error {
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(c.url)
+	req.SetRequestURI(n.url)
 	req.Header.SetMethod(fasthttp.MethodDelete)
 	req.Header.SetBytesKV(hdrSessionID, []byte("00000000000000000000000000000000"))
 	req.Header.SetBytesKV(hdrVersion, []byte(c.version))
 	deadline, _ := ctx.Deadline()
-	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
+	if err := n.hc.DoDeadline(req, resp, deadline); err != nil {
 		if errors.Is(err, fasthttp.ErrTimeout) {
 			return fmt.Errorf("no HTTP answer within %s", timeout)
 		}
@@ -188,6 +272,20 @@ type Response struct {
 	Version string
 	// RetryAfter is the Retry-After header, in seconds (0 if absent).
 	RetryAfter int
+	// Node is the index of the node that answered (or, with Err set, the
+	// last one tried).
+	Node int
+	// Failovers counts the nodes tried before Node that could not be
+	// reached (connection refused, or a connection closed before an
+	// answer on a node not marked down) or answered 503: a load
+	// balancer's retries, which the sender does not see.
+	Failovers int
+	// Unavailable counts the 503s among the Failovers.
+	Unavailable int
+	// Lost reports a request in flight on a node that went down
+	// ([Client.MarkDown]) and failed on its connection: it may or may not
+	// have been served, so it is not sent again.
+	Lost bool
 }
 
 // OK reports a 2xx answer with a JSON-RPC result (or, for notifications
@@ -266,15 +364,74 @@ type Request struct {
 	StatusOnly bool
 }
 
-// Do sends r and summarises the answer. It reads the whole answer body, so
-// it must not be used for GET streams that stay open (see
-// [Client.OpenStream]).
+// Do sends r to the next node and summarises the answer. It reads the
+// whole answer body, so it must not be used for GET streams that stay
+// open (see [Client.OpenStream]). A node that cannot be reached is
+// skipped for the next (see [NewBalancedClient]); with one node, its
+// error is the answer.
 func (c *Client) Do(r *Request) Response {
+	i := c.pick()
+	var out Response
+	failovers, unavailable := 0, 0
+	for {
+		n := c.nodes[i]
+		down := n.down.Load()
+		out = c.do(n, r)
+		out.Node, out.Failovers, out.Unavailable = i, failovers, unavailable
+		if out.Err == nil {
+			if out.Status != 503 || failovers == len(c.nodes)-1 {
+				return out
+			}
+			failovers++
+			unavailable++
+			i = (i + 1) % len(c.nodes)
+			continue
+		}
+		if !isConnErr(out.Err) {
+			return out
+		}
+		if n.down.Load() != down && !isDialErr(out.Err) {
+			out.Lost = true // in flight when its node went down
+			return out
+		}
+		if failovers == len(c.nodes)-1 {
+			return out // no node answered
+		}
+		failovers++
+		i = (i + 1) % len(c.nodes)
+	}
+}
+
+// pick returns the index of the node of the next request.
+func (c *Client) pick() int {
+	if len(c.nodes) == 1 {
+		return 0
+	}
+	return int((c.next.Add(1) - 1) % uint64(len(c.nodes)))
+}
+
+// isDialErr reports an error of the connect: the request was not sent.
+func isDialErr(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial" || errors.Is(err, fasthttp.ErrDialTimeout)
+}
+
+// isConnErr reports a connection that failed before an answer: a refused
+// or failed connect, or a connection closed or reset by the peer. Timeouts
+// are not among them: the node may still be working on the request.
+func isConnErr(err error) bool {
+	return isDialErr(err) || errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// do sends r to node n.
+func (c *Client) do(n *node, r *Request) Response {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(c.url)
+	req.SetRequestURI(n.url)
 	req.Header.SetMethod(r.Method)
 	accept := r.Accept
 	if accept == "" {
@@ -302,7 +459,7 @@ func (c *Client) Do(r *Request) Response {
 		}
 	}
 	var out Response
-	if err := c.hc.Do(req, resp); err != nil {
+	if err := n.hc.Do(req, resp); err != nil {
 		out.Err = err
 		return out
 	}

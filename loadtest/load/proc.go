@@ -158,7 +158,11 @@ type ServerProcess struct {
 	// Signal stops it (default: SIGKILL, a crash: every session is lost
 	// at once and nothing is drained).
 	Signal syscall.Signal
-	// ReadyTimeout bounds the wait for the address. Default: 30s.
+	// HealthURL, if set, is polled after Addr accepts connections, and
+	// Start waits until it answers 200 (mcpfiber's /healthz).
+	HealthURL string
+	// ReadyTimeout bounds the wait for the address (and HealthURL).
+	// Default: 30s.
 	ReadyTimeout time.Duration
 
 	cmd    *exec.Cmd
@@ -186,9 +190,7 @@ func (p *ServerProcess) Start(ctx context.Context) error {
 	go func() { _ = cmd.Wait(); close(p.exited) }() // owner: ServerProcess; exit: the process exits
 	ready := time.Now().Add(p.ReadyTimeout)
 	for {
-		conn, err := net.DialTimeout("tcp", p.Addr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
+		if p.ready() {
 			return nil
 		}
 		select {
@@ -201,9 +203,33 @@ func (p *ServerProcess) Start(ctx context.Context) error {
 		}
 		if time.Now().After(ready) {
 			p.Stop()
+			if p.HealthURL != "" {
+				return fmt.Errorf("load: server process: %s not accepting connections or %s not 200 after %s", p.Addr, p.HealthURL, p.ReadyTimeout)
+			}
 			return fmt.Errorf("load: server process: %s not accepting connections after %s", p.Addr, p.ReadyTimeout)
 		}
 	}
+}
+
+// ready reports whether Addr accepts connections and HealthURL, if set,
+// answers 200.
+func (p *ServerProcess) ready() bool {
+	conn, err := net.DialTimeout("tcp", p.Addr, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	if p.HealthURL == "" {
+		return true
+	}
+	hc := http.Client{Timeout: time.Second}
+	resp, err := hc.Get(p.HealthURL)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // Pid returns the process ID (0 before Start).
@@ -214,13 +240,16 @@ func (p *ServerProcess) Pid() int {
 	return p.cmd.Process.Pid
 }
 
-// Stop signals the process group and waits for the process to exit (after
-// 10s, it is killed).
-func (p *ServerProcess) Stop() error {
+// Stop signals the process group with Signal and waits for the process
+// to exit (after 10s, it is killed).
+func (p *ServerProcess) Stop() error { return p.StopWith(p.Signal) }
+
+// StopWith signals the process group with sig (0: SIGKILL) and waits for
+// the process to exit (after 10s, it is killed).
+func (p *ServerProcess) StopWith(sig syscall.Signal) error {
 	if p.cmd == nil {
 		return nil
 	}
-	sig := p.Signal
 	if sig == 0 {
 		sig = syscall.SIGKILL
 	}

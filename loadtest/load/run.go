@@ -32,8 +32,15 @@ type Loop struct {
 	// Count stops the run after this many operations (0: no bound).
 	Count int64
 	// Duration stops the run after this long (0: no bound). A Loop with
-	// neither Count nor Duration runs for DefaultDuration.
+	// neither Count nor Duration nor Until runs for DefaultDuration.
 	Duration time.Duration
+	// Until, if set, stops the run when it is closed, as Duration would:
+	// no operation starts after, those in flight complete and are
+	// recorded.
+	Until <-chan struct{}
+	// Start is when operation 0 is due (open loop) and the windows start.
+	// Default: when Run is called.
+	Start time.Time
 	// Window is the width of the latency-over-time windows. Default: 1s.
 	Window time.Duration
 	// Done, if set, is incremented after each operation (for a progress
@@ -60,10 +67,13 @@ func Run(ctx context.Context, l Loop, op Op) Result {
 	if l.Concurrency <= 0 {
 		l.Concurrency = 16
 	}
-	if l.Count <= 0 && l.Duration <= 0 {
+	if l.Count <= 0 && l.Duration <= 0 && l.Until == nil {
 		l.Duration = DefaultDuration
 	}
-	start := time.Now()
+	start := l.Start
+	if start.IsZero() {
+		start = time.Now()
+	}
 	rec := NewRecorder(start, l.Window)
 	var deadline time.Time
 	if l.Duration > 0 {
@@ -84,6 +94,11 @@ func Run(ctx context.Context, l Loop, op Op) Result {
 			timer := time.NewTimer(time.Hour)
 			timer.Stop()
 			for runCtx.Err() == nil {
+				select {
+				case <-l.Until:
+					return
+				default:
+				}
 				seq := next.Add(1) - 1
 				if l.Count > 0 && seq >= l.Count {
 					return
@@ -98,6 +113,9 @@ func Run(ctx context.Context, l Loop, op Op) Result {
 						timer.Reset(d)
 						select {
 						case <-runCtx.Done():
+							timer.Stop()
+							return
+						case <-l.Until:
 							timer.Stop()
 							return
 						case <-timer.C:
@@ -166,6 +184,7 @@ type Result struct {
 	Notes []string `json:"notes,omitempty"`
 
 	Storm   *StormResult   `json:"storm,omitempty"`
+	Fleet   *FleetResult   `json:"fleet,omitempty"`
 	Streams *StreamsResult `json:"streams,omitempty"`
 	Proc    []ProcSample   `json:"proc,omitempty"`
 

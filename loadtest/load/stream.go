@@ -35,13 +35,14 @@ type Stream struct {
 // status; the stream is nil unless the status is 200 with
 // text/event-stream.
 func (c *Client) OpenStream(ctx context.Context, sid, version string) (*Stream, int, error) {
+	n := c.nodes[c.pick()]
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", c.addr)
+	conn, err := d.DialContext(ctx, "tcp", n.addr)
 	if err != nil {
 		return nil, 0, err
 	}
-	if c.tls {
-		host, _, _ := net.SplitHostPort(c.addr)
+	if n.tls {
+		host, _, _ := net.SplitHostPort(n.addr)
 		tc := tls.Client(conn, &tls.Config{ServerName: host})
 		if err := tc.HandshakeContext(ctx); err != nil {
 			conn.Close()
@@ -55,7 +56,7 @@ func (c *Client) OpenStream(ctx context.Context, sid, version string) (*Stream, 
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	var b strings.Builder
-	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nMcp-Session-Id: %s\r\n", c.path, c.host, sid)
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nMcp-Session-Id: %s\r\n", n.path, n.host, sid)
 	if version != "" {
 		fmt.Fprintf(&b, "MCP-Protocol-Version: %s\r\n", version)
 	}
