@@ -245,6 +245,11 @@ type Call struct {
 	// Out carries messages sent before the response. When nil they go to
 	// the session's GET stream.
 	Out Outbound
+	// Principal is who sent the request: the verified access token's
+	// principal, or nil when the transport does not authenticate. Within
+	// a session it is the session's principal (the transport refuses
+	// another), possibly with a newer token's scopes and claims.
+	Principal *Principal
 
 	draining <-chan struct{} // StatelessCall.Draining, for subscriptions/listen
 }
