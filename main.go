@@ -42,6 +42,7 @@ import (
 
 	"github.com/peterbourgon/ff/v3"
 
+	"github.com/mcpfiber/mcpfiber/auth"
 	"github.com/mcpfiber/mcpfiber/bridge"
 	"github.com/mcpfiber/mcpfiber/catalog"
 	"github.com/mcpfiber/mcpfiber/mcp"
@@ -91,6 +92,14 @@ func run(args []string) error {
 		sessionLog  = fs.Int("max-session-log-bytes", sessions.DefaultMaxSessionEventBytes, "bytes of events all of a session's resumable streams keep together; oldest dropped first")
 		metricsAddr = fs.String("metrics-addr", "", "Prometheus metrics: empty serves /metrics on --addr, host:port on a listener of their own, off for none")
 		showVer     = fs.Bool("version", false, "print the version (module version, commit) and exit")
+
+		authIssuer   = fs.String("auth-issuer", "", "OAuth authorization server (issuer URL; http:// only on loopback): turns on bearer-token authorization, keys from its RFC 8414 / OpenID metadata")
+		authResource = fs.String("auth-resource", "", "this server's canonical resource URI, e.g. https://mcp.example.com/mcp, required in tokens' aud; required with --auth-issuer")
+		authScopes   = fs.String("auth-scopes", "", "comma-separated scopes every request needs (default none)")
+		authJWKS     = fs.String("auth-jwks-url", "", "JWKS URL overriding the issuer metadata's jwks_uri")
+		authIntro    = fs.String("auth-introspection-url", "", "RFC 7662 introspection endpoint for opaque (non-JWT) tokens")
+		authClientID = fs.String("auth-client-id", "", "client ID for --auth-introspection-url")
+		authSecret   = fs.String("auth-client-secret", "", "client secret for --auth-introspection-url")
 	)
 	fs.Usage = func() {
 		out := fs.Output()
@@ -162,7 +171,21 @@ func run(args []string) error {
 		key = k
 	}
 
+	authCfg := auth.Config{
+		Issuer:           strings.TrimSpace(*authIssuer),
+		Resource:         strings.TrimSpace(*authResource),
+		Scopes:           auth.SplitScopes(*authScopes),
+		JWKSURL:          strings.TrimSpace(*authJWKS),
+		IntrospectionURL: strings.TrimSpace(*authIntro),
+		ClientID:         *authClientID,
+		ClientSecret:     *authSecret,
+	}
+	if err := authCfg.Validate(); err != nil {
+		return err
+	}
+
 	srv := server.New(server.Config{
+		Auth:               authCfg,
 		Addr:               *addr,
 		Path:               *path,
 		SessionIdleTimeout: *idle,
