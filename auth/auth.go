@@ -43,11 +43,11 @@ var ErrInvalidToken = errors.New("auth: invalid token")
 
 // ParseBearer returns the token of an Authorization header value of the
 // Bearer scheme (RFC 6750 §2.1: "Bearer" case-insensitively, one or more
-// spaces, a token68), and whether it is one. Surrounding spaces are
+// spaces, a token68), and whether it is one. Surrounding spaces and tabs are
 // ignored. The token aliases h. It does not allocate; FuzzParseBearer
 // checks it against a reference.
 func ParseBearer(h []byte) (token []byte, ok bool) {
-	h = bytes.TrimSpace(h)
+	h = bytes.Trim(h, " \t")
 	const scheme = "bearer"
 	if len(h) < len(scheme)+2 || h[len(scheme)] != ' ' {
 		return nil, false
@@ -103,12 +103,16 @@ const (
 // It allocates only to grow dst.
 func AppendChallenge(dst []byte, resourceMetadata, code string, scopes []string) []byte {
 	dst = append(dst, "Bearer"...)
-	sep := byte(' ')
+	first := true
 	param := func(name string) {
-		dst = append(dst, sep)
+		if first {
+			dst = append(dst, ' ')
+		} else {
+			dst = append(dst, ',', ' ')
+		}
+		first = false
 		dst = append(dst, name...)
 		dst = append(dst, '=', '"')
-		sep = ','
 	}
 	if resourceMetadata != "" {
 		param("resource_metadata")
@@ -116,27 +120,21 @@ func AppendChallenge(dst []byte, resourceMetadata, code string, scopes []string)
 		dst = append(dst, '"')
 	}
 	if code != "" {
-		if sep == ',' {
-			dst = append(dst, ' ')
-		}
 		param("error")
 		dst = appendQuoted(dst, code)
 		dst = append(dst, '"')
 	}
 	if len(scopes) > 0 {
-		if sep == ',' {
-			dst = append(dst, ' ')
-		}
 		param("scope")
-		first := true
+		n := 0
 		for i, s := range scopes {
 			if s == "" || containsBefore(scopes, i, s) {
 				continue
 			}
-			if !first {
+			if n > 0 {
 				dst = append(dst, ' ')
 			}
-			first = false
+			n++
 			dst = appendQuoted(dst, s)
 		}
 		dst = append(dst, '"')
