@@ -2,11 +2,10 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
+	"hash/maphash"
 	"strings"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/puzpuzpuz/xsync/v3"
 
@@ -16,7 +15,7 @@ import (
 // Defaults of [CacheOptions].
 const (
 	DefaultCacheTTL  = 5 * time.Minute
-	DefaultCacheSize = 100_000
+	DefaultCacheSize = 20_000
 )
 
 // CacheOptions configure a [Cache]. Zero fields mean their defaults.
@@ -26,28 +25,32 @@ type CacheOptions struct {
 	// for at most TTL. Default: 5 min.
 	TTL time.Duration
 	// Size bounds the number of tokens kept; past it expired entries are
-	// dropped, then a quarter of the others. Default: 100 000.
+	// dropped, then a quarter of the others. Default: 20 000 (each entry
+	// holds its token: a few MB at most).
 	Size int
 	// Now is the clock; default time.Now. For tests.
 	Now func() time.Time
 }
 
 // A Cache is a [Verifier] that remembers the principals another Verifier
-// returned, keyed by the SHA-256 of the token (the token itself is not
-// kept), until min(the token's expiry, now+TTL). A token seen before is
-// served without verifying it again: verifying a JWT costs a signature
-// check (tens of µs for RS256), a cached one a hash and a map read.
-// Failures are not cached. It is safe for concurrent use.
+// returned, until min(the token's expiry, now+TTL). A token seen before
+// is served without verifying it again: a map read keyed by a hash of
+// the token (hash/maphash with a per-cache random seed), then a
+// comparison with the token the entry holds, so that a hash collision is
+// a miss, never another token's principal. Failures are not cached. It is
+// safe for concurrent use.
 type Cache struct {
 	v       Verifier
 	ttl     time.Duration
 	size    int
 	now     func() time.Time
-	m       *xsync.MapOf[[sha256.Size]byte, cacheEntry]
+	seed    maphash.Seed
+	m       *xsync.MapOf[uint64, cacheEntry]
 	pruning atomic.Bool // one prune at a time
 }
 
 type cacheEntry struct {
+	token string // a copy of the token, compared on every hit
 	p     *mcp.Principal
 	until int64 // Unix nanoseconds
 }
@@ -66,7 +69,8 @@ func NewCache(v Verifier, opts *CacheOptions) *Cache {
 			c.now = opts.Now
 		}
 	}
-	c.m = xsync.NewMapOf[[sha256.Size]byte, cacheEntry]()
+	c.seed = maphash.MakeSeed()
+	c.m = xsync.NewMapOf[uint64, cacheEntry]()
 	return c
 }
 
@@ -74,15 +78,16 @@ func NewCache(v Verifier, opts *CacheOptions) *Cache {
 // with the Verifier behind and keeps the result. A hit does not allocate
 // (TestCacheHitAllocs); token is not retained.
 func (c *Cache) Verify(ctx context.Context, token string) (*mcp.Principal, error) {
-	key := sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+	key := maphash.String(c.seed, token)
 	now := c.now().UnixNano()
 	if e, ok := c.m.Load(key); ok {
-		if now < e.until {
+		if now < e.until && e.token == token {
 			return e.p, nil
 		}
 		c.m.Delete(key)
 	}
-	p, err := c.v.Verify(ctx, strings.Clone(token))
+	token = strings.Clone(token) // kept in the entry; token may alias request memory
+	p, err := c.v.Verify(ctx, token)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +101,7 @@ func (c *Cache) Verify(ctx context.Context, token string) (*mcp.Principal, error
 		if c.m.Size() >= c.size {
 			c.prune(now)
 		}
-		c.m.Store(key, cacheEntry{p: p, until: until})
+		c.m.Store(key, cacheEntry{token: token, p: p, until: until})
 	}
 	return p, nil
 }
@@ -115,14 +120,14 @@ func (c *Cache) prune(now int64) {
 		return
 	}
 	defer c.pruning.Store(false)
-	c.m.Range(func(k [sha256.Size]byte, e cacheEntry) bool {
+	c.m.Range(func(k uint64, e cacheEntry) bool {
 		if now >= e.until {
 			c.m.Delete(k)
 		}
 		return true
 	})
 	if drop := c.m.Size() - c.size*3/4; drop > 0 {
-		c.m.Range(func(k [sha256.Size]byte, _ cacheEntry) bool {
+		c.m.Range(func(k uint64, _ cacheEntry) bool {
 			c.m.Delete(k)
 			drop--
 			return drop > 0

@@ -30,15 +30,15 @@
 // PR #1407), keyfunc's unknown-kid refetch is exactly the rotation
 // behaviour wanted, and the pair is what gofiber/contrib/jwt builds on.
 // go-oidc was not used: it checks aud against a client ID, which fits ID
-// tokens, not access tokens. This package writes no cryptography; the
-// only hash it computes is the SHA-256 that keys the [Cache].
+// tokens, not access tokens. This package writes no cryptography.
 //
 // # Cost
 //
 // The first request with a token pays for its verification (a signature
 // check; an HTTP round trip for introspection); the [Cache] then serves
-// it, keyed by the token's SHA-256, until min(expiry, TTL), without
-// allocating. Failures are not cached. bench/RESULTS.md has the figures.
+// it, keyed by a hash of the token and checked against the token
+// itself, until min(expiry, TTL), without allocating. Failures are not
+// cached. bench/RESULTS.md has the figures.
 //
 // # Metadata
 //

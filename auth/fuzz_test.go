@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,10 +123,5 @@ func FuzzAppendChallenge(f *testing.F) {
 }
 
 func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(ss, s)
 }

@@ -43,7 +43,8 @@ type JWTOptions struct {
 	ClockSkew time.Duration
 	// RefetchInterval is the least time between two fetches of the key
 	// set for a token whose kid it lacks (key rotation); tokens with an
-	// unknown kid in between are refused. Default: 30s.
+	// unknown kid in between are refused (in the last 5s before the next
+	// refetch may happen, one of them waits for it). Default: 30s.
 	RefetchInterval time.Duration
 	// Algorithms are the accepted "alg" values. Default: DefaultAlgorithms.
 	Algorithms []string
@@ -113,6 +114,10 @@ func (v *JWT) Close() error {
 	return nil
 }
 
+// refetchWaitMax bounds how long a token with an unknown kid waits for
+// the key set's refetch (see setup).
+const refetchWaitMax = 5 * time.Second
+
 // setupRetry is how long a failed setup (metadata or key set
 // unreachable) is remembered before the next token tries again.
 const setupRetry = 5 * time.Second
@@ -160,9 +165,11 @@ func (v *JWT) setup(ctx context.Context) (keyfunc.Keyfunc, error) {
 		HTTPTimeout:               10 * time.Second,
 		NoErrorReturnFirstHTTPReq: &failFirst,
 		RefreshUnknownKID:         rate.NewLimiter(rate.Every(v.opts.RefetchInterval), 1),
-		// Do not wait for the limiter: a token with an unknown kid between
-		// refetches is refused at once.
-		RateLimitWaitMax: time.Millisecond,
+		// jwkset bounds the wait for the limiter and the refetch itself
+		// with this one deadline: a token with an unknown kid is refused
+		// at once when the next refetch is further away, and otherwise
+		// waits for it (at most this long, one request at a time).
+		RateLimitWaitMax: refetchWaitMax,
 		RefreshErrorHandlerFunc: func(string) func(context.Context, error) {
 			return func(context.Context, error) {}
 		},

@@ -63,6 +63,14 @@ func (r *Request) Principal() *Principal {
 	return r.Session.principal
 }
 
+// noteScopes records that something declares scopes, so RequiredScopes
+// has work to do.
+func (s *Server) noteScopes(scopes []string) {
+	if len(scopes) > 0 {
+		s.scoped.Store(true)
+	}
+}
+
 // principalBind is what binds a sealed requestState to the principal of
 // the request that got it (appended to the sealer's additional data): a
 // state issued to one principal fails to open for another, as a tampered
@@ -92,8 +100,12 @@ var _ ScopeRequirer = (*Server)(nil)
 // the prompt a prompts/get names, or of the resource a resources/read
 // names; nil for other methods and unknown names (the request then fails
 // as it would without authorization). It decodes only the name or URI of
-// params.
+// params, and nothing at all (no allocation) while nothing registered
+// declares Scopes.
 func (s *Server) RequiredScopes(method string, params json.RawMessage) []string {
+	if !s.scoped.Load() {
+		return nil // nothing declares scopes: no decoding
+	}
 	var key string
 	switch method {
 	case MethodToolsCall, MethodPromptsGet:

@@ -81,6 +81,7 @@ type Server struct {
 	hasRes    bool
 
 	toolsList atomic.Pointer[[]byte] // cached legacy tools/list result; nil after a change
+	scoped    atomic.Bool            // sticky: a tool, prompt or resource declared Scopes (see RequiredScopes)
 
 	smu       sync.Mutex // guards sessions and listeners
 	sessions  map[*SessionState]struct{}
