@@ -31,6 +31,7 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"errors"
 
 	"github.com/gofiber/fiber/v2"
@@ -162,7 +163,9 @@ func (h *Handler) authenticate(ctx *fasthttp.RequestCtx, hdr *reqHeaders) bool {
 		h.refuseAuth(ctx, refuseInvalidToken, a.chInvalid)
 		return false
 	}
-	p, err := a.v.Verify(ctx, b2s(tok))
+	// Not ctx: a RequestCtx's Done works only under a fasthttp.Server, and
+	// verifiers bound their own network calls.
+	p, err := a.v.Verify(context.Background(), b2s(tok))
 	if err != nil {
 		if errors.Is(err, auth.ErrInvalidToken) {
 			h.refuseAuth(ctx, refuseInvalidToken, a.chInvalid)
