@@ -65,7 +65,7 @@ func run(args []string) error {
 	nofile, nofileErr := transport.RaiseOpenFileLimit() // before the default connection cap reads it
 	fs := flag.NewFlagSet("mcpfiber", flag.ContinueOnError)
 	var (
-		addr        = fs.String("addr", server.DefaultAddr, "listen address (host:port); keep it on loopback unless the server is behind auth")
+		addr        = fs.String("addr", server.DefaultAddr, "listen address (host:port); keep it on loopback unless auth is on (--auth-issuer) or in front")
 		path        = fs.String("path", transport.DefaultPath, "MCP endpoint path")
 		idle        = fs.Duration("session-idle-timeout", sessions.DefaultIdleTimeout, "end sessions idle for this long (0: default; negative: never)")
 		maxSessions = fs.Int("max-sessions", sessions.DefaultMaxSessions, "cap on live sessions; past it initialize gets 503 (negative: no cap)")
@@ -105,7 +105,7 @@ func run(args []string) error {
 		out := fs.Output()
 		fmt.Fprint(out, "Usage: mcpfiber [flags]\n\nServes MCP Streamable HTTP on one endpoint: 2026-07-28 statelessly, 2025-11-25, 2025-06-18 and 2025-03-26 with sessions.\n\nFlags (each also read from MCPFIBER_<NAME>, e.g. MCPFIBER_MAX_SESSIONS):\n")
 		fs.PrintDefaults()
-		fmt.Fprint(out, "\nExamples:\n  mcpfiber --addr 127.0.0.1:8080 --session-idle-timeout 10m\n  mcpfiber --stdio --max-children 16 -- npx -y @modelcontextprotocol/server-everything\n")
+		fmt.Fprint(out, "\nExamples:\n  mcpfiber --addr 127.0.0.1:8080 --session-idle-timeout 10m\n  mcpfiber --stdio --max-children 16 -- npx -y @modelcontextprotocol/server-everything\n  mcpfiber --auth-issuer https://auth.example.com --auth-resource https://mcp.example.com/mcp --auth-scopes mcp\n")
 	}
 	if err := checkEnv(fs, "MCPFIBER", args); err != nil { // names the variable and its value
 		return err
@@ -154,7 +154,7 @@ func run(args []string) error {
 		}
 	}
 	if host, _, err := net.SplitHostPort(*addr); err == nil {
-		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) && *authIssuer == "" {
 			logger.Warn("listening beyond loopback: put authentication in front of this server", "addr", *addr)
 		}
 	}
