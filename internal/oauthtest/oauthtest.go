@@ -31,8 +31,8 @@ import (
 type Issuer struct {
 	// URL is the issuer identifier (http://127.0.0.1:port).
 	URL string
-	// ClientID and ClientSecret are what the introspection endpoint
-	// accepts.
+	// ClientID and ClientSecret are what the introspection and token
+	// endpoints accept.
 	ClientID, ClientSecret string
 
 	srv *httptest.Server
@@ -43,7 +43,7 @@ type Issuer struct {
 	noRFC  bool              // serve only /.well-known/openid-configuration
 	jwksN  atomic.Int64      // JWKS fetches
 	introN atomic.Int64      // introspection requests
-	_      struct{}
+	tokenN atomic.Int64      // tokens issued by the token endpoint
 }
 
 type key struct {
@@ -76,6 +76,7 @@ func Start(t testing.TB, openIDOnly bool) *Issuer {
 		writeJSON(w, is.jwks())
 	})
 	mux.HandleFunc("POST /introspect", is.introspect)
+	mux.HandleFunc("POST /token", is.token)
 	is.srv = httptest.NewServer(mux)
 	is.URL = is.srv.URL
 	t.Cleanup(is.srv.Close)
@@ -84,12 +85,14 @@ func Start(t testing.TB, openIDOnly bool) *Issuer {
 
 func (is *Issuer) metadata(w http.ResponseWriter) {
 	writeJSON(w, map[string]any{
-		"issuer":                   is.URL,
-		"jwks_uri":                 is.URL + "/jwks",
-		"introspection_endpoint":   is.URL + "/introspect",
-		"token_endpoint":           is.URL + "/token",
-		"authorization_endpoint":   is.URL + "/authorize",
-		"response_types_supported": []string{"code"},
+		"issuer":                                is.URL,
+		"jwks_uri":                              is.URL + "/jwks",
+		"introspection_endpoint":                is.URL + "/introspect",
+		"token_endpoint":                        is.URL + "/token",
+		"authorization_endpoint":                is.URL + "/authorize",
+		"response_types_supported":              []string{"code"},
+		"grant_types_supported":                 []string{"client_credentials"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic"},
 	})
 }
 
@@ -253,6 +256,31 @@ func (is *Issuer) Revoke(tok string) {
 	is.mu.Lock()
 	delete(is.opaque, tok)
 	is.mu.Unlock()
+}
+
+// Tokens returns how many tokens the token endpoint issued.
+func (is *Issuer) Tokens() int64 { return is.tokenN.Load() }
+
+// token is the token endpoint for the client_credentials grant (RFC 6749
+// §4.4) with client_secret_basic: an RS256 JWT whose sub is the client,
+// whose aud is the RFC 8707 resource parameter, with the scope asked for.
+func (is *Issuer) token(w http.ResponseWriter, r *http.Request) {
+	id, secret, ok := r.BasicAuth()
+	if !ok || id != is.ClientID || secret != is.ClientSecret {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
+		return
+	}
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":"unsupported_grant_type"}`))
+		return
+	}
+	is.tokenN.Add(1)
+	c := is.Claims(id, r.PostForm.Get("resource"), strings.Fields(r.PostForm.Get("scope"))...)
+	writeJSON(w, map[string]any{"access_token": is.Mint("RS256", c), "token_type": "Bearer", "expires_in": 3600, "scope": r.PostForm.Get("scope")})
 }
 
 // introspect is the RFC 7662 endpoint: client authentication by HTTP
