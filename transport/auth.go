@@ -5,7 +5,7 @@ package transport
 // at every revision, is authenticated right after the framing and Origin
 // checks, before anything else of the request costs anything:
 //
-//	access_token in the query     400  WWW-Authenticate: Bearer error="invalid_request"
+//	access_token in the query     400  Bearer resource_metadata="…", error="invalid_request"
 //	no Authorization header       401  Bearer resource_metadata="…", scope="…"
 //	not a Bearer token, or one    401  Bearer resource_metadata="…", error="invalid_token"
 //	  the Verifier refuses
@@ -98,10 +98,8 @@ func newAuthState(a *Auth, b mcp.Backend) *authState {
 	st := &authState{v: a.Verifier, scopes: a.Scopes, metadataURL: mdURL}
 	st.scoper, _ = b.(mcp.ScopeRequirer)
 	st.prmPaths = []string{auth.WellKnownPRM}
-	for _, p := range []string{mdPath} {
-		if p != auth.WellKnownPRM {
-			st.prmPaths = append(st.prmPaths, p)
-		}
+	if mdPath != auth.WellKnownPRM {
+		st.prmPaths = append(st.prmPaths, mdPath)
 	}
 	supported := a.ScopesSupported
 	if supported == nil {
