@@ -42,6 +42,7 @@ import (
 
 	"github.com/peterbourgon/ff/v3"
 
+	"github.com/mcpfiber/mcpfiber/auth"
 	"github.com/mcpfiber/mcpfiber/bridge"
 	"github.com/mcpfiber/mcpfiber/catalog"
 	"github.com/mcpfiber/mcpfiber/mcp"
@@ -69,7 +70,7 @@ func run(args []string) error {
 	nofile, nofileErr := transport.RaiseOpenFileLimit() // before the default connection cap reads it
 	fs := flag.NewFlagSet("mcpfiber", flag.ContinueOnError)
 	var (
-		addr        = fs.String("addr", server.DefaultAddr, "listen address (host:port); keep it on loopback unless the server is behind auth")
+		addr        = fs.String("addr", server.DefaultAddr, "listen address (host:port); keep it on loopback unless auth is on (--auth-issuer) or in front")
 		path        = fs.String("path", transport.DefaultPath, "MCP endpoint path")
 		idle        = fs.Duration("session-idle-timeout", sessions.DefaultIdleTimeout, "end sessions idle for this long (0: default; negative: never)")
 		maxSessions = fs.Int("max-sessions", sessions.DefaultMaxSessions, "cap on live sessions; past it initialize gets 503 (negative: no cap)")
@@ -98,12 +99,20 @@ func run(args []string) error {
 		redisURL    = fs.String("redis-url", "", "keep sessions in Redis (redis://[user:pass@]host:port/db, rediss:// for TLS) so that every node on it serves every session; empty: in this process")
 		metricsAddr = fs.String("metrics-addr", "", "Prometheus metrics: empty serves /metrics on --addr, host:port on a listener of their own, off for none")
 		showVer     = fs.Bool("version", false, "print the version (module version, commit) and exit")
+
+		authIssuer   = fs.String("auth-issuer", "", "OAuth authorization server (issuer URL; http:// only on loopback): turns on bearer-token authorization, keys from its RFC 8414 / OpenID metadata")
+		authResource = fs.String("auth-resource", "", "this server's canonical resource URI, e.g. https://mcp.example.com/mcp, required in tokens' aud; required with --auth-issuer")
+		authScopes   = fs.String("auth-scopes", "", "comma-separated scopes every request needs (default none)")
+		authJWKS     = fs.String("auth-jwks-url", "", "JWKS URL overriding the issuer metadata's jwks_uri")
+		authIntro    = fs.String("auth-introspection-url", "", "RFC 7662 introspection endpoint for opaque (non-JWT) tokens")
+		authClientID = fs.String("auth-client-id", "", "client ID for --auth-introspection-url")
+		authSecret   = fs.String("auth-client-secret", "", "client secret for --auth-introspection-url")
 	)
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprint(out, "Usage: mcpfiber [flags]\n\nServes MCP Streamable HTTP on one endpoint: 2026-07-28 statelessly, 2025-11-25, 2025-06-18 and 2025-03-26 with sessions.\n\nFlags (each also read from MCPFIBER_<NAME>, e.g. MCPFIBER_MAX_SESSIONS):\n")
 		fs.PrintDefaults()
-		fmt.Fprint(out, "\nExamples:\n  mcpfiber --addr 127.0.0.1:8080 --session-idle-timeout 10m\n  mcpfiber --stdio --max-children 16 -- npx -y @modelcontextprotocol/server-everything\n")
+		fmt.Fprint(out, "\nExamples:\n  mcpfiber --addr 127.0.0.1:8080 --session-idle-timeout 10m\n  mcpfiber --stdio --max-children 16 -- npx -y @modelcontextprotocol/server-everything\n  mcpfiber --auth-issuer https://auth.example.com --auth-resource https://mcp.example.com/mcp --auth-scopes mcp\n")
 	}
 	if err := checkEnv(fs, "MCPFIBER", args); err != nil { // names the variable and its value
 		return err
@@ -152,7 +161,7 @@ func run(args []string) error {
 		}
 	}
 	if host, _, err := net.SplitHostPort(*addr); err == nil {
-		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) && *authIssuer == "" {
 			logger.Warn("listening beyond loopback: put authentication in front of this server", "addr", *addr)
 		}
 	}
@@ -169,6 +178,18 @@ func run(args []string) error {
 		key = k
 	}
 
+	authCfg := auth.Config{
+		Issuer:           strings.TrimSpace(*authIssuer),
+		Resource:         strings.TrimSpace(*authResource),
+		Scopes:           auth.SplitScopes(*authScopes),
+		JWKSURL:          strings.TrimSpace(*authJWKS),
+		IntrospectionURL: strings.TrimSpace(*authIntro),
+		ClientID:         *authClientID,
+		ClientSecret:     *authSecret,
+	}
+	if err := authCfg.Validate(); err != nil {
+		return err
+	}
 	var store *redisstore.Store
 	if *redisURL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), redisConnectTimeout)
@@ -181,6 +202,7 @@ func run(args []string) error {
 	}
 
 	srv := server.New(server.Config{
+		Auth:               authCfg,
 		Addr:               *addr,
 		Path:               *path,
 		SessionIdleTimeout: *idle,

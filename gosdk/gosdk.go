@@ -33,8 +33,9 @@
 // The session-based revisions are served (2025-03-26 to 2025-11-25); a
 // 2026-07-28 request gets -32022 from the transport and the client falls
 // back to initialize, as the SDK's own client does. Request handlers see
-// [sdk.RequestExtra] without the HTTP headers or token info (the transport
-// does not pass them to a backend). JSON-RPC ids are converted by the SDK
+// [sdk.RequestExtra] without the HTTP headers (the transport does not pass
+// them to a backend); with authorization on (transport.Options.Auth) its
+// TokenInfo is filled from the verified token (see tokenInfo). JSON-RPC ids are converted by the SDK
 // as its own transports convert them (integers beyond 2^53 lose
 // precision); the responses carry the client's id bytes untouched.
 //
@@ -54,6 +55,7 @@ import (
 	"time"
 
 	json "github.com/goccy/go-json"
+	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
 	sdkjsonrpc "github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -379,7 +381,7 @@ func (c *conn) Handle(call *mcp.Call) ([]byte, *jsonrpc.Error) {
 	if jerr != nil {
 		return nil, jerr
 	}
-	extra := &sdk.RequestExtra{}
+	extra := &sdk.RequestExtra{TokenInfo: tokenInfo(call.Principal)}
 	req.Extra = extra
 	p := &pending{out: call.Out, resp: make(chan *sdkjsonrpc.Response, 1)}
 	c.mu.Lock()
@@ -556,3 +558,23 @@ var (
 	_ sdk.Connection     = (*conn)(nil)
 	_ sdk.Transport      = connTransport{}
 )
+
+// tokenInfo is the SDK's view of a verified token's principal, for
+// [sdk.RequestExtra].TokenInfo: scopes, expiry, UserID (issuer and
+// subject, what the transport binds sessions to) and, in Extra, "iss",
+// "sub", "aud" and "claims" (the token's claims as JSON). Nil for none.
+func tokenInfo(p *mcp.Principal) *sdkauth.TokenInfo {
+	if p == nil {
+		return nil
+	}
+	extra := map[string]any{"iss": p.Issuer, "sub": p.Subject, "aud": p.Audience}
+	if len(p.Claims) > 0 {
+		extra["claims"] = p.Claims
+	}
+	return &sdkauth.TokenInfo{
+		Scopes:     p.Scopes,
+		Expiration: p.Expiry,
+		UserID:     p.Issuer + " " + p.Subject,
+		Extra:      extra,
+	}
+}

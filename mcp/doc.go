@@ -28,12 +28,18 @@
 // (2025-11-25 basic/transports §Session Management).
 //
 // A [SessionRecord] is the session as plain data (negotiated version,
-// client info and capabilities, log level, subscriptions, times, and room
-// for an authenticated [Principal]), encoded with
+// client info and capabilities, log level, subscriptions, times, and the
+// authenticated [Principal] it is bound to), encoded with
 // [SessionRecord.MarshalBinary]: what a session store keeps so that a node
 // that did not start a session can rebuild it ([RestoreSessionState]).
 // A 2026-07-28 request's own state is made from the same fields, as its
 // _meta declares them.
+//
+// With authorization on, the transport binds each session to the
+// principal of the token that started it ([SessionState.SetPrincipal]),
+// hands every request its token's principal ([Request.Principal]), and
+// checks the Scopes a [Tool], [Prompt] or [Resource] declares before the
+// request runs ([ScopeRequirer]).
 //
 // # Revisions
 //

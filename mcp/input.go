@@ -37,7 +37,7 @@ func (s *Server) needInput(ctx context.Context, r *Request, bind string, round i
 			res.Meta[k] = v
 		}
 		if state != "" {
-			res.RequestState = s.sealer.seal(bind, state)
+			res.RequestState = s.sealer.seal(bind+principalBind(st.principal), state)
 		}
 		b, jerr := encode(res)
 		return b, nil, jerr
@@ -81,7 +81,7 @@ func (s *Server) openState(st *SessionState, bind string, state *string) *jsonrp
 	if !st.stateless || *state == "" {
 		return nil
 	}
-	plain, err := s.sealer.open(bind, *state)
+	plain, err := s.sealer.open(bind+principalBind(st.principal), *state)
 	if err != nil {
 		return invalidParams("requestState: " + err.Error())
 	}

@@ -28,6 +28,7 @@ func (s *Server) AddPrompt(p *Prompt, h PromptHandler) {
 	}
 	s.mu.Lock()
 	s.prompts[p.Name] = &serverPrompt{prompt: p, handler: h}
+	s.noteScopes(p.Scopes)
 	s.hasProm = true
 	s.mu.Unlock()
 	s.listChanged(kindPrompts)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	json "github.com/goccy/go-json"
+
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
 
@@ -55,8 +57,10 @@ type SessionRecord struct {
 // A Principal is the authenticated party a session is bound to: the
 // subject and issuer of the access token it was started with, and the
 // token's scopes, audience and expiry (2025-11-25 basic/authorization;
-// RFC 9068 §2.2 names the claims). mcpfiber does not set it yet: the
-// record keeps room for it.
+// RFC 9068 §2.2 names the claims). The transport sets it on a session at
+// initialize when it authenticates clients (package auth verifies the
+// tokens), and hands each request the principal of the token it came
+// with ([Request.Principal]).
 type Principal struct {
 	// Subject is the token's subject (the JWT "sub" claim).
 	Subject string `json:"subject"`
@@ -69,6 +73,10 @@ type Principal struct {
 	Audience []string `json:"audience,omitempty"`
 	// Expiry is when the token expires ("exp"), in UTC; zero if never.
 	Expiry time.Time `json:"expiry"`
+	// Claims are all of the token's claims as a JSON object: the JWT's
+	// payload, or the introspection response (RFC 7662 §2.2); nil if the
+	// verifier has none. Handlers decode what they need.
+	Claims json.RawMessage `json:"claims,omitempty"`
 }
 
 // RecordVersion is the version of the encoding written by

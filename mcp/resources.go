@@ -37,6 +37,7 @@ func (s *Server) AddResource(r *Resource, h ResourceHandler) {
 	}
 	s.mu.Lock()
 	s.resources[r.URI] = &serverResource{resource: r, handler: h}
+	s.noteScopes(r.Scopes)
 	s.hasRes = true
 	s.mu.Unlock()
 	s.listChanged(kindResources)

@@ -100,6 +100,7 @@ type Server struct {
 	hasRes    bool
 
 	toolsList atomic.Pointer[[]byte] // cached legacy tools/list result; nil after a change
+	scoped    atomic.Bool            // sticky: a tool, prompt or resource declared Scopes (see RequiredScopes)
 
 	smu       sync.Mutex // guards sessions and listeners
 	sessions  map[*SessionState]struct{}
@@ -269,6 +270,11 @@ type Call struct {
 	// Out carries messages sent before the response. When nil they go to
 	// the session's GET stream.
 	Out Outbound
+	// Principal is who sent the request: the verified access token's
+	// principal, or nil when the transport does not authenticate. Within
+	// a session it is the session's principal (the transport refuses
+	// another), possibly with a newer token's scopes and claims.
+	Principal *Principal
 
 	draining <-chan struct{}   // StatelessCall.Draining, for subscriptions/listen
 	headers  map[string]string // StatelessCall.Headers, for a tasks/* request passed to another process

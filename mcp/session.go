@@ -38,7 +38,7 @@ type SessionState struct {
 	ctx    context.Context // done when the session ends
 	cancel context.CancelFunc
 
-	principal      *Principal    // who the session is bound to; set at construction, then read-only
+	principal      *Principal    // who the session is bound to; set at construction or by SetPrincipal before the session is published, then read-only
 	stateless      bool          // a 2026-07-28 request's own state
 	requestTimeout time.Duration // bound on server-to-client requests sent by SessionState methods
 	initialized    atomic.Bool   // notifications/initialized received
@@ -119,6 +119,7 @@ func newStatelessState(parent context.Context, r *SessionRecord) *SessionState {
 		ctx:                ctx,
 		cancel:             cancel,
 		stateless:          true,
+		principal:          r.Principal,
 	}
 	if sev := r.LogLevel.severity(); sev > 0 {
 		st.logLevel.Store(sev)

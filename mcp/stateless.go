@@ -41,6 +41,11 @@ type StatelessCall struct {
 	// Draining is closed when the server begins to shut down: an open
 	// subscriptions/listen stream then ends with its result. May be nil.
 	Draining <-chan struct{}
+	// Principal is who sent the request (the verified access token's
+	// principal), or nil when the transport does not authenticate. The
+	// request's state carries it, and a sealed requestState is bound to
+	// it: only the same principal can continue the request.
+	Principal *Principal
 }
 
 // StatelessBackend is implemented by a [Backend] that also serves
@@ -107,9 +112,10 @@ func (s *Server) HandleStateless(c *StatelessCall) ([]byte, *jsonrpc.Error) {
 		ClientInfo:         meta.info,
 		ClientCapabilities: meta.caps,
 		LogLevel:           meta.level,
+		Principal:          c.Principal,
 	})
 	defer st.Close()
-	return m.handle(s, &Call{Session: st, Method: c.Method, ID: c.ID, Params: c.Params, Out: c.Out, draining: c.Draining, headers: c.Headers})
+	return m.handle(s, &Call{Session: st, Method: c.Method, ID: c.ID, Params: c.Params, Out: c.Out, Principal: c.Principal, draining: c.Draining, headers: c.Headers})
 }
 
 // UnsupportedVersionError returns UnsupportedProtocolVersionError for a

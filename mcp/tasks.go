@@ -171,7 +171,7 @@ func (s *Server) forwardTask(c *Call, id string) (result []byte, jerr *jsonrpc.E
 	if s.opts.ForwardTask == nil || !c.Session.stateless || node == "" || node == s.opts.RequestIDPrefix {
 		return nil, nil, false
 	}
-	result, jerr = s.opts.ForwardTask(c.Session.ctx, node, &StatelessCall{Method: c.Method, ID: c.ID, Params: c.Params, Headers: c.headers})
+	result, jerr = s.opts.ForwardTask(c.Session.ctx, node, &StatelessCall{Method: c.Method, ID: c.ID, Params: c.Params, Headers: c.headers, Principal: c.Principal})
 	return result, jerr, true
 }
 

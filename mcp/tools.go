@@ -60,6 +60,7 @@ func (s *Server) AddTool(t *Tool, h ToolHandler) {
 	}
 	s.mu.Lock()
 	s.tools[t.Name] = &serverTool{tool: t, handler: schemas.validating(h), headers: headers}
+	s.noteScopes(t.Scopes)
 	s.hasTools = true
 	s.mu.Unlock()
 	s.toolsList.Store(nil)

@@ -182,6 +182,10 @@ type Tool struct {
 	Execution    *ToolExecution   `json:"execution,omitempty"`
 	Icons        []Icon           `json:"icons,omitempty"`
 	Meta         Meta             `json:"_meta,omitempty"`
+	// Scopes are the OAuth scopes a tools/call of this tool needs, on top
+	// of the server's own (transport: 403 insufficient_scope listing all of
+	// them when the token lacks one). Not sent to clients.
+	Scopes []string `json:"-"`
 }
 
 // ToolAnnotations are hints about a tool's behaviour (2025-11-25
@@ -289,6 +293,9 @@ type Resource struct {
 	Annotations *Annotations `json:"annotations,omitempty"`
 	Icons       []Icon       `json:"icons,omitempty"`
 	Meta        Meta         `json:"_meta,omitempty"`
+	// Scopes are the OAuth scopes a resources/read of this resource needs
+	// (see [Tool].Scopes). Not sent to clients.
+	Scopes []string `json:"-"`
 }
 
 // A ResourceTemplate describes parameterized resources by an RFC 6570 URI
@@ -364,6 +371,9 @@ type Prompt struct {
 	Arguments   []*PromptArgument `json:"arguments,omitempty"`
 	Icons       []Icon            `json:"icons,omitempty"`
 	Meta        Meta              `json:"_meta,omitempty"`
+	// Scopes are the OAuth scopes a prompts/get of this prompt needs (see
+	// [Tool].Scopes). Not sent to clients.
+	Scopes []string `json:"-"`
 }
 
 // A PromptArgument is an argument of a prompt.

@@ -24,6 +24,9 @@ type forwarded struct {
 	ID      json.RawMessage   `json:"id,omitempty"`
 	Params  json.RawMessage   `json:"params,omitempty"`
 	Headers map[string]string `json:"headers,omitempty"`
+	// Principal is who sent it (auth on): the task's node checks what the
+	// node it landed on would have.
+	Principal *mcp.Principal `json:"principal,omitempty"`
 
 	Result json.RawMessage `json:"result,omitempty"`
 	Error  *jsonrpc.Error  `json:"error,omitempty"`
@@ -32,7 +35,7 @@ type forwarded struct {
 // forwardTask is mcp.ServerOptions.ForwardTask over st.
 func forwardTask(st *redisstore.Store) func(ctx context.Context, node string, req *mcp.StatelessCall) ([]byte, *jsonrpc.Error) {
 	return func(ctx context.Context, node string, req *mcp.StatelessCall) ([]byte, *jsonrpc.Error) {
-		q, err := jsonrpc.Marshal(forwarded{Method: req.Method, ID: req.ID, Params: req.Params, Headers: req.Headers})
+		q, err := jsonrpc.Marshal(forwarded{Method: req.Method, ID: req.ID, Params: req.Params, Headers: req.Headers, Principal: req.Principal})
 		if err != nil {
 			return nil, jsonrpc.AsError(err)
 		}
@@ -68,7 +71,7 @@ func answerForwarded(srv *mcp.Server) func(ctx context.Context, payload []byte) 
 		} else {
 			ans.Result, ans.Error = srv.HandleStateless(&mcp.StatelessCall{
 				Method: q.Method, ID: q.ID, Params: q.Params, Headers: q.Headers,
-				Out: discard{}, Context: ctx,
+				Principal: q.Principal, Out: discard{}, Context: ctx,
 			})
 		}
 		b, err := jsonrpc.Marshal(ans)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/mcpfiber/mcpfiber/auth"
 	"github.com/mcpfiber/mcpfiber/bridge"
 	"github.com/mcpfiber/mcpfiber/catalog"
 	"github.com/mcpfiber/mcpfiber/mcp"
@@ -107,6 +108,10 @@ type Config struct {
 	// on the main listener, host:port for a listener of their own (plain
 	// HTTP), "off" for none. Default: "".
 	MetricsAddr string
+	// Auth turns on OAuth bearer-token authorization when Auth.Issuer is
+	// set (the --auth-* flags; transport.Auth). New panics on an invalid
+	// Auth; check it with Auth.Validate first.
+	Auth auth.Config
 }
 
 // Defaults for [Config].
@@ -126,6 +131,7 @@ type Server struct {
 	app       *fiber.App
 	ln        net.Listener
 	conns     *transport.ConnListener // inside ln
+	verifier  *auth.Cache             // with Config.Auth; closed at Shutdown
 }
 
 // New builds a Server from cfg; it does not listen yet.
@@ -182,7 +188,9 @@ func New(cfg Config) *Server {
 	if cfg.SessionStore != nil {
 		store = cfg.SessionStore
 	}
+	ta, verifier := newAuth(&cfg.Auth)
 	h := transport.NewHandler(backend, &transport.Options{
+		Auth:                  ta,
 		Path:                  cfg.Path,
 		AllowedOrigins:        cfg.AllowedOrigins,
 		JSONResponse:          cfg.JSONResponse,
@@ -220,7 +228,29 @@ func New(cfg Config) *Server {
 	// The MCP endpoint needs no Fiber middleware: serve it ahead of the
 	// router, so the 404 fast path pays for no routing.
 	app.Server().Handler = h.Route(app.Server().Handler)
-	return &Server{cfg: cfg, mcp: srv, bridge: br, metrics: m, handler: h, app: app}
+	return &Server{cfg: cfg, mcp: srv, bridge: br, metrics: m, handler: h, app: app, verifier: verifier}
+}
+
+// newAuth returns the transport's authorization for c, and its verifier
+// (nil, nil when c is off). It panics on an invalid c.
+func newAuth(c *auth.Config) (*transport.Auth, *auth.Cache) {
+	if !c.Enabled() {
+		if err := c.Validate(); err != nil {
+			panic("server: " + err.Error())
+		}
+		return nil, nil
+	}
+	v, err := c.NewVerifier()
+	if err != nil {
+		panic("server: " + err.Error())
+	}
+	return &transport.Auth{
+		Verifier:             v,
+		Resource:             c.Resource,
+		AuthorizationServers: []string{c.Issuer},
+		Scopes:               c.Scopes,
+		ResourceName:         "mcpfiber",
+	}, v
 }
 
 // healthz answers GET /healthz: 503 {"status":"draining"} once shutdown
@@ -410,6 +440,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		merr = s.metricsLn.Shutdown(ctx)
 	}
 	aerr := <-appErr
+	if s.verifier != nil {
+		s.verifier.Close() // stops the key set's refresh
+	}
 	if s.cfg.SessionStore != nil {
 		s.cfg.SessionStore.Close() // after the sessions' last touches (handler.Shutdown)
 	}

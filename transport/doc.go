@@ -70,7 +70,9 @@
 //
 // # Status codes
 //
-//	403 Origin present and not allowed
+//	401 Options.Auth: no access token, or an invalid one (WWW-Authenticate)
+//	403 Origin present and not allowed; Options.Auth: a token without a
+//	    needed scope (WWW-Authenticate error="insufficient_scope")
 //	404 unknown or ended session (POST, GET, DELETE, GET with Last-Event-ID)
 //	400 missing Mcp-Session-Id, unsupported MCP-Protocol-Version, invalid
 //	    JSON (-32700) or JSON-RPC (-32600), batch outside 2025-03-26,
@@ -81,7 +83,16 @@
 //	409 a second GET stream
 //	413 body over Options.MaxBodyBytes
 //	415 Content-Type not application/json
-//	503 session cap reached, or draining (with Retry-After)
+//	503 session cap reached, or draining (with Retry-After); a token
+//	    that could not be verified
+//
+// # Authorization
+//
+// With [Options.Auth] every request is authenticated right after the
+// framing and Origin checks, sessions are bound to their principal
+// (another principal's token naming one gets the unknown-session 404),
+// per-request scopes are checked before a POST runs, and the Protected
+// Resource Metadata is served; see auth.go and package auth.
 //
 // # Shutdown
 //

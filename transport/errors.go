@@ -84,6 +84,13 @@ const (
 	// refusedResponse).
 	refuseConnections // 503
 
+	// Authorization (Options.Auth; auth.go): each with WWW-Authenticate.
+	refuseUnauthorized      // 401: no access token
+	refuseInvalidToken      // 401: a token that is malformed, expired, badly signed, for another issuer or audience
+	refuseInsufficientScope // 403: a valid token without a scope the request needs
+	refuseTokenInQuery      // 400: access_token in the query string
+	refuseAuthUnavailable   // 503: the token could not be checked (key set or introspection unreachable)
+
 	numRefusalKinds
 )
 
@@ -183,6 +190,17 @@ var refusals = withBodies([numRefusalKinds]refusal{
 
 	refuseConnections: {status: fasthttp.StatusServiceUnavailable, reason: RefusalUnavailable, retryAfter: true, close: true,
 		err: refusalError("Service Unavailable: too many connections")},
+
+	refuseUnauthorized: {status: fasthttp.StatusUnauthorized, reason: RefusalUnauthorized,
+		err: refusalError("Unauthorized: a Bearer access token is required")},
+	refuseInvalidToken: {status: fasthttp.StatusUnauthorized, reason: RefusalUnauthorized,
+		err: refusalError("Unauthorized: the access token is invalid, expired, or not for this server")},
+	refuseInsufficientScope: {status: fasthttp.StatusForbidden, reason: RefusalInsufficientScope,
+		err: refusalError("Forbidden: the access token lacks a scope this request needs")},
+	refuseTokenInQuery: {status: fasthttp.StatusBadRequest, reason: RefusalBadRequest,
+		err: refusalError("Bad Request: access tokens are accepted in the Authorization header only")},
+	refuseAuthUnavailable: {status: fasthttp.StatusServiceUnavailable, reason: RefusalUnavailable, retryAfter: true,
+		err: refusalError("Service Unavailable: the access token could not be verified")},
 })
 
 // refusalError returns a CodeServerError error with msg: the code the MCP

@@ -133,7 +133,7 @@ func (h *Handler) guard(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 			h.refuse(ctx, k)
 			return
 		}
-		if !h.origins.allowReq(&hdr) && !bytes.Equal(ctx.Path(), path) {
+		if !h.origins.allowReq(&hdr) && !bytes.Equal(ctx.Path(), path) && !isPRMPath(ctx.Path()) {
 			h.refuse(ctx, refuseForbiddenOrigin)
 			return
 		}

@@ -27,6 +27,7 @@ type Handler struct {
 	observed bool // opts.Observer is not NopObserver: refusals are reported
 	origins  originMatcher
 	log      *slog.Logger
+	auth     *authState // Options.Auth; nil: no authorization (auth.go)
 
 	// Shutdown state; see Shutdown.
 	draining atomic.Bool
@@ -71,6 +72,7 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 	h.lim = newLimitTexts(&h.opts)
 	h.flights = xsync.NewMapOf[*flight, struct{}]()
 	h.origins = newOriginMatcher(h.opts.AllowedOrigins)
+	h.auth = newAuthState(h.opts.Auth, b)
 	h.log = h.opts.Logger
 	so := h.opts.Sessions
 	userOnEnd := so.OnEnd
@@ -128,6 +130,7 @@ func (h *Handler) Options() Options { return h.opts }
 // (other methods than POST, GET and DELETE get 405).
 func (h *Handler) Register(r fiber.Router) {
 	r.All(h.opts.Path, h.Serve)
+	h.registerAuth(r)
 }
 
 // Serve is the Fiber handler. It always returns nil: every outcome,
@@ -161,6 +164,9 @@ func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	}
 	if !h.origins.allowReq(&hdr) {
 		h.refuse(ctx, refuseForbiddenOrigin)
+		return
+	}
+	if h.auth != nil && !h.authenticate(ctx, &hdr) {
 		return
 	}
 	m := ctx.Method()
@@ -222,6 +228,9 @@ func (h *Handler) lookup(hdr *reqHeaders) (s *sessions.Session, present bool, er
 		return nil, false, nil
 	}
 	s, err = h.sessions.Resolve(b2s(id))
+	if s != nil && h.auth != nil && !ownedBy(s, hdr.principal) {
+		return nil, true, nil // another principal's session: as if unknown (auth.go)
+	}
 	return s, true, err
 }
 

@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/mcpfiber/mcpfiber/mcp"
 )
 
 // b2s returns b as a string without copying. The string aliases b: it must
@@ -22,6 +24,10 @@ func b2s(b []byte) string {
 // the request: valid until the handler returns.
 type reqHeaders struct {
 	origin, accept, version, sessionID, lastEventID []byte
+	// authorization is the Authorization header (Options.Auth), and
+	// principal the verified token's principal once authenticate ran.
+	authorization []byte
+	principal     *mcp.Principal
 	// origins counts the Origin headers: more than one is refused, not
 	// resolved (which one a browser meant cannot be known).
 	origins int
@@ -59,9 +65,11 @@ func readHeaders(h *fasthttp.RequestHeader) (r reqHeaders) {
 			if headerIs(k, hdrVersion) {
 				r.version = v
 			}
-		case len(headerLastEventID):
+		case len(headerLastEventID): // and "Authorization"
 			if headerIs(k, hdrLastEventID) {
 				r.lastEventID = v
+			} else if headerIs(k, hdrAuthorization) {
+				r.authorization = v
 			}
 		case len(fasthttp.HeaderTransferEncoding):
 			r.te = r.te || headerIs(k, hdrTransferEncoding)

@@ -46,6 +46,9 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 		return
 	}
 	m := msgs[0]
+	if h.auth != nil && !h.authorizeCalls(ctx, principalOf(ctx), msgs) {
+		return
+	}
 	if m.Kind != jsonrpc.KindRequest {
 		// Notifications and responses: accepted, nothing to answer
 		// (basic/transports §Sending Messages, item 5). Core 2026-07-28
@@ -77,13 +80,14 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 	ex := h.newExchange(nil, 1, false, acceptSSE && (listen || !h.opts.JSONResponse || !acceptJSON), false)
 	ex.cancel, ex.listen = cancel, listen
 	call := &mcp.StatelessCall{
-		Method:   m.Method,
-		ID:       m.ID,
-		Params:   m.Params,
-		Headers:  mcpHeaders(&ctx.Request.Header),
-		Out:      ex,
-		Context:  cctx,
-		Draining: h.drain,
+		Method:    m.Method,
+		ID:        m.ID,
+		Params:    m.Params,
+		Headers:   mcpHeaders(&ctx.Request.Header),
+		Out:       ex,
+		Context:   cctx,
+		Draining:  h.drain,
+		Principal: principalOf(ctx),
 	}
 	if inline {
 		result, jerr := h.handleStateless(sb, call)

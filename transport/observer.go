@@ -61,15 +61,18 @@ const (
 	RefusalTooLarge                            // 413: body over MaxBodyBytes
 	RefusalUnsupportedMediaType                // 415: Content-Type not application/json
 	RefusalUnavailable                         // 503: session or backend cap, or draining
+	RefusalUnauthorized                        // 401: no access token, or an invalid one (Options.Auth)
+	RefusalInsufficientScope                   // 403: the access token lacks a scope the request needs
 
 	// NumRefusals is the number of reasons, for tables indexed by them.
-	NumRefusals = int(RefusalUnavailable) + 1
+	NumRefusals = int(RefusalInsufficientScope) + 1
 )
 
 var refusalNames = [NumRefusals]string{
 	"other", "session_not_found", "method_not_found", "session_required", "bad_protocol_version",
 	"bad_event_id", "bad_request", "forbidden_origin", "method_not_allowed", "not_acceptable",
 	"conflict", "too_large", "unsupported_media_type", "unavailable",
+	"unauthorized", "insufficient_scope",
 }
 
 // String returns the reason's snake_case label, e.g. "session_not_found".

@@ -12,6 +12,12 @@ import (
 type Options struct {
 	// Path is the MCP endpoint that [Handler.Register] mounts. Default: "/mcp".
 	Path string
+	// Auth turns on bearer-token authorization (2025-11-25
+	// basic/authorization): every POST, GET and DELETE needs a valid
+	// access token, sessions are bound to their principal, and the
+	// Protected Resource Metadata is served. See [Auth]. Default: nil,
+	// no authorization.
+	Auth *Auth
 	// MaxBodyBytes bounds a POST body; a larger one gets 413. Default: 4 MiB.
 	MaxBodyBytes int
 	// AllowedOrigins lists the Origin values accepted (2025-11-25

@@ -97,6 +97,8 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	case batch && s.ProtocolVersion() != mcp.Version20250326:
 		h.refuse(ctx, refuseBatchVersion)
 		return
+	case h.auth != nil && !h.authorizeCalls(ctx, hdr.principal, msgs):
+		return
 	}
 	conn := s.Conn()
 	// Admission (limits.go): the requests that will run on workers take
@@ -221,6 +223,7 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 		return
 	}
 	st := conn.State()
+	st.SetPrincipal(principalOf(ctx)) // before the session is published (auth.go)
 	s, err := h.sessions.Create(st.ProtocolVersion, conn)
 	if err != nil {
 		conn.Close()
@@ -264,7 +267,7 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sess
 	st := conn.State()
 	ex := h.newExchange(s, len(requests), batch, acceptSSE && !h.opts.JSONResponse, !acceptJSON)
 	for _, m := range requests {
-		c := &mcp.Call{Session: st, Method: m.Method, ID: m.ID, Params: m.Params, Out: ex}
+		c := &mcp.Call{Session: st, Method: m.Method, ID: m.ID, Params: m.Params, Out: ex, Principal: principalOf(ctx)}
 		if h.backend.Inline(m.Method) {
 			result, jerr := h.handle(conn, c)
 			ex.complete(m.ID, result, jerr)
