@@ -24,6 +24,20 @@ var _ sessions.Relay = (*Store)(nil)
 // (the prefix of the IDs of server-to-client requests).
 func (s *Store) NodeID() string { return s.node }
 
+// ValidNodeID reports whether id has the shape of a [Store.NodeID]: 16
+// lowercase hex digits. It does not allocate.
+func ValidNodeID(id string) bool {
+	if len(id) != 16 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Relay publishes msg, a JSON-RPC message of session id, to the other
 // nodes: one PUBLISH (SPUBLISH on a cluster). It fails with an error
 // wrapping sessions.ErrStoreUnavailable when Redis cannot take it.

@@ -39,11 +39,15 @@ func forwardTask(st *redisstore.Store) func(ctx context.Context, node string, re
 		if err != nil {
 			return nil, jsonrpc.AsError(err)
 		}
+		id := strings.TrimSuffix(node, "-")
+		if !redisstore.ValidNodeID(id) { // a task ID no node made
+			return nil, errUnknownTask
+		}
 		ctx, cancel := context.WithTimeout(ctx, forwardTimeout)
 		defer cancel()
-		a, err := st.Call(ctx, strings.TrimSuffix(node, "-"), q)
-		if err != nil {
-			return nil, jsonrpc.NewError(jsonrpc.CodeServerError, "the node running the task did not answer: "+err.Error())
+		a, err := st.Call(ctx, id, q)
+		if err != nil { // no such node, or it is gone with its tasks
+			return nil, errUnknownTask
 		}
 		var ans forwarded
 		if err := jsonrpc.Unmarshal(a, &ans); err != nil {
@@ -57,8 +61,13 @@ func forwardTask(st *redisstore.Store) func(ctx context.Context, node string, re
 }
 
 // forwardTimeout bounds a forwarded request: tasks/* requests answer at
-// once.
-const forwardTimeout = 5 * time.Second
+// once, so a node that has not answered by then is gone (its tasks with
+// it).
+const forwardTimeout = 2 * time.Second
+
+// errUnknownTask answers a tasks/* request for a task no live node holds
+// (basic/utilities/tasks: an invalid or unknown taskId is -32602).
+var errUnknownTask = jsonrpc.NewError(jsonrpc.CodeInvalidParams, "unknown task: no node runs a task of this ID")
 
 // answerForwarded is the redisstore OnCall function: it answers a
 // forwarded request with srv, as if it had come over HTTP.
