@@ -22,8 +22,8 @@ run: build
 build:
 	$(GO) build -o bin/mcpfiber .
 
-## test: everything CI runs: formatting, vet, staticcheck, the conformance suites, go test -race, fuzz seeds, zero-alloc tests, benchmarks once
-test: debs fmt-check vet lint conformance
+## test: everything CI runs: formatting, vet, staticcheck, the conformance suites (one node, and three behind nginx), go test -race, fuzz seeds, zero-alloc tests, benchmarks once
+test: debs fmt-check vet lint conformance conformance-cluster
 	$(GO) test -race -shuffle=on -count=1 ./...
 	$(GO) test -count=1 -run 'Allocs' ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x ./...
@@ -43,7 +43,7 @@ debs:
 conformance:
 	./conformance/run.sh
 
-## conformance-cluster: the same suites against 3 nodes on one Redis behind nginx (round robin); not in `make test` until #11 lands
+## conformance-cluster: the same suites against 3 nodes on one Redis behind nginx (round robin: consecutive requests of a session on different nodes)
 conformance-cluster: debs
 	NODES=3 ./conformance/run.sh
 

@@ -80,6 +80,14 @@ func (s *Server) liveListeners() []*listener {
 // and every subscriptions/listen stream that asked for it (2026-07-28
 // basic/patterns/subscriptions).
 func (s *Server) listChanged(kind featureKind) {
+	s.listChangedHere(kind)
+	if f := s.opts.OnNotifyAll; f != nil {
+		f(kind.method(), nil)
+	}
+}
+
+// listChangedHere is listChanged for the clients of this process only.
+func (s *Server) listChangedHere(kind featureKind) {
 	var msg []byte
 	for _, st := range s.liveSessions() {
 		if msg == nil {
@@ -99,6 +107,38 @@ func (s *Server) listChanged(kind featureKind) {
 // resources/subscribe, on their GET stream, and subscriptions/listen
 // streams whose resourceSubscriptions name it.
 func (s *Server) ResourceUpdated(uri string) {
+	s.resourceUpdatedHere(uri)
+	if f := s.opts.OnNotifyAll; f != nil {
+		p, _ := jsonrpc.Marshal(&ResourceUpdatedParams{URI: uri})
+		f(NotificationResourcesUpdated, p)
+	}
+}
+
+// NotifyAll does what the server does when one of its lists changes
+// (method notifications/tools/list_changed, …/prompts/list_changed,
+// …/resources/list_changed; params ignored) or a resource is updated
+// (notifications/resources/updated, params {"uri": …}), for the clients
+// of this process only: it is how a notification another process of the
+// same deployment raised (ServerOptions.OnNotifyAll) reaches them. Other
+// methods, and resources/updated without a uri, are ignored.
+func (s *Server) NotifyAll(method string, params json.RawMessage) {
+	switch method {
+	case NotificationToolsListChanged:
+		s.listChangedHere(kindTools)
+	case NotificationPromptsListChanged:
+		s.listChangedHere(kindPrompts)
+	case NotificationResourcesListChanged:
+		s.listChangedHere(kindResources)
+	case NotificationResourcesUpdated:
+		var p ResourceUpdatedParams
+		if jsonrpc.Unmarshal(params, &p) == nil && p.URI != "" {
+			s.resourceUpdatedHere(p.URI)
+		}
+	}
+}
+
+// resourceUpdatedHere is ResourceUpdated for the clients of this process.
+func (s *Server) resourceUpdatedHere(uri string) {
 	p, _ := jsonrpc.Marshal(&ResourceUpdatedParams{URI: uri})
 	msg := jsonrpc.AppendNotification(nil, NotificationResourcesUpdated, p)
 	for _, st := range s.liveSessions() {

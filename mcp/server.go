@@ -70,6 +70,14 @@ type ServerOptions struct {
 	// process's prefix, an unknown task is -32602. server.New sets it
 	// with a session store that relays calls (redisstore).
 	ForwardTask func(ctx context.Context, node string, req *StatelessCall) ([]byte, *jsonrpc.Error)
+	// OnNotifyAll, if set, is called after the server told its own
+	// clients that a list changed or a resource was updated (method and
+	// params as sent, params nil for list_changed), so that the other
+	// processes of a deployment tell theirs ([Server.NotifyAll]). It runs
+	// on the goroutine that made the change and must not block. server.New
+	// sets it with a session store (redisstore), whose nodes share the
+	// clients.
+	OnNotifyAll func(method string, params json.RawMessage)
 }
 
 // Defaults used where [ServerOptions] fields are zero.

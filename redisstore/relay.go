@@ -94,3 +94,54 @@ func (s *Store) onRelay(p string) {
 		(*f)(id, []byte(p[4+n+IDLen:]))
 	}
 }
+
+// Broadcast publishes payload to every other node, which passes it to
+// its OnBroadcast function: for notifications that concern the clients of
+// every node (a list changed, a resource was updated). It returns at once;
+// the PUBLISH runs on a goroutine of the Store (exit: within Timeout), and
+// a failure counts in Health().Errors. Fire and forget, like the other
+// events: a node whose subscription is down at that moment misses it.
+func (s *Store) Broadcast(payload []byte) {
+	msg := make([]byte, 0, 3+len(s.node)+len(payload))
+	msg = append(msg, 'b', ' ')
+	msg = append(msg, s.node...)
+	msg = append(msg, ' ')
+	msg = append(msg, payload...)
+	p := string(msg)
+	s.wg.Add(1)
+	go func() { // owner: the Store; exit: the PUBLISH returns (Timeout)
+		defer s.wg.Done()
+		ctx, cancel := s.opCtx(s.ctx)
+		defer cancel()
+		s.ops.Add(1)
+		cmd := s.c.B().Publish().Channel(s.events).Message(p).Build()
+		if s.cluster {
+			cmd = s.c.B().Spublish().Channel(s.events).Message(p).Build()
+		}
+		if err := s.c.Do(ctx, cmd).Error(); err != nil && s.ctx.Err() == nil {
+			_ = s.fail("broadcast", err)
+		}
+	}()
+}
+
+// OnBroadcast sets f to be called, on the subscriber goroutine, with every
+// payload another node broadcast. f must not block; OnBroadcast(nil)
+// stops the calls.
+func (s *Store) OnBroadcast(f func(payload []byte)) {
+	if f == nil {
+		s.broadcast.Store(nil)
+		return
+	}
+	s.broadcast.Store(&f)
+}
+
+// onBroadcast handles a "b <node> <payload>" event.
+func (s *Store) onBroadcast(p string) {
+	n := len(s.node)
+	if len(p) < 2+n+1 || p[1] != ' ' || p[2+n] != ' ' || p[2:2+n] == s.node {
+		return
+	}
+	if f := s.broadcast.Load(); f != nil {
+		(*f)([]byte(p[3+n:]))
+	}
+}

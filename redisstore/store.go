@@ -92,10 +92,11 @@ type Store struct {
 
 	cluster bool // Redis Cluster: sharded pub/sub (SPUBLISH, SSUBSCRIBE)
 
-	capped atomic.Bool // the live set is in use (a Create with max > 0 was seen)
-	watch  atomic.Pointer[func(id string, ended bool)]
-	relay  relayFunc // OnRelay's (relay.go)
-	calls  calls     // Call and OnCall (rpc.go)
+	capped    atomic.Bool // the live set is in use (a Create with max > 0 was seen)
+	watch     atomic.Pointer[func(id string, ended bool)]
+	relay     relayFunc                            // OnRelay's (relay.go)
+	calls     calls                                // Call and OnCall (rpc.go)
+	broadcast atomic.Pointer[func(payload []byte)] // OnBroadcast's (relay.go)
 
 	ops, errs atomic.Uint64
 	hmu       sync.Mutex
@@ -537,6 +538,9 @@ func (s *Store) onMessage(m rueidis.PubSubMessage) {
 			return
 		case 'q', 'a':
 			s.onCallEvent(p)
+			return
+		case 'b':
+			s.onBroadcast(p)
 			return
 		}
 	}

@@ -96,3 +96,35 @@ func answerForwarded(srv *mcp.Server) func(ctx context.Context, payload []byte) 
 type discard struct{}
 
 func (discard) Send([]byte) error { return nil }
+
+// Notifications for every client (a list changed, a resource was updated)
+// raised on one node reach the clients of the others: the node that
+// raised them broadcasts them through Redis (mcp.ServerOptions.OnNotifyAll,
+// redisstore Broadcast), and every other node tells its own clients
+// (mcp.Server.NotifyAll).
+
+// notifyAll is the wire form of a broadcast notification.
+type notifyAll struct {
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params,omitempty"`
+}
+
+// broadcastNotify is mcp.ServerOptions.OnNotifyAll over st.
+func broadcastNotify(st *redisstore.Store) func(method string, params json.RawMessage) {
+	return func(method string, params json.RawMessage) {
+		if b, err := jsonrpc.Marshal(notifyAll{Method: method, Params: params}); err == nil {
+			st.Broadcast(b)
+		}
+	}
+}
+
+// notifyHere is the redisstore OnBroadcast function: another node's
+// notification, for this node's clients.
+func notifyHere(srv *mcp.Server) func(payload []byte) {
+	return func(payload []byte) {
+		var n notifyAll
+		if jsonrpc.Unmarshal(payload, &n) == nil {
+			srv.NotifyAll(n.Method, n.Params)
+		}
+	}
+}

@@ -159,12 +159,14 @@ func New(cfg Config) *Server {
 	if cfg.SessionStore != nil { // several nodes send requests in one session, and share tasks
 		opts.RequestIDPrefix = cfg.SessionStore.NodeID() + "-"
 		opts.ForwardTask = forwardTask(cfg.SessionStore)
+		opts.OnNotifyAll = broadcastNotify(cfg.SessionStore)
 	}
 	cat.Options(opts)
 	srv := mcp.NewServer(mcp.Implementation{Name: "mcpfiber", Version: Version}, opts)
 	cat.Register(srv)
 	if cfg.SessionStore != nil {
 		cfg.SessionStore.OnCall(answerForwarded(srv))
+		cfg.SessionStore.OnBroadcast(notifyHere(srv))
 	}
 	var backend mcp.Backend = srv
 	var br *bridge.Bridge
