@@ -24,6 +24,54 @@ func TestBinaryRedis(t *testing.T) {
 	t.Run("forged-ids", func(t *testing.T) { testForgedIDs(t, bin) })
 	t.Run("redis-down", func(t *testing.T) { testRedisDown(t, bin) })
 	t.Run("cluster", func(t *testing.T) { testCluster(t, bin) })
+	t.Run("one-get-stream", func(t *testing.T) { testOneGETStream(t, bin) })
+}
+
+// openGET opens the GET stream of sid on url and returns the response
+// (its body open) or the status of a refusal.
+func openGET(t *testing.T, url, sid string) (*http.Response, int) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Mcp-Session-Id", sid)
+	req.Header.Set("Mcp-Protocol-Version", v2025)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return nil, resp.StatusCode
+	}
+	return resp, http.StatusOK
+}
+
+// testOneGETStream: a session has one GET stream over all the nodes (409
+// for a second, on any node), and another node may open it once the first
+// is closed.
+func testOneGETStream(t *testing.T, bin string) {
+	rdb := testutil.StartRedis(t)
+	n := startNodes(t, bin, rdb, 2)
+	hc := &http.Client{Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	sid := startSession(t, hc, n[0].url, n[1].url)
+	first, code := openGET(t, n[0].url, sid)
+	if code != http.StatusOK {
+		t.Fatalf("first GET on node 0 = %d, want 200", code)
+	}
+	if _, code := openGET(t, n[1].url, sid); code != http.StatusConflict {
+		t.Errorf("second GET, on node 1, while node 0 holds one = %d, want 409", code)
+	}
+	first.Body.Close() // the client closes it: node 0 lets it go
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		resp, code := openGET(t, n[1].url, sid)
+		if code != http.StatusOK {
+			return fmt.Errorf("GET on node 1 after node 0's closed = %d, want 200", code)
+		}
+		resp.Body.Close()
+		return nil
+	})
 }
 
 // testCluster: the same on a Redis Cluster of three masters, the session

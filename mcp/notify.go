@@ -93,7 +93,7 @@ func (s *Server) listChangedHere(kind featureKind) {
 		if msg == nil {
 			msg = jsonrpc.AppendNotification(nil, kind.method(), nil)
 		}
-		_ = st.Send(msg) // a session that ended meanwhile misses it
+		_ = st.sendHere(msg) // a session that ended meanwhile misses it
 	}
 	for _, l := range s.liveListeners() {
 		if kind.wanted(&l.filter) {
@@ -143,7 +143,7 @@ func (s *Server) resourceUpdatedHere(uri string) {
 	msg := jsonrpc.AppendNotification(nil, NotificationResourcesUpdated, p)
 	for _, st := range s.liveSessions() {
 		if st.subscribed(uri) {
-			_ = st.Send(msg)
+			_ = st.sendHere(msg)
 		}
 	}
 	for _, l := range s.liveListeners() {

@@ -81,6 +81,31 @@ func (st *SessionState) Send(msg []byte) error {
 	return out.Send(msg)
 }
 
+// A HereSender is an [Outbound] that can tell a message every process of
+// a deployment sends to its own clients (a list_changed, a
+// resources/updated: see [Server.NotifyAll]) from one meant for this
+// session only: SendHere delivers the first kind only if the session's GET
+// stream is open in this process, since the process holding it sends the
+// same; Send delivers the second kind wherever the stream is.
+type HereSender interface {
+	SendHere(msg []byte) error
+}
+
+// sendHere sends msg, a notification every process of the deployment
+// sends, through the outbound's SendHere if it has one.
+func (st *SessionState) sendHere(msg []byte) error {
+	st.mu.Lock()
+	out := st.out
+	st.mu.Unlock()
+	if out == nil || st.ctx.Err() != nil {
+		return ErrSessionEnded
+	}
+	if h, ok := out.(HereSender); ok {
+		return h.SendHere(msg)
+	}
+	return out.Send(msg)
+}
+
 // hasOutbound reports whether the transport has set the session's
 // outbound, so that Send can deliver.
 func (st *SessionState) hasOutbound() bool {

@@ -56,6 +56,7 @@ func (s *Store) pinger() {
 		case <-t.C:
 		}
 		s.ping()
+		s.renewClaims()
 	}
 }
 

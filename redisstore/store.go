@@ -96,6 +96,7 @@ type Store struct {
 	watch     atomic.Pointer[func(id string, ended bool)]
 	relay     relayFunc                            // OnRelay's (relay.go)
 	calls     calls                                // Call and OnCall (rpc.go)
+	claims    claims                               // GET stream claims (claims.go)
 	broadcast atomic.Pointer[func(payload []byte)] // OnBroadcast's (relay.go)
 
 	ops, errs atomic.Uint64
@@ -541,6 +542,9 @@ func (s *Store) onMessage(m rueidis.PubSubMessage) {
 			return
 		case 'b':
 			s.onBroadcast(p)
+			return
+		case 's':
+			s.onStandalone(p)
 			return
 		}
 	}

@@ -107,6 +107,28 @@ type EventStore interface {
 	NodeAlive(ctx context.Context, node uint32) (bool, error)
 }
 
+// A GETClaims is a [Store] that keeps the rule of one GET stream per
+// session across the nodes (2025-11-25 basic/transports §Listening for
+// Messages from the Server: a second gets 409): the node that opens a
+// session's GET stream claims it, and the claim of a node that dies
+// expires within seconds.
+type GETClaims interface {
+	// ClaimGET makes this node the holder of session id's GET stream,
+	// unless another node holds it: ok false.
+	ClaimGET(ctx context.Context, id string) (ok bool, err error)
+	// ReleaseGET gives up this node's claim, if it holds it.
+	ReleaseGET(ctx context.Context, id string)
+	// GETHolder returns the number of the node holding the claim
+	// (EventStore.Node), 0 for none.
+	GETHolder(ctx context.Context, id string) (uint32, error)
+	// RelayStandalone sends msg, a message for session id's GET stream,
+	// to the node holding it.
+	RelayStandalone(ctx context.Context, node uint32, id string, msg []byte) error
+	// OnStandalone sets f to take what other nodes relay to this node's
+	// GET streams. f must not block.
+	OnStandalone(f func(id string, msg []byte))
+}
+
 // Errors of a [Store] and of [Map.Resolve].
 var (
 	// ErrNotFound means the store holds no live session with that ID.

@@ -111,7 +111,7 @@ func (ex *exchange) Send(msg []byte) error {
 	case sink != nil:
 		return sink.send(msg)
 	case ex.s != nil:
-		return standaloneOutbound{ex.s}.Send(msg)
+		return standaloneOutbound{ex.h, ex.s}.Send(msg)
 	case mode == modeUndecided:
 		return nil // 2026-07-28, the client takes JSON only: dropped
 	}
@@ -292,17 +292,6 @@ var (
 	errStreamGone   = errors.New("transport: the response stream has ended")
 	errSlowReader   = errors.New("transport: the client does not read its stream; it was closed")
 )
-
-// standaloneOutbound sends on a session's GET stream.
-type standaloneOutbound struct{ s *sessions.Session }
-
-func (o standaloneOutbound) Send(msg []byte) error {
-	st := o.s.Standalone()
-	if st == nil {
-		return errSessionEnded
-	}
-	return streamSink{st}.send(msg)
-}
 
 // streamSink is the sink of a session's exchange: its POST stream, whose
 // reader (a [*sessions.Reader]) the writer reads.

@@ -22,7 +22,9 @@ import (
 type Handler struct {
 	backend  mcp.Backend
 	sessions *sessions.Map
-	relay    sessions.Relay // the session store, if it relays between nodes (relay.go)
+	relay    sessions.Relay     // the session store, if it relays between nodes (relay.go)
+	claims   sessions.GETClaims // the session store, if it keeps GET stream claims (getclaims.go)
+	node     uint32             // this node's number, with claims (sessions.EventStore)
 	opts     Options
 	observed bool // opts.Observer is not NopObserver: refusals are reported
 	origins  originMatcher
@@ -95,6 +97,12 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 		h.relay = r
 		r.OnRelay(h.relayed)
 	}
+	if c, ok := so.Store.(sessions.GETClaims); ok {
+		if es, ok := so.Store.(sessions.EventStore); ok {
+			h.claims, h.node = c, es.Node()
+			c.OnStandalone(h.standaloneRelayed)
+		}
+	}
 	h.sessions = sessions.New(&so)
 	return h
 }
@@ -110,7 +118,7 @@ func (h *Handler) restorer(r mcp.Restorer) func(*sessions.Session, *mcp.SessionR
 			return nil, err
 		}
 		st := conn.State()
-		st.SetOutbound(standaloneOutbound{s})
+		st.SetOutbound(standaloneOutbound{h, s})
 		h.wireRelay(s, st)
 		st.OnClose(func() { s.End(sessions.EndClosed) })
 		if ss, ok := conn.(mcp.SessionStarter); ok {
@@ -323,6 +331,10 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	}
 	if last := hdr.lastEventID; len(last) > 0 {
 		streamID, seq, ok := sessions.ParseEventID(last)
+		if ok && streamID == 0 && h.claims != nil {
+			h.resumeGET(ctx, s, seq)
+			return
+		}
 		var st *sessions.Stream
 		if ok {
 			st = s.ResumeStream(streamID, seq) // held here, or another node's (sessions.EventStore)
@@ -343,6 +355,10 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	st := s.Standalone()
 	if st == nil {
 		h.refuse(ctx, h.endedRefusal(s))
+		return
+	}
+	if !h.claimGET(s) { // open on another node
+		h.refuse(ctx, refuseConflict)
 		return
 	}
 	started := h.startGETStream(ctx, s, st.TryAttachNotify)

@@ -237,7 +237,7 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 		h.refuseError(ctx, k, m.ID, nil)
 		return
 	}
-	st.SetOutbound(standaloneOutbound{s})
+	st.SetOutbound(standaloneOutbound{h, s})
 	h.wireRelay(s, st)
 	h.opts.Observer.SessionStarted()
 	st.OnClose(func() { s.End(sessions.EndClosed) }) // the backend ended it (see mcp.Conn)

@@ -236,6 +236,9 @@ func (c *sseConn) kill() {
 func (c *sseConn) close() {
 	c.closed = true
 	_ = c.conn.Close()
+	if c.stream == 0 {
+		c.h.releaseGET(c.s) // before the reader detaches (getclaims.go)
+	}
 	c.r.Close()
 	c.h.unregisterSSE(c)
 	if c.opened {

@@ -1,0 +1,156 @@
+package transport
+
+import (
+	"context"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/mcpfiber/mcpfiber/sessions"
+)
+
+// The GET stream across nodes. With a session store that keeps GET
+// stream claims (sessions.GETClaims: redisstore), a session has one GET
+// stream over all the nodes: the node that opens it claims it, a GET on
+// another node while the claim lasts gets 409, and the messages other
+// nodes have for that stream (a log message or a request not tied to a
+// request of the client) are relayed to the node holding it. A claim
+// ends with its stream, or within seconds of its node's death.
+
+// claimTimeout bounds a claim, a release or a holder lookup.
+const claimTimeout = 500 * time.Millisecond
+
+// claimGET claims session s's GET stream for this node. It reports false
+// when another node holds it (409). When the store cannot tell, the
+// stream is opened here: the rule is kept by the nodes that can reach it.
+//
+// A node holding the stream of a client that hung up may not have
+// noticed yet (it finds out at its next keep-alive); as a GET on the
+// node itself would (reapDeadGET), claimGET asks it to look (an empty
+// message relayed to its GET stream), and claims again while the holder
+// closes a dead stream, for up to claimRetry.
+func (h *Handler) claimGET(s *sessions.Session) bool {
+	if h.claims == nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), claimTimeout+claimRetry)
+	defer cancel()
+	ok, err := h.claims.ClaimGET(ctx, s.ID())
+	if ok || err != nil {
+		return true
+	}
+	node, err := h.claims.GETHolder(ctx, s.ID())
+	if err != nil || node == 0 || node == h.node || h.claims.RelayStandalone(ctx, node, s.ID(), nil) != nil {
+		return false
+	}
+	deadline := time.Now().Add(claimRetry)
+	t := time.NewTimer(claimPoll)
+	defer t.Stop()
+	for time.Now().Before(deadline) {
+		<-t.C // the holder's probe and close take a round trip and a pump
+		if ok, err := h.claims.ClaimGET(ctx, s.ID()); ok || err != nil {
+			return true
+		}
+		t.Reset(claimPoll)
+	}
+	return false
+}
+
+// claimRetry bounds how long claimGET waits for another node to close a
+// GET stream whose client hung up (its reapWait, and the round trips);
+// claimPoll is how often it claims again meanwhile.
+const (
+	claimRetry = reapWait + 100*time.Millisecond
+	claimPoll  = 20 * time.Millisecond
+)
+
+// releaseGET gives up this node's claim on session s's GET stream, before
+// the stream's reader detaches (so that a new GET on this node claims it
+// after the release).
+func (h *Handler) releaseGET(s *sessions.Session) {
+	if h.claims == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), claimTimeout)
+	defer cancel()
+	h.claims.ReleaseGET(ctx, s.ID())
+}
+
+// resumeGET serves a GET with a Last-Event-ID of the GET stream (stream
+// 0) when the nodes share GET stream claims: the stream resumes here,
+// where it may never have been open. Its events are those this node
+// holds: after seq when seq is one of them, else all it has (the node
+// that held the stream before numbered its own, and those are gone with
+// it or stay there).
+func (h *Handler) resumeGET(ctx *fasthttp.RequestCtx, s *sessions.Session, seq uint64) {
+	st := s.Standalone()
+	if st == nil {
+		h.refuse(ctx, h.endedRefusal(s))
+		return
+	}
+	if !h.claimGET(s) {
+		h.refuse(ctx, refuseConflict)
+		return
+	}
+	after := seq
+	if after > st.Last() {
+		after = 0
+	}
+	h.startGETStream(ctx, s, func(notify func()) (*sessions.Reader, bool) {
+		return st.AttachNotify(after, notify), true
+	})
+}
+
+// standaloneRelayed takes a message another node relayed to session id's
+// GET stream, which this node holds.
+func (h *Handler) standaloneRelayed(id string, msg []byte) {
+	if len(msg) == 0 { // another node's GET wants the stream: is its client still there?
+		if s := h.sessions.Lookup(id); s != nil {
+			go h.reapDeadGET(s) // owner: the Handler; exit: within reapWait
+		}
+		return
+	}
+	if s := h.sessions.Lookup(id); s != nil {
+		if st := s.Standalone(); st != nil {
+			_ = streamSink{st}.send(msg)
+		}
+	}
+}
+
+// standaloneOutbound sends on a session's GET stream (mcp.Outbound and
+// mcp.HereSender). With GET stream claims, Send relays a message to the
+// node holding the stream when it is not open here; SendHere, for the
+// notifications every node sends its own clients, delivers only when it
+// is open here.
+type standaloneOutbound struct {
+	h *Handler
+	s *sessions.Session
+}
+
+func (o standaloneOutbound) Send(msg []byte) error {
+	st := o.s.Standalone()
+	if st == nil {
+		return errSessionEnded
+	}
+	if h := o.h; h != nil && h.claims != nil && !st.Attached() {
+		ctx, cancel := context.WithTimeout(context.Background(), claimTimeout)
+		defer cancel()
+		if node, err := h.claims.GETHolder(ctx, o.s.ID()); err == nil && node != 0 && node != h.node {
+			if h.claims.RelayStandalone(ctx, node, o.s.ID(), msg) == nil {
+				return nil
+			}
+		}
+	}
+	return streamSink{st}.send(msg)
+}
+
+func (o standaloneOutbound) SendHere(msg []byte) error {
+	st := o.s.Standalone()
+	if st == nil {
+		return errSessionEnded
+	}
+	if o.h != nil && o.h.claims != nil && !st.Attached() {
+		return nil // the node holding the GET stream sends it
+	}
+	return streamSink{st}.send(msg)
+}
