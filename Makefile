@@ -51,6 +51,11 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./transport ./sessions
 	cd bench && $(GO) run ./cmd/report
 
+.PHONY: bench-store
+## bench-store: the session store in Redis against in memory (#10), 5 alternating passes; figures go in bench/RESULTS.md by hand
+bench-store:
+	cd bench && for i in 1 2 3 4 5; do $(GO) test -run '^$$' -bench '^BenchmarkStore' -benchmem -benchtime 2s -count 1 . || exit 1; done
+
 .PHONY: loadtest
 ## loadtest: load-test the server at $(ADDR): make loadtest SCENARIO=storm ARGS='--clients 1000' (go run ./loadtest -h lists all)
 loadtest:
