@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mcpfiber/mcpfiber/internal/testutil"
 	"github.com/mcpfiber/mcpfiber/loadtest/load"
@@ -56,7 +58,9 @@ func BenchmarkStoreCall(b *testing.B) {
 			if _, err := r.Do("CONFIG", "RESETSTAT"); err != nil {
 				b.Fatal(err)
 			}
+			cpu := startCPU(b, r)
 			runCall(b, t, c, ModeJSON)
+			cpu.report(b)
 			if stats, err := r.Do("INFO", "commandstats"); err != nil {
 				b.Fatal(err)
 			} else if strings.Contains(stats, "cmdstat_get:") {
@@ -74,7 +78,9 @@ func BenchmarkStoreHandshake(b *testing.B) {
 	for _, store := range stores {
 		b.Run("store="+store, func(b *testing.B) {
 			_, c := startStore(b, store, r, "")
+			cpu := startCPU(b, r)
 			runHandshake(b, c)
+			cpu.report(b)
 		})
 	}
 }
@@ -94,7 +100,9 @@ func BenchmarkStoreMiss(b *testing.B) {
 				if kind == "forged" {
 					sid = forge(b, c)
 				}
+				cpu := startCPU(b, r)
 				runMiss(b, c, "POST", sid)
+				cpu.report(b)
 			})
 		}
 	}
@@ -194,4 +202,60 @@ func memoryUsage(b *testing.B, r *testutil.Redis, key string) int64 {
 		b.Fatalf("MEMORY USAGE %s = %q: the key is missing", key, got)
 	}
 	return n
+}
+
+// A cpuMeter measures the CPU time of this process (client and server,
+// user and system) and of the redis-server (INFO cpu) over a benchmark:
+// on a machine shared with other work, CPU time per operation varies
+// less than wall time. The redis-server runs in both modes, so its idle
+// ticks count on both sides.
+type cpuMeter struct {
+	r           *testutil.Redis
+	self, redis time.Duration
+}
+
+func startCPU(b *testing.B, r *testutil.Redis) *cpuMeter {
+	b.Helper()
+	return &cpuMeter{r: r, self: selfCPU(b), redis: redisCPU(b, r)}
+}
+
+// report reports cpu-ns/op, the CPU time of both processes per
+// operation, and redis-cpu-ns/op, the redis-server's share.
+func (m *cpuMeter) report(b *testing.B) {
+	b.Helper()
+	self, redis := selfCPU(b)-m.self, redisCPU(b, m.r)-m.redis
+	b.ReportMetric(float64(self+redis)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(redis)/float64(b.N), "redis-cpu-ns/op")
+}
+
+func selfCPU(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// redisCPU returns the redis-server's CPU time so far (used_cpu_sys +
+// used_cpu_user of INFO cpu).
+func redisCPU(b *testing.B, r *testutil.Redis) time.Duration {
+	b.Helper()
+	info, err := r.Do("INFO", "cpu")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total time.Duration
+	for line := range strings.Lines(info) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || (k != "used_cpu_sys" && k != "used_cpu_user") {
+			continue
+		}
+		sec, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			b.Fatalf("INFO cpu: %q", line)
+		}
+		total += time.Duration(sec * float64(time.Second))
+	}
+	return total
 }
