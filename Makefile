@@ -52,9 +52,9 @@ bench:
 	cd bench && $(GO) run ./cmd/report
 
 .PHONY: bench-store
-## bench-store: the session store in Redis against in memory (#10), 5 alternating passes; figures go in bench/RESULTS.md by hand
+## bench-store: the session store in Redis against in memory (#10), 20 passes alternating the order; writes bench/RESULTS-store.txt (figures go in bench/RESULTS.md by hand)
 bench-store:
-	cd bench && for i in 1 2 3 4 5; do $(GO) test -run '^$$' -bench '^BenchmarkStore' -benchmem -benchtime 2s -count 1 . || exit 1; done
+	cd bench && set -o pipefail && ./store_bench.sh | tee RESULTS-store.txt
 
 .PHONY: loadtest
 ## loadtest: load-test the server at $(ADDR): make loadtest SCENARIO=storm ARGS='--clients 1000' (go run ./loadtest -h lists all)

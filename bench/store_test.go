@@ -21,10 +21,11 @@ import (
 // benchmark has the sub-benchmarks store=memory and store=redis, back to
 // back, so that benchstat can compare them (benchstat -col /store).
 //
-//	for i in 1 2 3 4 5; do go test -run '^$' -bench '^BenchmarkStore' -benchmem -benchtime 2s -count 1 .; done
+//	./store_bench.sh    # or make bench-store, which saves RESULTS-store.txt
 //
-// (-count 1 in a loop, so that the passes of the two stores alternate;
-// make bench-store runs this.) Figures and verdicts: RESULTS.md, "Redis
+// runs 20 passes, each variant in its own process, the order of the two
+// reversed on every other pass; go test -bench '^BenchmarkStore' runs
+// them once each, memory first. Figures and verdicts: RESULTS.md, "Redis
 // session store (#10)".
 
 // Stores, as they appear in benchmark names (store=…).
