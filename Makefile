@@ -65,6 +65,11 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./transport ./sessions
 	cd bench && $(GO) run ./cmd/report
 
+.PHONY: bench-store
+## bench-store: the session store in Redis against in memory (#10), 20 passes alternating the order; writes bench/RESULTS-store.txt (figures go in bench/RESULTS.md by hand)
+bench-store:
+	cd bench && set -o pipefail && ./store_bench.sh | tee RESULTS-store.txt
+
 .PHONY: loadtest
 ## loadtest: load-test the server at $(ADDR): make loadtest SCENARIO=storm ARGS='--clients 1000' (go run ./loadtest -h lists all)
 loadtest:

@@ -149,32 +149,39 @@ func BenchmarkMiss(b *testing.B) {
 			}
 			b.Run("server="+name+"/method="+method, func(b *testing.B) {
 				_, c := start(b, name, Config{})
-				req := load.Request{Method: method, SessionID: "0123456789abcdef0123456789abcdef", Version: load.DefaultProtocolVersion}
-				if method == "POST" {
-					req.Msg = &load.Message{ID: 1, Method: "tools/call", Params: load.EchoParams}
-				}
-				if r := c.Do(&req); r.Status != http.StatusNotFound { // warm up, and check
-					b.Fatalf("%s with an unknown session: %s, want 404", method, r.Key())
-				}
-				var bad atomic.Int64
-				b.ReportAllocs()
-				b.SetParallelism(parallelism)
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					r := req
-					r.StatusOnly = true
-					for pb.Next() {
-						if resp := c.Do(&r); resp.Status != http.StatusNotFound {
-							bad.Add(1)
-						}
-					}
-				})
-				reportRate(b, int64(b.N), "req/s")
-				if n := bad.Load(); n > 0 {
-					b.Fatalf("%d answers were not 404", n)
-				}
+				runMiss(b, c, method, "0123456789abcdef0123456789abcdef")
 			})
 		}
+	}
+}
+
+// runMiss times requests of method naming session sid, each answered
+// 404, from parallel clients.
+func runMiss(b *testing.B, c *load.Client, method, sid string) {
+	b.Helper()
+	req := load.Request{Method: method, SessionID: sid, Version: load.DefaultProtocolVersion}
+	if method == "POST" {
+		req.Msg = &load.Message{ID: 1, Method: "tools/call", Params: load.EchoParams}
+	}
+	if r := c.Do(&req); r.Status != http.StatusNotFound { // warm up, and check
+		b.Fatalf("%s with an unknown session: %s, want 404", method, r.Key())
+	}
+	var bad atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(parallelism)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := req
+		r.StatusOnly = true
+		for pb.Next() {
+			if resp := c.Do(&r); resp.Status != http.StatusNotFound {
+				bad.Add(1)
+			}
+		}
+	})
+	reportRate(b, int64(b.N), "req/s")
+	if n := bad.Load(); n > 0 {
+		b.Fatalf("%d answers were not 404", n)
 	}
 }
 
@@ -183,30 +190,37 @@ func BenchmarkHandshake(b *testing.B) {
 	for _, name := range Servers {
 		b.Run("server="+name, func(b *testing.B) {
 			_, c := start(b, name, Config{})
-			var failed atomic.Pointer[string]
-			var id atomic.Int64
-			b.ReportAllocs()
-			b.SetParallelism(parallelism)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					sid, version, f := c.Handshake(id.Add(1))
-					if f != nil {
-						k := "handshake " + f.Key()
-						failed.CompareAndSwap(nil, &k)
-						continue
-					}
-					if r := c.Delete(sid, version); r.Status/100 != 2 {
-						k := "DELETE " + r.Key()
-						failed.CompareAndSwap(nil, &k)
-					}
-				}
-			})
-			reportRate(b, int64(b.N), "handshakes/s")
-			if f := failed.Load(); f != nil {
-				b.Fatalf("a handshake failed: %s", *f)
-			}
+			runHandshake(b, c)
 		})
+	}
+}
+
+// runHandshake times handshakes (initialize, notifications/initialized)
+// each followed by its DELETE, from parallel clients.
+func runHandshake(b *testing.B, c *load.Client) {
+	b.Helper()
+	var failed atomic.Pointer[string]
+	var id atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(parallelism)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			sid, version, f := c.Handshake(id.Add(1))
+			if f != nil {
+				k := "handshake " + f.Key()
+				failed.CompareAndSwap(nil, &k)
+				continue
+			}
+			if r := c.Delete(sid, version); r.Status/100 != 2 {
+				k := "DELETE " + r.Key()
+				failed.CompareAndSwap(nil, &k)
+			}
+		}
+	})
+	reportRate(b, int64(b.N), "handshakes/s")
+	if f := failed.Load(); f != nil {
+		b.Fatalf("a handshake failed: %s", *f)
 	}
 }
 
@@ -217,46 +231,53 @@ func BenchmarkCall(b *testing.B) {
 		for _, name := range Servers {
 			b.Run("server="+name+"/mode="+mode, func(b *testing.B) {
 				t, c := start(b, name, Config{Mode: mode})
-				type sess struct{ sid, version string }
-				ss := make([]sess, runtime.GOMAXPROCS(0)*parallelism)
-				for i := range ss {
-					sid, version, f := c.Handshake(int64(i + 1))
-					if f != nil {
-						b.Fatalf("handshake: %s", f.Key())
-					}
-					if t.Prepare != nil {
-						if err := t.Prepare(sid, mode); err != nil {
-							b.Fatal(err)
-						}
-					}
-					ss[i] = sess{sid, version}
-					// Check the mode (and drain what Prepare queued).
-					if r := c.Call(sid, version, 1, t.Accept(mode)); !r.OK() || !r.Result || r.SSE != (mode == ModeSSE) {
-						b.Fatalf("tools/call: %s (sse=%v), want a result as %s", r.Key(), r.SSE, mode)
-					}
-				}
-				var next atomic.Int64
-				var bad atomic.Int64
-				accept := t.Accept(mode)
-				b.ReportAllocs()
-				b.SetParallelism(parallelism)
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					s := ss[int(next.Add(1)-1)%len(ss)]
-					id := int64(1)
-					for pb.Next() {
-						id++
-						if r := c.Call(s.sid, s.version, id, accept); !r.OK() || !r.Result || r.SSE != (mode == ModeSSE) {
-							bad.Add(1)
-						}
-					}
-				})
-				reportRate(b, int64(b.N), "calls/s")
-				if n := bad.Load(); n > 0 {
-					b.Fatalf("%d calls failed or came in the wrong mode", n)
-				}
+				runCall(b, t, c, mode)
 			})
 		}
+	}
+}
+
+// runCall times tools/call echo in established sessions of t (one per
+// client goroutine) answered in mode, from parallel clients.
+func runCall(b *testing.B, t *Target, c *load.Client, mode string) {
+	b.Helper()
+	type sess struct{ sid, version string }
+	ss := make([]sess, runtime.GOMAXPROCS(0)*parallelism)
+	for i := range ss {
+		sid, version, f := c.Handshake(int64(i + 1))
+		if f != nil {
+			b.Fatalf("handshake: %s", f.Key())
+		}
+		if t.Prepare != nil {
+			if err := t.Prepare(sid, mode); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ss[i] = sess{sid, version}
+		// Check the mode (and drain what Prepare queued).
+		if r := c.Call(sid, version, 1, t.Accept(mode)); !r.OK() || !r.Result || r.SSE != (mode == ModeSSE) {
+			b.Fatalf("tools/call: %s (sse=%v), want a result as %s", r.Key(), r.SSE, mode)
+		}
+	}
+	var next atomic.Int64
+	var bad atomic.Int64
+	accept := t.Accept(mode)
+	b.ReportAllocs()
+	b.SetParallelism(parallelism)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		s := ss[int(next.Add(1)-1)%len(ss)]
+		id := int64(1)
+		for pb.Next() {
+			id++
+			if r := c.Call(s.sid, s.version, id, accept); !r.OK() || !r.Result || r.SSE != (mode == ModeSSE) {
+				bad.Add(1)
+			}
+		}
+	})
+	reportRate(b, int64(b.N), "calls/s")
+	if n := bad.Load(); n > 0 {
+		b.Fatalf("%d calls failed or came in the wrong mode", n)
 	}
 }
 

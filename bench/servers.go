@@ -34,6 +34,11 @@
 //
 //	go test -run '^$' -bench . -benchtime 2s
 //	MCPFIBER_BENCH_FULL=1 go test -run '^$' -bench 'Storm|Memory' -benchtime 1x
+//
+// The session store benchmarks (BenchmarkStore…, store_test.go: mcpfiber
+// with its sessions in memory and in Redis, issue #10) are not part of
+// make bench; make bench-store runs them (the command is in
+// store_test.go).
 package bench
 
 import (
@@ -55,6 +60,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/mcpfiber/mcpfiber/loadtest/load"
+	"github.com/mcpfiber/mcpfiber/redisstore"
 	"github.com/mcpfiber/mcpfiber/server"
 	"github.com/mcpfiber/mcpfiber/sessions"
 )
@@ -98,6 +104,10 @@ type Config struct {
 	Mode string
 	// Addr is where to listen. Default: 127.0.0.1:0.
 	Addr string
+	// RedisURL, for mcpfiber only, keeps its sessions in the Redis at
+	// that URL (server.Config.SessionStore, issue #10). Default: in
+	// memory.
+	RedisURL string
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -143,13 +153,24 @@ func startFloor(cfg Config) (*Target, error) {
 }
 
 func startMCPFiber(cfg Config) (*Target, error) {
+	var store *redisstore.Store
+	if cfg.RedisURL != "" {
+		var err error
+		if store, err = redisstore.New(context.Background(), cfg.RedisURL, nil); err != nil {
+			return nil, err
+		}
+	}
 	srv := server.New(server.Config{
-		Addr:        cfg.Addr,
-		Logger:      quiet,
-		DrainWindow: time.Millisecond,
-		GracePeriod: time.Second,
+		Addr:         cfg.Addr,
+		Logger:       quiet,
+		DrainWindow:  time.Millisecond,
+		GracePeriod:  time.Second,
+		SessionStore: store, // closed by srv.Shutdown
 	})
 	if err := srv.Listen(); err != nil {
+		if store != nil {
+			_ = store.Close()
+		}
 		return nil, err
 	}
 	done := make(chan struct{})
