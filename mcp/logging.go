@@ -62,7 +62,7 @@ func (s *Server) setLevel(c *Call) ([]byte, *jsonrpc.Error) {
 		return nil, invalidParams("level must be one of debug, info, notice, warning, error, critical, alert, emergency")
 	}
 	if c.Session.logLevel.Swap(p.Level.severity()) != p.Level.severity() {
-		c.Session.revision.Add(1)
+		c.Session.changed(true)
 	}
 	return emptyResult, nil
 }

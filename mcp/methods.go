@@ -306,7 +306,7 @@ func (s *Server) notify(st *SessionState, method string, params json.RawMessage)
 // and notifications not related to a request of the client.
 func (s *Server) initialized(st *SessionState, _ json.RawMessage) {
 	if !st.initialized.Swap(true) {
-		st.revision.Add(1)
+		st.changed(false)
 	}
 }
 

@@ -160,5 +160,6 @@ func RestoreSessionState(r *SessionRecord) *SessionState {
 		st.subscribe(uri)
 	}
 	st.revision.Store(0)
+	st.announced.Store(0)
 	return st
 }

@@ -46,6 +46,7 @@ type SessionState struct {
 	nextID         atomic.Int64  // IDs of server-to-client requests
 	idPrefix       string        // ServerOptions.RequestIDPrefix; set at construction
 	revision       atomic.Uint64 // bumped by every change a SessionRecord shows; see Revision
+	announced      atomic.Uint64 // bumped by the changes other processes must learn at once; see AnnounceRevision
 
 	mu       sync.Mutex                    // guards the fields below
 	inflight map[string]context.CancelFunc // by raw request ID
@@ -320,7 +321,7 @@ func (st *SessionState) subscribe(uri string) {
 	}
 	st.subs[uri] = struct{}{}
 	st.mu.Unlock()
-	st.revision.Add(1)
+	st.changed(true)
 }
 
 // unsubscribe removes uri from the session's resource subscriptions.
@@ -328,8 +329,25 @@ func (st *SessionState) unsubscribe(uri string) {
 	st.mu.Lock()
 	delete(st.subs, uri)
 	st.mu.Unlock()
+	st.changed(true)
+}
+
+// changed counts a change to what the record shows; announce: one that
+// other processes serving the session must learn at once.
+func (st *SessionState) changed(announce bool) {
+	if announce {
+		st.announced.Add(1)
+	}
 	st.revision.Add(1)
 }
+
+// AnnounceRevision counts the changes to the record that other processes
+// serving the session must learn at once, because they change what those
+// processes send it: the log level and the subscriptions. The initialized
+// flag is not one (the client sends it once, right after initialize, and
+// a process reads it from the record when it first serves the session).
+// It does not allocate.
+func (st *SessionState) AnnounceRevision() uint64 { return st.announced.Load() }
 
 // Revision counts the changes to what [SessionState.Record] shows (the
 // initialized flag, log level and subscriptions) since the state was

@@ -313,19 +313,20 @@ func encode(r *mcp.SessionRecord) (string, error) {
 // score (unix ms) is at or before ARGV[1], now. ARGV[3] is the new
 // session's expiry score, ARGV[4] its ID. It returns 1 if admitted, 0 if
 // full.
-var createScript = rueidis.NewLuaScript(`
+const createScript = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
 return 1
-`)
+`
 
 // Create stores the record of a new session r.ID, to expire after ttl
-// (PX; ttl <= 0: never). With max > 0 it first admits the session into
+// (PX; ttl <= 0: never). With max > 0 it also admits the session into
 // the live set with a script (expired members dropped, then refused with
-// [sessions.ErrTooManySessions] if max are live), then stores the record
-// (one more round trip: another slot). If storing the record fails, the
-// admission is withdrawn. I/O errors wrap [sessions.ErrStoreUnavailable].
+// [sessions.ErrTooManySessions] if max are live), in the same round trip
+// (pipelined EVAL and SET: two slots on a cluster); a refused or failed
+// create takes back the record and the admission (one more round trip).
+// I/O errors wrap [sessions.ErrStoreUnavailable].
 func (s *Store) Create(ctx context.Context, r *mcp.SessionRecord, ttl time.Duration, max int) error {
 	s.ops.Add(1)
 	val, err := encode(r)
@@ -334,32 +335,40 @@ func (s *Store) Create(ctx context.Context, r *mcp.SessionRecord, ttl time.Durat
 	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	if max > 0 {
-		s.capped.Store(true)
-		now := time.Now()
-		ok, err := createScript.Exec(ctx, s.c, []string{s.liveKey}, []string{
-			strconv.FormatInt(now.UnixMilli(), 10), strconv.Itoa(max),
-			strconv.FormatFloat(expiryScore(now, ttl), 'f', -1, 64), r.ID,
-		}).AsInt64()
+	set := s.c.B().Set().Key(s.recordKey(r.ID)).Value(val)
+	var setCmd rueidis.Completed
+	if ttl > 0 {
+		setCmd = set.PxMilliseconds(ms(ttl)).Build()
+	} else {
+		setCmd = set.Build()
+	}
+	if max <= 0 {
+		if err := s.c.Do(ctx, setCmd).Error(); err != nil {
+			return s.fail("create", err)
+		}
+		return nil
+	}
+	// The admission and the record in one round trip (pipelined; two
+	// slots on a cluster): a refused session's record is deleted after.
+	s.capped.Store(true)
+	now := time.Now()
+	admit := s.c.B().Eval().Script(createScript).Numkeys(1).Key(s.liveKey).Arg(
+		strconv.FormatInt(now.UnixMilli(), 10), strconv.Itoa(max),
+		strconv.FormatFloat(expiryScore(now, ttl), 'f', -1, 64), r.ID).Build()
+	res := s.c.DoMulti(ctx, admit, setCmd)
+	ok, err := res[0].AsInt64()
+	if err == nil {
+		err = res[1].Error()
+	}
+	if err != nil || ok == 0 {
+		// Refused, or either failed: take back what the other did.
+		_ = s.c.DoMulti(ctx,
+			s.c.B().Del().Key(s.recordKey(r.ID)).Build(),
+			s.c.B().Zrem().Key(s.liveKey).Member(r.ID).Build())
 		if err != nil {
 			return s.fail("create", err)
 		}
-		if ok == 0 {
-			return sessions.ErrTooManySessions
-		}
-	}
-	set := s.c.B().Set().Key(s.recordKey(r.ID)).Value(val)
-	var cmd rueidis.Completed
-	if ttl > 0 {
-		cmd = set.PxMilliseconds(ms(ttl)).Build()
-	} else {
-		cmd = set.Build()
-	}
-	if err := s.c.Do(ctx, cmd).Error(); err != nil {
-		if max > 0 {
-			_ = s.c.Do(ctx, s.c.B().Zrem().Key(s.liveKey).Member(r.ID).Build()).Error()
-		}
-		return s.fail("create", err)
+		return sessions.ErrTooManySessions
 	}
 	return nil
 }
@@ -388,12 +397,12 @@ func (s *Store) Load(ctx context.Context, id string) (*mcp.SessionRecord, error)
 	return r, nil
 }
 
-// Save replaces the record of the live session r.ID (SET XX, with PX ttl,
-// or KEEPTTL for ttl <= 0), moves its expiry in the live set if that is
-// in use, and publishes a change event; one round trip (pipelined). It
-// fails with [sessions.ErrNotFound] if the session is gone; I/O errors
-// wrap [sessions.ErrStoreUnavailable].
-func (s *Store) Save(ctx context.Context, r *mcp.SessionRecord, ttl time.Duration) error {
+// Save replaces the record of the live session r.ID (SET XX KEEPTTL: its
+// expiry is Touch's) and, with announce, publishes a change event for the
+// other nodes ([Store.Watch]); one round trip (pipelined). It fails with
+// [sessions.ErrNotFound] if the session is gone; I/O errors wrap
+// [sessions.ErrStoreUnavailable].
+func (s *Store) Save(ctx context.Context, r *mcp.SessionRecord, announce bool) error {
 	s.ops.Add(1)
 	val, err := encode(r)
 	if err != nil {
@@ -401,18 +410,11 @@ func (s *Store) Save(ctx context.Context, r *mcp.SessionRecord, ttl time.Duratio
 	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
-	set := s.c.B().Set().Key(s.recordKey(r.ID)).Value(val).Xx()
-	cmds := make(rueidis.Commands, 0, 3)
-	if ttl > 0 {
-		cmds = append(cmds, set.PxMilliseconds(ms(ttl)).Build())
-		if s.capped.Load() {
-			cmds = append(cmds, s.c.B().Zadd().Key(s.liveKey).Xx().ScoreMember().
-				ScoreMember(expiryScore(time.Now(), ttl), r.ID).Build())
-		}
-	} else {
-		cmds = append(cmds, set.Keepttl().Build())
+	cmds := make(rueidis.Commands, 0, 2)
+	cmds = append(cmds, s.c.B().Set().Key(s.recordKey(r.ID)).Value(val).Xx().Keepttl().Build())
+	if announce {
+		cmds = append(cmds, s.publish('c', r.ID))
 	}
-	cmds = append(cmds, s.publish('c', r.ID))
 	res := s.c.DoMulti(ctx, cmds...)
 	if err := res[0].Error(); rueidis.IsRedisNil(err) {
 		return sessions.ErrNotFound

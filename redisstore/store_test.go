@@ -92,13 +92,13 @@ func roundTrip(t *testing.T, s *Store) {
 	}
 	want.LogLevel = mcp.LevelWarning
 	want.Subscriptions = []string{"file:///a"}
-	if err := s.Save(ctx, want, time.Minute); err != nil {
+	if err := s.Save(ctx, want, true); err != nil {
 		t.Fatal(err)
 	}
 	if got, err = s.Load(ctx, id); err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Load after Save = %+v, %v; want %+v", got, err, want)
 	}
-	if err := s.Save(ctx, want, 0); err != nil { // KEEPTTL
+	if err := s.Save(ctx, want, false); err != nil { // no event
 		t.Fatal(err)
 	}
 	missing := s.NewID()
@@ -115,7 +115,7 @@ func roundTrip(t *testing.T, s *Store) {
 	if _, err := s.Load(ctx, id); !errors.Is(err, sessions.ErrNotFound) {
 		t.Fatalf("Load after Delete: %v, want ErrNotFound", err)
 	}
-	if err := s.Save(ctx, want, time.Minute); !errors.Is(err, sessions.ErrNotFound) {
+	if err := s.Save(ctx, want, true); !errors.Is(err, sessions.ErrNotFound) {
 		t.Fatalf("Save after Delete: %v, want ErrNotFound", err)
 	}
 	if gone, err := s.Touch(ctx, []string{id}, time.Minute); err != nil || !slices.Equal(gone, []string{id}) {
@@ -203,7 +203,7 @@ func twoNodes(t *testing.T, a, b *Store, subscribed func()) {
 	if err := a.Create(ctx, typicalRecord(id), time.Minute, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Save(ctx, typicalRecord(id), time.Minute); err != nil {
+	if err := a.Save(ctx, typicalRecord(id), true); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Delete(ctx, id); err != nil {
@@ -397,7 +397,7 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 	ops := map[string]func() error{
 		"create": func() error { return s.Create(ctx, typicalRecord(s.NewID()), time.Minute, 10) },
 		"load":   func() error { _, err := s.Load(ctx, id); return err },
-		"save":   func() error { return s.Save(ctx, typicalRecord(id), time.Minute) },
+		"save":   func() error { return s.Save(ctx, typicalRecord(id), true) },
 		"touch":  func() error { _, err := s.Touch(ctx, []string{id}, time.Minute); return err },
 		"delete": func() error { return s.Delete(ctx, id) },
 	}
@@ -522,7 +522,7 @@ func TestNoExpiry(t *testing.T) {
 	if err := s.Create(ctx, typicalRecord(id), 0, 5); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(ctx, typicalRecord(id), 0); err != nil {
+	if err := s.Save(ctx, typicalRecord(id), false); err != nil {
 		t.Fatal(err)
 	}
 	if gone, err := s.Touch(ctx, []string{id, s.NewID()}, 0); err != nil || len(gone) != 1 {

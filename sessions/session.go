@@ -65,6 +65,7 @@ type Session struct {
 
 	// With a Store (storemap.go):
 	savedRev atomic.Uint64 // the conn's state Revision last saved to the store
+	savedAnn atomic.Uint64 // and its AnnounceRevision
 	stale    atomic.Bool   // another node changed the record: reload before use
 	flushed  int64         // lastActive at the flusher's last touch; the flusher's own
 

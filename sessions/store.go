@@ -36,10 +36,10 @@ type Store interface {
 	// Load returns the record of a live session, or ErrNotFound.
 	Load(ctx context.Context, id string) (*mcp.SessionRecord, error)
 	// Save replaces the record of a live session whose state changed
-	// (initialized, log level, subscriptions), and tells the other nodes
-	// (Watch, ended false). It fails with ErrNotFound if the session is
-	// gone.
-	Save(ctx context.Context, r *mcp.SessionRecord, ttl time.Duration) error
+	// (initialized, log level, subscriptions), keeping its expiry, and
+	// with announce tells the other nodes (Watch, ended false), which
+	// reload it. It fails with ErrNotFound if the session is gone.
+	Save(ctx context.Context, r *mcp.SessionRecord, announce bool) error
 	// Touch postpones the expiry of the given sessions to ttl from now,
 	// in as few round trips as the store allows, and returns those that
 	// are gone (ended or expired). The Map calls it with every session

@@ -80,6 +80,7 @@ func (st *storeState) create(version string, conn mcp.Conn) (*Session, error) {
 	}
 	if conn != nil {
 		s.savedRev.Store(conn.State().Revision())
+		s.savedAnn.Store(conn.State().AnnounceRevision())
 	}
 	m.live.Add(1)
 	m.m.Store(s.id, s)
@@ -143,6 +144,7 @@ func (st *storeState) resolve(id string, held *Session) (*Session, error) {
 		if c := held.conn; c != nil {
 			c.State().Apply(rec)
 			held.savedRev.Store(c.State().Revision())
+			held.savedAnn.Store(c.State().AnnounceRevision())
 		}
 		held.stale.Store(false)
 		held.Touch()
@@ -178,6 +180,7 @@ func (st *storeState) adopt(rec *mcp.SessionRecord) (*Session, error) {
 		}
 		s.conn = conn
 		s.savedRev.Store(conn.State().Revision())
+		s.savedAnn.Store(conn.State().AnnounceRevision())
 		made = true
 		return s, false
 	})
@@ -257,25 +260,30 @@ func (st *storeState) queueDelete(id string) {
 	st.delMu.Unlock()
 }
 
-// save writes s's record if its state changed since it was last saved.
-// It is called when a request of s ends ([Session.Release]) and by the
-// flusher; it does not allocate when nothing changed.
+// save writes s's record if its state changed since it was last saved,
+// announcing it to the other nodes if the change is one they must learn
+// at once (mcp.SessionState.AnnounceRevision). It is called when a
+// request of s ends ([Session.Release]) and by the flusher; it does not
+// allocate when nothing changed.
 func (st *storeState) save(s *Session) {
 	c := s.conn
 	if c == nil {
 		return
 	}
-	rev := c.State().Revision()
+	state := c.State()
+	rev := state.Revision()
 	if s.savedRev.Load() == rev {
 		return
 	}
+	ann := state.AnnounceRevision()
 	rec := s.Record()
 	ctx, cancel := st.ctx()
-	err := st.store.Save(ctx, &rec, st.ttl)
+	err := st.store.Save(ctx, &rec, ann != s.savedAnn.Load())
 	cancel()
 	switch {
 	case err == nil:
 		s.savedRev.Store(rev)
+		s.savedAnn.Store(ann)
 	case errors.Is(err, ErrNotFound):
 		s.End(EndGone)
 	} // else: the flusher tries again
