@@ -125,12 +125,24 @@ func run() error {
 	}
 	var md bytes.Buffer
 	writeReport(&md, results, *commit, commands, output)
+	// The sections written by hand (before/after figures, other
+	// benchmarks) follow handWritten in the old file: keep them.
+	if old, err := os.ReadFile(*out); err == nil {
+		if i := bytes.Index(old, []byte(handWritten)); i >= 0 {
+			md.WriteString("\n")
+			md.Write(old[i:])
+		}
+	}
 	if err := os.WriteFile(*out, md.Bytes(), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "report: wrote %s\n", *out)
 	return nil
 }
+
+// handWritten marks where RESULTS.md's hand-written sections begin: a
+// report keeps everything from it on.
+const handWritten = "<!-- Sections below are written by hand; make bench keeps them. -->"
 
 // commandPrefix marks the lines of RESULTS.txt that record the commands
 // run, so that -in can name them.
