@@ -71,11 +71,18 @@ func compileSchema(raw json.RawMessage) (*jsonschema.Resolved, error) {
 // of its own; otherwise it allocates the decoded instance (maps, strings,
 // numbers as float64).
 func (ts *toolSchemas) checkArgs(args json.RawMessage) string {
+	if len(args) != 0 && string(args) != "null" && ts.fastIn != nil && ts.fastIn.validJSON(args) {
+		return ""
+	}
+	return ts.checkArgsSlow(args)
+}
+
+// checkArgsSlow is checkArgs when the fast path did not accept the
+// arguments as text: they are decoded.
+func (ts *toolSchemas) checkArgsSlow(args json.RawMessage) string {
 	var v any
 	if len(args) == 0 || string(args) == "null" {
 		v = map[string]any{}
-	} else if ts.fastIn != nil && ts.fastIn.validJSON(args) {
-		return ""
 	} else if err := jsonrpc.Unmarshal(args, &v); err != nil {
 		return validationMessage("arguments", "", "root", err.Error())
 	}
@@ -97,6 +104,8 @@ func (ts *toolSchemas) checkArgs(args json.RawMessage) string {
 func (ts *toolSchemas) checkOutput(sc any) string {
 	var raw []byte
 	switch v := sc.(type) {
+	case *structuredJSON:
+		raw = v.raw
 	case json.RawMessage:
 		raw = v
 	case []byte:
@@ -152,6 +161,9 @@ func (ts *toolSchemas) validating(h ToolHandler) ToolHandler {
 		res, err := h(ctx, req)
 		if err != nil || res == nil || ts.out == nil || res.IsError || res.StructuredContent == nil {
 			return res, err
+		}
+		if sj, ok := res.StructuredContent.(*structuredJSON); ok && sj.trusted {
+			return res, nil // see [conformsByConstruction]
 		}
 		if msg := ts.checkOutput(res.StructuredContent); msg != "" {
 			return errorResult("tool " + ts.name + ": the server's output did not match its outputSchema: " + msg), nil
