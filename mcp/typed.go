@@ -54,7 +54,14 @@ type ToolHandlerFor[In, Out any] func(ctx context.Context, req *CallToolRequest,
 // when the result has no Content, copied into one text block as JSON
 // (§Structured Content: "a tool that returns structured content SHOULD
 // also return the serialized JSON in a TextContent block"). h may return
-// a nil result.
+// a nil result. The validation is skipped when the output schema was
+// inferred from Out and every value of Out encodes to JSON that schema
+// accepts (structs of booleans, numbers, strings, pointers and slices of
+// them, maps only in omitempty fields; no custom marshalers, byte
+// slices, interfaces or embedded fields): there it could not fail.
+//
+// Beyond the handler, a call allocates the decoded In, the encoded Out
+// and one holder for the structured content and its text copy.
 //
 // AddTool panics if a schema cannot be inferred (In or Out holds a
 // channel, a function or a complex number) or the input schema is not an
