@@ -162,15 +162,15 @@ func TestDefault(t *testing.T) {
 		{tool: "echo", args: map[string]any{"message": "hello, fiber"}, text: "hello, fiber"},
 		{tool: "echo", args: map[string]any{"message": ""}, text: ""},
 		{tool: "echo", args: map[string]any{}, isError: true, text: `required: missing properties: ["message"]`},
-		{tool: "echo", args: map[string]any{"message": 7}, isError: true, text: `/properties/message: type`},
+		{tool: "echo", args: map[string]any{"message": 7}, isError: true, text: `at arguments/message: type: `},
 		{tool: "progress", args: map[string]any{"steps": 2, "intervalMs": 0}, token: "tok", text: "done: 2 steps",
 			notes: `progress ["tok 1/2 step 1 of 2" "tok 2/2 step 2 of 2"], logs ["info progress step 1 of 2" "info progress step 2 of 2"]`},
 		{tool: "progress", args: map[string]any{"steps": 1}, text: "done: 1 steps",
 			notes: `progress [], logs ["info progress step 1 of 1"]`},
-		{tool: "progress", args: map[string]any{"steps": 0}, isError: true, text: "/properties/steps: minimum"},
-		{tool: "progress", args: map[string]any{"steps": catalog.MaxProgressSteps + 1}, isError: true, text: "/properties/steps: maximum"},
-		{tool: "progress", args: map[string]any{"intervalMs": 10001}, isError: true, text: "/properties/intervalMs: maximum"},
-		{tool: "progress", args: map[string]any{"steps": "three"}, isError: true, text: "/properties/steps: type"},
+		{tool: "progress", args: map[string]any{"steps": 0}, isError: true, text: "at arguments/steps: minimum: "},
+		{tool: "progress", args: map[string]any{"steps": catalog.MaxProgressSteps + 1}, isError: true, text: "at arguments/steps: maximum: "},
+		{tool: "progress", args: map[string]any{"intervalMs": 10001}, isError: true, text: "at arguments/intervalMs: maximum: "},
+		{tool: "progress", args: map[string]any{"steps": "three"}, isError: true, text: "at arguments/steps: type: "},
 	} {
 		t.Run(fmt.Sprintf("%s/%v", tc.tool, tc.args), func(t *testing.T) {
 			cs, got := connect(t, c, "2025-11-25")

@@ -3,6 +3,7 @@
 package mcp_test
 
 import (
+	"context"
 	"testing"
 
 	json "github.com/goccy/go-json"
@@ -27,5 +28,30 @@ func TestInlineAllocs(t *testing.T) {
 		if n := testing.AllocsPerRun(100, c.f); n != 0 {
 			t.Errorf("%s: got %v allocs/op, want 0", c.name, n)
 		}
+	}
+}
+
+// TestTypedToolAllocs holds a typed tool's call (mcp.AddTool: arguments
+// decoded into In, Out encoded as structured content with a text copy) to
+// at most two allocations more than the hand-written echo's (decode,
+// answer): the encoded Out and the holder of the structured content and
+// its text block, as the AddTool doc says.
+func TestTypedToolAllocs(t *testing.T) {
+	conn := toolSession(t, func(s *mcp.Server) {
+		s.AddTool(&mcp.Tool{Name: "raw", InputSchema: echoSchema}, rawEcho)
+		mcp.AddTool(s, &mcp.Tool{Name: "typed"}, func(_ context.Context, _ *mcp.CallToolRequest, in echoIn) (*mcp.CallToolResult, echoOut, error) {
+			return nil, echoOut(in), nil
+		})
+	})
+	allocs := map[string]float64{}
+	for _, tool := range []string{"raw", "typed"} {
+		call := &mcp.Call{Session: conn.State(), Method: "tools/call", ID: json.RawMessage(`1`),
+			Params: json.RawMessage(`{"name":"` + tool + `","arguments":{"message":"hello"}}`), Out: discard{}}
+		conn.Handle(call)
+		allocs[tool] = testing.AllocsPerRun(200, func() { conn.Handle(call) })
+	}
+	t.Logf("allocs/op: raw %v, typed %v", allocs["raw"], allocs["typed"])
+	if allocs["typed"] > allocs["raw"]+2 {
+		t.Errorf("typed echo: %v allocs/op, raw echo %v; want at most 2 more", allocs["typed"], allocs["raw"])
 	}
 }

@@ -70,6 +70,18 @@
 // declare: such a request fails with [MissingCapabilityError] before
 // anything is sent.
 //
+// # Typed tools and prompts
+//
+// [AddTool] infers a tool's input and output schemas from Go types and
+// decodes its arguments into In; [AddPrompt] infers a prompt's arguments
+// list from a struct of strings. Every tool's arguments are validated
+// against its input schema before its handler runs (2025-11-25
+// server/tools §Error Handling); a refusal is a tool result with isError
+// that names the failing value, its keyword and its schema location
+// ("at arguments/items/2/name: type: ... (schema ...)"), so that the
+// model can correct the call. Lists, and a 2025-11-25 session's
+// tasks/list, come in pages ([DefaultPageSize]).
+//
 // # Tasks
 //
 // With ServerOptions.Tasks, tools that declare task support may run as

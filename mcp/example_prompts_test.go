@@ -41,3 +41,48 @@ func ExampleServer_AddPrompt() {
 	// Output:
 	// {"description":"Code review","messages":[{"role":"user","content":{"type":"text","text":"Please review this Go code."}}]}
 }
+
+// A typed prompt: its arguments list is inferred from the struct (names
+// from json tags, descriptions from jsonschema tags, required unless
+// omitempty), and prompts/get decodes the arguments into it.
+func ExampleAddPrompt() {
+	type ReviewArgs struct {
+		Code     string `json:"code" jsonschema:"the code to review"`
+		Language string `json:"language,omitempty" jsonschema:"its language"`
+	}
+	srv := mcp.NewServer(mcp.Implementation{Name: "prompts", Version: "1"}, nil)
+	mcp.AddPrompt(srv, &mcp.Prompt{Name: "review", Description: "Review a piece of code."},
+		func(_ context.Context, _ *mcp.GetPromptRequest, in ReviewArgs) (*mcp.GetPromptResult, error) {
+			lang := in.Language
+			if lang == "" {
+				lang = "this"
+			}
+			return &mcp.GetPromptResult{Messages: []*mcp.PromptMessage{
+				{Role: "user", Content: mcp.TextContent("Please review " + lang + " code: " + in.Code)},
+			}}, nil
+		})
+
+	conn := connect(srv, `{}`)
+	defer conn.Close()
+	for i, c := range []struct{ method, params string }{
+		{"prompts/list", `{}`},
+		{"prompts/get", `{"name":"review","arguments":{"code":"x := 1","language":"Go"}}`},
+		{"prompts/get", `{"name":"review","arguments":{"code":"x := 1","Language":"Go"}}`},
+	} {
+		res, jerr := conn.Handle(&mcp.Call{
+			Session: conn.State(),
+			Method:  c.method,
+			ID:      json.RawMessage(fmt.Sprint(i + 1)),
+			Params:  json.RawMessage(c.params),
+		})
+		if jerr != nil {
+			fmt.Println("error", jerr.Code, jerr.Message)
+			continue
+		}
+		fmt.Printf("%s\n", res)
+	}
+	// Output:
+	// {"prompts":[{"name":"review","description":"Review a piece of code.","arguments":[{"name":"code","description":"the code to review","required":true},{"name":"language","description":"its language"}]}]}
+	// {"messages":[{"role":"user","content":{"type":"text","text":"Please review Go code: x := 1"}}]}
+	// error -32602 Invalid params: prompt "review" has no argument "Language"
+}

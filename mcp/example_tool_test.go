@@ -50,5 +50,5 @@ func ExampleServer_AddTool() {
 	}
 	// Output:
 	// {"content":[{"type":"text","text":"Hello, Ada!"}]}
-	// {"content":[{"type":"text","text":"invalid arguments for tool greet: required: missing properties: [\"name\"]"}],"isError":true}
+	// {"content":[{"type":"text","text":"invalid arguments for tool greet: at arguments: required: missing properties: [\"name\"] (schema root)"}],"isError":true}
 }

@@ -45,5 +45,5 @@ func ExampleAddTool() {
 	}
 	// Output:
 	// {"content":[{"type":"text","text":"{\"greeting\":\"Hello, Ada!\"}"}],"structuredContent":{"greeting":"Hello, Ada!"}}
-	// {"content":[{"type":"text","text":"invalid arguments for tool greet: validating /properties/name: type: 7 has type \"integer\", want \"string\""}],"isError":true}
+	// {"content":[{"type":"text","text":"invalid arguments for tool greet: at arguments/name: type: 7 has type \"integer\", want \"string\" (schema /properties/name)"}],"isError":true}
 }

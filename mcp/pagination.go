@@ -14,13 +14,15 @@ import (
 )
 
 // DefaultPageSize is the page size of tools/list, prompts/list,
-// resources/list and resources/templates/list when
-// [ServerOptions.PageSize] is zero: large enough that a catalog of today
-// fits in one page (2025-11-25 server/utilities/pagination; the same at
-// 2026-07-28).
+// resources/list and resources/templates/list, and of a 2025-11-25
+// session's tasks/list, when [ServerOptions.PageSize] is zero: large
+// enough that a catalog of today fits in one page (2025-11-25
+// server/utilities/pagination; the same at 2026-07-28, which has no
+// tasks/list).
 //
 // A list is ordered by its key: the name of tools and prompts, the URI of
-// resources, the URI template of resource templates. A page holds the
+// resources, the URI template of resource templates, the creation time
+// and then the ID of tasks. A page holds the
 // first PageSize entries whose key sorts after the cursor's; its
 // nextCursor is an opaque string that encodes the last key it returned,
 // and is absent on the last page. Because the cursor is a position in the
@@ -41,6 +43,7 @@ const (
 	listPrompts   = "prompts"
 	listResources = "resources"
 	listTemplates = "templates"
+	listTasks     = "tasks" // tasks/list at 2025-11-25 (tasks.go)
 )
 
 // errInvalidCursor is the error for a cursor that does not decode

@@ -7,7 +7,7 @@ package mcp
 import (
 	"context"
 	"fmt"
-	"strings"
+	"sync"
 
 	json "github.com/goccy/go-json"
 	"github.com/google/jsonschema-go/jsonschema"
@@ -26,6 +26,11 @@ type toolSchemas struct {
 	// fastIn and fastOut say yes quickly to the instances of simple
 	// schemas; nil for other schemas. See [simpleSchema].
 	fastIn, fastOut *simpleSchema
+
+	// once builds inIdx and outIdx on the first failure; they name the
+	// failing value in messages (see [schemaIndex.locate]).
+	once          sync.Once
+	inIdx, outIdx *schemaIndex
 }
 
 // compileToolSchemas resolves t's input schema and, if present, its output
@@ -56,34 +61,51 @@ func compileSchema(raw json.RawMessage) (*jsonschema.Resolved, error) {
 	return s.Resolve(nil)
 }
 
-// checkArgs validates the arguments of a call against the input schema.
+// checkArgs validates the arguments of a call against the input schema
+// and returns "" or the message of the failure (see [validationMessage]).
 // Absent or null arguments are validated as the empty object. The
 // arguments are decoded with [jsonrpc.Unmarshal], so a member named twice
 // is refused rather than resolved one way or the other.
 //
-// It allocates the decoded instance (maps, strings, numbers as float64).
-func (ts *toolSchemas) checkArgs(args json.RawMessage) error {
+// When the fast path accepts the arguments as text, it allocates nothing
+// of its own; otherwise it allocates the decoded instance (maps, strings,
+// numbers as float64).
+func (ts *toolSchemas) checkArgs(args json.RawMessage) string {
+	if len(args) != 0 && string(args) != "null" && ts.fastIn != nil && ts.fastIn.validJSON(args) {
+		return ""
+	}
+	return ts.checkArgsSlow(args)
+}
+
+// checkArgsSlow is checkArgs when the fast path did not accept the
+// arguments as text: they are decoded.
+func (ts *toolSchemas) checkArgsSlow(args json.RawMessage) string {
 	var v any
 	if len(args) == 0 || string(args) == "null" {
 		v = map[string]any{}
-	} else if ts.fastIn != nil && ts.fastIn.validJSON(args) {
-		return nil
 	} else if err := jsonrpc.Unmarshal(args, &v); err != nil {
-		return err
+		return validationMessage("arguments", "", "root", err.Error())
 	}
 	if ts.fastIn != nil && ts.fastIn.valid(v) {
-		return nil
+		return ""
 	}
-	return ts.in.Validate(v)
+	if err := ts.in.Validate(v); err != nil {
+		ts.once.Do(ts.index)
+		at, schemaAt, msg := ts.inIdx.locate(v, err)
+		return validationMessage("arguments", at, schemaAt, msg)
+	}
+	return ""
 }
 
-// checkOutput validates structured content against the output schema.
-// A [json.RawMessage] (what [AddTool] sets) is decoded; any other value is
-// encoded to JSON first, so that custom marshalers are seen as the client
-// will see them.
-func (ts *toolSchemas) checkOutput(sc any) error {
+// checkOutput validates structured content against the output schema
+// and returns "" or the message of the failure. A [json.RawMessage]
+// (what [AddTool] sets) is decoded; any other value is encoded to JSON
+// first, so that custom marshalers are seen as the client will see them.
+func (ts *toolSchemas) checkOutput(sc any) string {
 	var raw []byte
 	switch v := sc.(type) {
+	case *structuredJSON:
+		raw = v.raw
 	case json.RawMessage:
 		raw = v
 	case []byte:
@@ -91,20 +113,33 @@ func (ts *toolSchemas) checkOutput(sc any) error {
 	default:
 		var err error
 		if raw, err = jsonrpc.Marshal(sc); err != nil {
-			return err
+			return validationMessage("structuredContent", "", "root", err.Error())
 		}
 	}
 	if ts.fastOut != nil && ts.fastOut.validJSON(raw) {
-		return nil
+		return ""
 	}
 	var v any
 	if err := jsonrpc.Unmarshal(raw, &v); err != nil {
-		return err
+		return validationMessage("structuredContent", "", "root", err.Error())
 	}
 	if ts.fastOut != nil && ts.fastOut.valid(v) {
-		return nil
+		return ""
 	}
-	return ts.out.Validate(v)
+	if err := ts.out.Validate(v); err != nil {
+		ts.once.Do(ts.index)
+		at, schemaAt, msg := ts.outIdx.locate(v, err)
+		return validationMessage("structuredContent", at, schemaAt, msg)
+	}
+	return ""
+}
+
+// index builds the schema indexes that name failing values, once.
+func (ts *toolSchemas) index() {
+	ts.inIdx = newSchemaIndex(ts.in)
+	if ts.out != nil {
+		ts.outIdx = newSchemaIndex(ts.out)
+	}
 }
 
 // validating wraps h so that every call's arguments are validated against
@@ -120,25 +155,21 @@ func (ts *toolSchemas) checkOutput(sc any) error {
 // for input, with the same arguments.
 func (ts *toolSchemas) validating(h ToolHandler) ToolHandler {
 	return func(ctx context.Context, req *CallToolRequest) (*CallToolResult, error) {
-		if err := ts.checkArgs(req.Params.Arguments); err != nil {
-			return errorResult("invalid arguments for tool " + ts.name + ": " + schemaError(err)), nil
+		if msg := ts.checkArgs(req.Params.Arguments); msg != "" {
+			return errorResult("invalid arguments for tool " + ts.name + ": " + msg), nil
 		}
 		res, err := h(ctx, req)
 		if err != nil || res == nil || ts.out == nil || res.IsError || res.StructuredContent == nil {
 			return res, err
 		}
-		if err := ts.checkOutput(res.StructuredContent); err != nil {
-			return errorResult("tool " + ts.name + ": the server's output did not match its outputSchema: " + schemaError(err)), nil
+		if sj, ok := res.StructuredContent.(*structuredJSON); ok && sj.trusted {
+			return res, nil // see [conformsByConstruction]
+		}
+		if msg := ts.checkOutput(res.StructuredContent); msg != "" {
+			return errorResult("tool " + ts.name + ": the server's output did not match its outputSchema: " + msg), nil
 		}
 		return res, nil
 	}
-}
-
-// schemaError is the text of a validation error. jsonschema-go nests one
-// "validating <schema location>: " prefix per level; the chain names the
-// failing path, and the root prefix says nothing.
-func schemaError(err error) string {
-	return strings.TrimPrefix(err.Error(), "validating root: ")
 }
 
 func errorResult(msg string) *CallToolResult {

@@ -47,7 +47,8 @@ type ServerOptions struct {
 	Tasks *TaskOptions
 	// PageSize is the most entries a page of tools/list, prompts/list,
 	// resources/list and resources/templates/list holds (2025-11-25
-	// server/utilities/pagination; both eras). Default: 1000
+	// server/utilities/pagination; both eras), and of tasks/list (a
+	// 2025-11-25 session's tasks; 2026-07-28 has no tasks/list). Default: 1000
 	// ([DefaultPageSize]), so that today's catalogs fit in one page;
 	// negative: no limit, every list in one page. See [DefaultPageSize]
 	// for the order of the lists and what their cursors mean.

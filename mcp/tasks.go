@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -923,8 +922,20 @@ func withRelatedTask(result []byte, id string) ([]byte, *jsonrpc.Error) {
 }
 
 // listTasks answers tasks/list (2025-11-25 basic/utilities/tasks
-// §Listing Tasks): the session's live tasks, oldest first, in one page.
+// §Listing Tasks): a page of the session's live tasks, oldest first, with
+// the cursors of the other lists (pagination.go; 2025-11-25
+// server/utilities/pagination): a page holds ServerOptions.PageSize
+// tasks, nextCursor is absent on the last page, and a cursor that does
+// not decode or is another list's is -32602. The key of a task is its
+// creation time and then its ID, so tasks created or ended between two
+// pages make the client neither skip nor repeat a task that stays.
+// tasks/list exists only at 2025-11-25: the 2026-07-28 tasks extension
+// has none.
 func (s *Server) listTasks(c *Call) ([]byte, *jsonrpc.Error) {
+	at, jerr := listCursor(listTasks, c.Params)
+	if jerr != nil {
+		return nil, jerr
+	}
 	ts := s.tasks
 	now := time.Now()
 	var mine []*task
@@ -940,19 +951,22 @@ func (s *Server) listTasks(c *Call) ([]byte, *jsonrpc.Error) {
 		}
 	}
 	ts.mu.Unlock()
-	slices.SortFunc(mine, func(a, b *task) int {
-		if c := a.created.Compare(b.created); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
-	})
+	mine, next := page(s, listTasks, mine, (*task).listKey, at)
 	res := struct {
-		Tasks []wireTask `json:"tasks"`
-	}{Tasks: make([]wireTask, 0, len(mine))}
+		Tasks      []wireTask `json:"tasks"`
+		NextCursor string     `json:"nextCursor,omitempty"`
+	}{Tasks: make([]wireTask, 0, len(mine)), NextCursor: next}
 	for _, t := range mine {
 		res.Tasks = append(res.Tasks, t.wire())
 	}
 	return encode(res)
+}
+
+// listKey is t's position in tasks/list: its creation time (Unix
+// nanoseconds, zero-padded so that the strings sort as the times do),
+// then its ID.
+func (t *task) listKey() string {
+	return fmt.Sprintf("%020d\x00%s", t.created.UnixNano(), t.id)
 }
 
 // cancelSessionTask answers a session's tasks/cancel (2025-11-25

@@ -293,3 +293,73 @@ func TestTasks2025(t *testing.T) {
 		}
 	})
 }
+
+// TestTasks2025List checks the pages of tasks/list (2025-11-25
+// basic/utilities/tasks §Listing Tasks, server/utilities/pagination):
+// creation order across pages, a task created between two pages listed on
+// a later one, and invalid cursors, another list's among them.
+func TestTasks2025List(t *testing.T) {
+	e := start(t, &mcp.ServerOptions{PageSize: 2, Tasks: &mcp.TaskOptions{TTL: time.Minute, PollInterval: 50 * time.Millisecond}}, func(s *mcp.Server) {
+		for _, name := range []string{"a", "b", "quick"} {
+			s.AddTool(&mcp.Tool{Name: name, InputSchema: objectSchema, Execution: &mcp.ToolExecution{TaskSupport: mcp.TaskSupportOptional}},
+				func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+					req.RunAsTask()
+					return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("done")}}, nil
+				})
+		}
+	})
+	s := e.initialize(mcp.Version20251125, `{"tasks":{}}`)
+	var want []string
+	for range 4 {
+		want = append(want, s.createTask(t, "quick", 60000).TaskID)
+	}
+	type page struct {
+		Tasks      []wireTask `json:"tasks"`
+		NextCursor string     `json:"nextCursor"`
+	}
+	list := func(cursor string) page {
+		t.Helper()
+		var p page
+		params := map[string]any{}
+		if cursor != "" {
+			params["cursor"] = cursor
+		}
+		s.request("tasks/list", params).result(t, &p)
+		return p
+	}
+	var got []string
+	p := list("")
+	for i := 0; ; i++ {
+		if len(p.Tasks) > 2 {
+			t.Fatalf("page %d has %d tasks, want at most 2", i, len(p.Tasks))
+		}
+		for _, tk := range p.Tasks {
+			got = append(got, tk.TaskID)
+		}
+		if i == 0 {
+			// Created after the first page: its key is after the
+			// cursor's, so a later page lists it.
+			want = append(want, s.createTask(t, "quick", 60000).TaskID)
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		p = list(p.NextCursor)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("tasks/list pages = %v, want %v", got, want)
+	}
+
+	var tools struct {
+		NextCursor string `json:"nextCursor"`
+	}
+	s.request("tools/list", map[string]any{}).result(t, &tools)
+	if tools.NextCursor == "" {
+		t.Fatal("tools/list of 3 tools with PageSize 2 has no nextCursor")
+	}
+	for _, cursor := range []any{"not a cursor!", tools.NextCursor, 7} {
+		if c := s.request("tasks/list", map[string]any{"cursor": cursor}).errCode(t); c != jsonrpc.CodeInvalidParams {
+			t.Errorf("tasks/list with cursor %v: code %d, want %d", cursor, c, jsonrpc.CodeInvalidParams)
+		}
+	}
+}

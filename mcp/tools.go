@@ -37,9 +37,19 @@ type serverTool struct {
 // AddTool compiles the schemas once. Every call's arguments are then
 // validated against the input schema before h runs, and a result's
 // structuredContent against the output schema after; a failure is a tool
-// execution error naming the failing path (2025-11-25 server/tools §Error
-// Handling), and h does not run. See [AddTool] for handlers with typed
-// arguments and results.
+// execution error (2025-11-25 server/tools §Error Handling: the model can
+// correct itself), and h does not run. Its text names the failing value
+// by its JSON pointer (RFC 6901) under "arguments" (or
+// "structuredContent"), then the keyword that refused it and the schema
+// location:
+//
+//	invalid arguments for tool t: at arguments/items/2/name: type: 7 has type "integer", want "string" (schema /properties/items/items/properties/name)
+//	invalid arguments for tool t: at arguments: required: missing properties: ["name"] (schema root)
+//
+// A refusal reads the same whichever validator ran: simple schemas (typed
+// properties, as [AddTool] infers them) are accepted by a fast path that
+// only ever says yes, and every refusal is explained by jsonschema-go.
+// See [AddTool] for handlers with typed arguments and results.
 func (s *Server) AddTool(t *Tool, h ToolHandler) {
 	if t.Name == "" || h == nil {
 		panic("mcp: AddTool needs a tool name and a handler")

@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
+	"unsafe"
 
 	json "github.com/goccy/go-json"
 	"github.com/google/jsonschema-go/jsonschema"
@@ -52,7 +54,14 @@ type ToolHandlerFor[In, Out any] func(ctx context.Context, req *CallToolRequest,
 // when the result has no Content, copied into one text block as JSON
 // (§Structured Content: "a tool that returns structured content SHOULD
 // also return the serialized JSON in a TextContent block"). h may return
-// a nil result.
+// a nil result. The validation is skipped when the output schema was
+// inferred from Out and every value of Out encodes to JSON that schema
+// accepts (structs of booleans, numbers, strings, pointers and slices of
+// them, maps only in omitempty fields; no custom marshalers, byte
+// slices, interfaces or embedded fields): there it could not fail.
+//
+// Beyond the handler, a call allocates the decoded In, the encoded Out
+// and one holder for the structured content and its text copy.
 //
 // AddTool panics if a schema cannot be inferred (In or Out holds a
 // channel, a function or a complex number) or the input schema is not an
@@ -72,9 +81,14 @@ func AddTool[In, Out any](s *Server, t *Tool, h ToolHandlerFor[In, Out]) {
 	}
 	structured := len(tt.OutputSchema) > 0 || !outAny
 	var zeroOut any // the zero element of a pointer Out, sent for a nil *T
-	if rt := reflect.TypeFor[Out](); rt.Kind() == reflect.Pointer {
+	rt := reflect.TypeFor[Out]()
+	if rt.Kind() == reflect.Pointer {
 		zeroOut = reflect.Zero(rt.Elem()).Interface()
+		rt = rt.Elem()
 	}
+	// An output schema inferred from a type whose encoding always
+	// conforms to it need not be checked on every call.
+	trusted := len(t.OutputSchema) == 0 && !outAny && conformsByConstruction(rt)
 	s.AddTool(&tt, func(ctx context.Context, req *CallToolRequest) (*CallToolResult, error) {
 		args := req.Params.Arguments
 		if len(args) == 0 || string(args) == "null" {
@@ -105,15 +119,114 @@ func AddTool[In, Out any](s *Server, t *Tool, h ToolHandlerFor[In, Out]) {
 		if err != nil {
 			return nil, internalError(fmt.Sprintf("tool %q: encoding its output: %v", req.Params.Name, err))
 		}
-		res.StructuredContent = json.RawMessage(b)
+		sj := &structuredJSON{raw: b, trusted: trusted}
+		res.StructuredContent = sj
 		if res.Content == nil {
-			res.Content = []Content{TextContent(string(b))}
+			// b is never written again: the text block shares it.
+			sj.text[0] = TextContent(unsafe.String(unsafe.SliceData(b), len(b)))
+			res.Content = sj.text[:]
 		}
 		return res, nil
 	})
 }
 
 var emptyObject = json.RawMessage("{}")
+
+// structuredJSON is the structured content of a typed tool's result: the
+// JSON of its Out, encoded once, and the text block that copies it (one
+// allocation for both). trusted says that the output schema was inferred
+// from Out and Out's encoding conforms to it by construction (see
+// [conformsByConstruction]), so the call's output is not validated again.
+type structuredJSON struct {
+	raw     []byte
+	trusted bool
+	text    [1]Content
+}
+
+// MarshalJSON returns the encoded Out.
+func (s *structuredJSON) MarshalJSON() ([]byte, error) { return s.raw, nil }
+
+// conformsByConstruction reports whether every value of t encodes (with
+// [jsonrpc.Marshal]) to JSON that the schema jsonschema-go infers for t
+// accepts, so that validating it would only cost time: booleans, numbers,
+// strings; pointers (nullable in the schema), arrays and slices (slices
+// are nullable) of such types; structs of such fields; and maps with
+// string keys in struct fields with omitempty or omitzero (a nil map
+// encodes as null, which the inferred "object" refuses). Not: byte slices
+// (encoded as base64 strings, inferred as arrays), interfaces, types with
+// their own JSON or text encoding, embedded fields, the ",string" option,
+// recursive types. TestConformsByConstruction holds the inferred schemas
+// to it.
+func conformsByConstruction(t reflect.Type) bool {
+	return plainType(t, false, map[reflect.Type]bool{})
+}
+
+func plainType(t reflect.Type, omittable bool, visiting map[reflect.Type]bool) bool {
+	if visiting[t] || hasOwnEncoding(t) {
+		return false
+	}
+	visiting[t] = true
+	defer delete(visiting, t)
+	switch t.Kind() {
+	case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	case reflect.Pointer:
+		return plainType(t.Elem(), false, visiting)
+	case reflect.Slice, reflect.Array:
+		return t.Elem().Kind() != reflect.Uint8 && plainType(t.Elem(), false, visiting)
+	case reflect.Map:
+		return omittable && t.Key().Kind() == reflect.String && !hasOwnEncoding(t.Key()) && plainType(t.Elem(), false, visiting)
+	case reflect.Struct:
+		names := map[string]bool{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" || !f.IsExported() && !f.Anonymous {
+				continue
+			}
+			if f.Anonymous {
+				return false
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			if name == "" {
+				name = f.Name
+			}
+			omit := false
+			for _, o := range strings.Split(opts, ",") {
+				switch o {
+				case "string":
+					return false
+				case "omitempty", "omitzero":
+					omit = true
+				}
+			}
+			if names[name] || !plainType(f.Type, omit, visiting) {
+				return false
+			}
+			names[name] = true
+		}
+		return true
+	}
+	return false
+}
+
+// hasOwnEncoding reports whether t or *t has a method that replaces the
+// default JSON encoding of its kind.
+func hasOwnEncoding(t reflect.Type) bool {
+	for _, m := range []string{"MarshalJSON", "MarshalText", "MarshalJSONTo", "MarshalJSONContext"} {
+		if _, ok := t.MethodByName(m); ok {
+			return true
+		}
+		if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
+			if _, ok := reflect.PointerTo(t).MethodByName(m); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // inferSchema returns the JSON Schema that jsonschema-go infers for T (its
 // element type if T is a pointer), or panics. any is {"type":"object"}.

@@ -93,14 +93,17 @@ func compactJSON(tb testing.TB, s []byte) string {
 }
 
 // TestValidationPaths checks that arguments that break a hand-written
-// input schema are a tool execution error naming the failing schema path,
-// and that the handler does not run.
+// input schema are a tool execution error naming the failing value (its
+// JSON pointer under "arguments"), the keyword and the schema location,
+// and that the handler does not run. The schema uses $ref, enum, pattern,
+// prefixItems and patternProperties, so jsonschema-go alone validates.
 func TestValidationPaths(t *testing.T) {
 	schema := json.RawMessage(`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
 		`"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"zip":{"type":"string","pattern":"^[0-9]{5}$"}},"required":["street"]}},` +
 		`"properties":{"name":{"type":"string","minLength":1},"age":{"type":"integer","minimum":0},"address":{"$ref":"#/$defs/address"},` +
+		`"addresses":{"type":"array","items":{"$ref":"#/$defs/address"}},"pair":{"type":"array","prefixItems":[{"type":"string"},{"type":"integer"}]},` +
 		`"tags":{"type":"array","items":{"type":"string"},"maxItems":2},"color":{"enum":["red","blue"]}},` +
-		`"required":["name"],"additionalProperties":false}`)
+		`"patternProperties":{"^x-":{"type":"string"}},"required":["name"],"additionalProperties":false}`)
 	var ran atomic.Int64
 	conn := toolSession(t, func(s *mcp.Server) {
 		s.AddTool(&mcp.Tool{Name: "v", InputSchema: schema}, func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -110,33 +113,83 @@ func TestValidationPaths(t *testing.T) {
 	})
 	for _, tc := range []struct {
 		args string
-		want string // "" is valid
+		want string // "" is valid; else the message after "invalid arguments for tool v: "
 	}{
 		{`{"name":"a"}`, ""},
-		{`{"name":"a","age":3,"address":{"street":"s","zip":"12345"},"tags":["x"],"color":"red"}`, ""},
-		{``, `required: missing properties: ["name"]`},
-		{`null`, `required: missing properties: ["name"]`},
-		{`{}`, `required: missing properties: ["name"]`},
-		{`{"name":""}`, `/properties/name: minLength`},
-		{`{"name":7}`, `/properties/name: type`},
-		{`{"name":"a","age":1.5}`, `/properties/age: type`},
-		{`{"name":"a","age":-1}`, `/properties/age: minimum`},
-		{`{"name":"a","address":{}}`, `/properties/address: validating /$defs/address: required: missing properties: ["street"]`},
-		{`{"name":"a","address":{"street":"s","zip":"1"}}`, `/$defs/address: validating /$defs/address/properties/zip: pattern`},
-		{`{"name":"a","tags":["x","y","z"]}`, `/properties/tags: maxItems`},
-		{`{"name":"a","tags":[1]}`, `/properties/tags/items: type`},
-		{`{"name":"a","color":"green"}`, `/properties/color: enum`},
-		{`{"name":"a","Name":"b"}`, `unexpected additional properties ["Name"]`},
+		{`{"name":"a","age":3,"address":{"street":"s","zip":"12345"},"tags":["x"],"color":"red","pair":["a",1],"x-y":"z"}`, ""},
+		{``, `at arguments: required: missing properties: ["name"] (schema root)`},
+		{`null`, `at arguments: required: missing properties: ["name"] (schema root)`},
+		{`{}`, `at arguments: required: missing properties: ["name"] (schema root)`},
+		{`{"name":""}`, `at arguments/name: minLength: "" contains 0 Unicode code points, fewer than 1 (schema /properties/name)`},
+		{`{"name":7}`, `at arguments/name: type: 7 has type "integer", want "string" (schema /properties/name)`},
+		{`{"name":"a","age":1.5}`, `at arguments/age: type: 1.5 has type "number", want "integer" (schema /properties/age)`},
+		{`{"name":"a","age":-1}`, `at arguments/age: minimum: -1/1 is less than 0.000000 (schema /properties/age)`},
+		{`{"name":"a","address":{}}`, `at arguments/address: required: missing properties: ["street"] (schema /$defs/address)`},
+		{`{"name":"a","address":{"street":"s","zip":"1"}}`, `at arguments/address/zip: pattern: "1" does not match regular expression "^[0-9]{5}$" (schema /$defs/address/properties/zip)`},
+		{`{"name":"a","addresses":[{"street":"s"},{"street":"t"},{"street":3}]}`, `at arguments/addresses/2/street: type: 3 has type "integer", want "string" (schema /$defs/address/properties/street)`},
+		{`{"name":"a","addresses":[{"street":"s"},{}]}`, `at arguments/addresses/1: required: missing properties: ["street"] (schema /$defs/address)`},
+		{`{"name":"a","pair":["a","b"]}`, `at arguments/pair/1: type: b has type "string", want "integer" (schema /properties/pair/prefixItems/1)`},
+		{`{"name":"a","tags":["x","y","z"]}`, `at arguments/tags: maxItems: array length 3 is greater than 2 (schema /properties/tags)`},
+		{`{"name":"a","tags":["x",1]}`, `at arguments/tags/1: type: 1 has type "integer", want "string" (schema /properties/tags/items)`},
+		{`{"name":"a","color":"green"}`, `at arguments/color: enum: green does not equal any of: [red blue] (schema /properties/color)`},
+		{`{"name":"a","x-a/b":1}`, `at arguments/x-a~1b: type: 1 has type "integer", want "string" (schema /patternProperties/^x-)`},
+		{`{"name":"a","Name":"b"}`, `at arguments: unexpected additional properties ["Name"] (schema root)`},
 	} {
 		before := ran.Load()
 		r := callTool(t, conn, "v", tc.args)
+		const prefix = "invalid arguments for tool v: "
 		switch {
 		case tc.want == "" && (r.IsError || r.text() != "ok"):
 			t.Errorf("call(%s) = %q (isError %v), want ok", tc.args, r.text(), r.IsError)
-		case tc.want != "" && (!r.IsError || !strings.Contains(r.text(), tc.want) || !strings.HasPrefix(r.text(), "invalid arguments for tool v: ")):
-			t.Errorf("call(%s) = %q (isError %v), want an error containing %q", tc.args, r.text(), r.IsError, tc.want)
+		case tc.want != "" && (!r.IsError || !strings.HasPrefix(r.text(), prefix+tc.want)):
+			t.Errorf("call(%s) = %q (isError %v), want\n%s", tc.args, r.text(), r.IsError, prefix+tc.want)
 		case tc.want != "" && ran.Load() != before:
 			t.Errorf("call(%s): the handler ran on invalid arguments", tc.args)
+		}
+	}
+}
+
+// TestValidationPathsBothPaths checks that a schema the fast path
+// compiles (the shape jsonschema-go infers for typed tools) reports the
+// same messages as the same schema validated by jsonschema-go alone
+// ("minProperties":0 keeps the fast path out): the fast path only ever
+// accepts, and every refusal is explained by jsonschema-go.
+func TestValidationPathsBothPaths(t *testing.T) {
+	const body = `"type":"object","properties":{` +
+		`"items":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"qty":{"type":"integer","minimum":1}},"required":["name"],"additionalProperties":false}},` +
+		`"opts":{"type":"object","additionalProperties":{"type":"boolean"}},"mode":{"type":["null","string"],"maxLength":3}},` +
+		`"required":["items"],"additionalProperties":false`
+	conn := toolSession(t, func(s *mcp.Server) {
+		ok := func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("ok")}}, nil
+		}
+		s.AddTool(&mcp.Tool{Name: "fast", InputSchema: json.RawMessage(`{` + body + `}`)}, ok)
+		s.AddTool(&mcp.Tool{Name: "slow", InputSchema: json.RawMessage(`{"minProperties":0,` + body + `}`)}, ok)
+	})
+	for _, tc := range []struct{ args, want string }{
+		{`{"items":[]}`, ``},
+		{`{"items":[{"name":"a","qty":2}],"opts":{"x":true},"mode":null}`, ``},
+		{`{}`, `at arguments: required: missing properties: ["items"] (schema root)`},
+		{`{"items":{}}`, `at arguments/items: type: map[] has type "object", want "array" (schema /properties/items)`},
+		{`{"items":[{"name":"a"},{"name":"b"},{"name":3}]}`, `at arguments/items/2/name: type: 3 has type "integer", want "string" (schema /properties/items/items/properties/name)`},
+		{`{"items":[{"name":"a"},{"qty":1}]}`, `at arguments/items/1: required: missing properties: ["name"] (schema /properties/items/items)`},
+		{`{"items":[{"name":"a","qty":0}]}`, `at arguments/items/0/qty: minimum: 0/1 is less than 1.000000 (schema /properties/items/items/properties/qty)`},
+		{`{"items":[{"name":"a","size":1}]}`, `at arguments/items/0: unexpected additional properties ["size"] (schema /properties/items/items)`},
+		{`{"items":[],"opts":{"a":true,"b":"no"}}`, `at arguments/opts/b: type: no has type "string", want "boolean" (schema /properties/opts/additionalProperties)`},
+		{`{"items":[],"opts":{"a~/b":1}}`, `at arguments/opts/a~0~1b: type: 1 has type "integer", want "boolean" (schema /properties/opts/additionalProperties)`},
+		{`{"items":[],"mode":"long"}`, `at arguments/mode: maxLength: "long" contains 4 Unicode code points, more than 3 (schema /properties/mode)`},
+		{`{"items":[],"extra":1}`, `at arguments: unexpected additional properties ["extra"] (schema root)`},
+	} {
+		var got [2]string
+		for i, tool := range []string{"fast", "slow"} {
+			r := callTool(t, conn, tool, tc.args)
+			if r.IsError != (tc.want != "") {
+				t.Errorf("call(%s, %s) = %q (isError %v)", tool, tc.args, r.text(), r.IsError)
+			}
+			got[i], _ = strings.CutPrefix(r.text(), "invalid arguments for tool "+tool+": ")
+		}
+		if tc.want != "" && (got[0] != tc.want || got[1] != tc.want) {
+			t.Errorf("call(%s):\nfast %s\nslow %s\nwant %s", tc.args, got[0], got[1], tc.want)
 		}
 	}
 }
@@ -164,9 +217,9 @@ func TestOutputValidation(t *testing.T) {
 	for _, tc := range []struct{ tool, want string }{
 		{"good-map", ""},
 		{"good-struct", ""},
-		{"bad-map", `/properties/n: type`},
-		{"bad-raw", `required: missing properties: ["n"]`},
-		{"bad-typed", `/properties/n: type`},
+		{"bad-map", `at structuredContent/n: type: one has type "string", want "integer" (schema /properties/n)`},
+		{"bad-raw", `at structuredContent: required: missing properties: ["n"] (schema root)`},
+		{"bad-typed", `at structuredContent/n: type: x has type "string", want "integer" (schema /properties/n)`},
 	} {
 		r := callTool(t, conn, tc.tool, `{}`)
 		if tc.want == "" && r.IsError || tc.want != "" && (!r.IsError || !strings.Contains(r.text(), "the server's output did not match its outputSchema") || !strings.Contains(r.text(), tc.want)) {
@@ -252,7 +305,7 @@ func TestTypedRoundTrip(t *testing.T) {
 		{"greet", `{"name":"go","times":2,"tags":["a","b"]}`, false, `{"greeting":"hi go hi go ","count":{"tags":2}}`, `{"count":{"tags":2},"greeting":"hi go hi go "}`},
 		{"greet", `{"name":"content"}`, false, `hand-made`, `{"greeting":"hi content"}`},
 		{"greet", `{"name":"fail"}`, true, `no greeting for fail`, ``},
-		{"greet", `{"name":"go","times":"2"}`, true, `invalid arguments for tool greet: validating /properties/times: type`, ``},
+		{"greet", `{"name":"go","times":"2"}`, true, `invalid arguments for tool greet: at arguments/times: type: 2 has type "string", want "integer" (schema /properties/times)`, ``},
 		// Exact member names: with the inferred schema a case variant is
 		// an unknown property; with a caller's looser schema it is let
 		// through, and it is still not the field.
@@ -344,7 +397,8 @@ func rawEcho(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, 
 // tool=raw is the hand-written handler above (its arguments validated
 // against echoSchema), tool=typed the same echo through [mcp.AddTool]
 // (inferred schemas, arguments validated and decoded, structured content
-// encoded, validated and copied as text).
+// encoded and copied as text; not validated again, since echoOut
+// conforms to its inferred schema by construction).
 //
 // go test ./mcp -run='^$' -bench=BenchmarkToolCall -benchmem -count=10
 func BenchmarkToolCall(b *testing.B) {

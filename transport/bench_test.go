@@ -100,6 +100,55 @@ func BenchmarkCall(b *testing.B) {
 	}
 }
 
+// BenchmarkTypedRatio serves the echo of mode=json and the typed echo
+// of mode=json-typed (see [BenchmarkCall]) on one session, alternating
+// chunks of 64 calls, and reports each one's ns/call (raw-ns/call,
+// typed-ns/call) and typed/raw, the typed echo's calls per second as a
+// fraction of the raw one's. Alternating in one process makes the ratio
+// robust to the load of a shared machine, which moves both alike; ns/op
+// is per pair of calls.
+//
+// go test ./transport -run='^$' -bench=BenchmarkTypedRatio -count=6
+func BenchmarkTypedRatio(b *testing.B) {
+	type echo struct {
+		Message string `json:"message"`
+	}
+	ts, app := newInProcess(b, nil)
+	mcp.AddTool(ts.srv, &mcp.Tool{Name: "typed-echo"}, func(_ context.Context, _ *mcp.CallToolRequest, in echo) (*mcp.CallToolResult, echo, error) {
+		return nil, in, nil
+	})
+	sid := initializeInProcess(b, app, "2025-11-25")
+	raw := newRequestCtx(fasthttp.MethodPost, []byte(callBody(7, "echo", `{"message":"hello"}`)), "Content-Type", ctJSONValue, "Accept", acceptBoth, "Mcp-Session-Id", sid)
+	typed := newRequestCtx(fasthttp.MethodPost, []byte(callBody(7, "typed-echo", `{"message":"hello"}`)), "Content-Type", ctJSONValue, "Accept", acceptBoth, "Mcp-Session-Id", sid)
+	const chunk = 64
+	var rawNs, typedNs time.Duration
+	n := 0
+	run := func(ctx *fasthttp.RequestCtx) time.Duration {
+		start := time.Now()
+		for range chunk {
+			ctx.Response.Reset()
+			app(ctx)
+		}
+		return time.Since(start)
+	}
+	for b.Loop() {
+		if n%chunk == 0 {
+			rawNs += run(raw)
+			typedNs += run(typed)
+		}
+		n++
+	}
+	calls := float64((n + chunk - 1) / chunk * chunk)
+	b.ReportMetric(float64(rawNs)/calls, "raw-ns/call")
+	b.ReportMetric(float64(typedNs)/calls, "typed-ns/call")
+	b.ReportMetric(float64(rawNs)/float64(typedNs), "typed/raw")
+	for _, ctx := range []*fasthttp.RequestCtx{raw, typed} {
+		if body := ctx.Response.Body(); ctx.Response.StatusCode() != fasthttp.StatusOK || !bytes.Contains(body, []byte(`"id":7,"result"`)) || bytes.Contains(body, []byte(`isError`)) {
+			b.Fatalf("status %d, body %s", ctx.Response.StatusCode(), body)
+		}
+	}
+}
+
 // BenchmarkModern measures a 2026-07-28 tools/call (no session):
 // mode=json is echo, answered with application/json; mode=sse is the
 // notify tool with one notification, answered with an SSE stream
