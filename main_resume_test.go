@@ -1,0 +1,418 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mcpfiber/mcpfiber/internal/testutil"
+)
+
+// TestBinaryResumeAcrossNodes runs three binaries on one redis-server of
+// the test's own (issue #11): a client reading the SSE stream of a POST
+// (the progress tool, a burst of events) loses it, and resumes it with
+// Last-Event-ID on another node. What it finally holds is every event
+// once, in order, with no gap.
+func TestBinaryResumeAcrossNodes(t *testing.T) {
+	bin := buildBinary(t)
+	t.Run("connection-broke", func(t *testing.T) { testResumeBroke(t, bin) })
+	t.Run("kill-9/drained", func(t *testing.T) { testResumeKill(t, bin, true) })
+	t.Run("kill-9/lost", func(t *testing.T) { testResumeKill(t, bin, false) })
+	t.Run("twice", func(t *testing.T) { testResumeTwice(t, bin) })
+}
+
+// progressCallID is the JSON-RPC id of the progress call.
+const progressCallID = 42
+
+// progressBody calls the default catalogue's progress tool: steps
+// notifications/progress (it has a progressToken) and as many log
+// messages, interval apart, then the result.
+func progressBody(steps int, interval time.Duration) string {
+	return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"progress","arguments":{"steps":%d,"intervalMs":%d},"_meta":{"progressToken":"p"}}}`,
+		progressCallID, steps, interval.Milliseconds())
+}
+
+// An sseEvent is one event of an SSE response: its id field (the stream
+// and sequence number, "<stream>_<seq>") and its data.
+type sseEvent struct {
+	id     string
+	stream uint64
+	seq    uint64
+	data   string
+}
+
+// An sseStream reads the events of one SSE response. cancel drops its
+// connection.
+type sseStream struct {
+	resp   *http.Response
+	br     *bufio.Reader
+	cancel context.CancelFunc
+	lastID string // the last id field read, as a client keeps it for Last-Event-ID
+}
+
+// next returns the next event with data (priming events, which have
+// none, only set lastID; comments are skipped), or the error that ended
+// the response (io.EOF at its end).
+func (s *sseStream) next() (sseEvent, error) {
+	var e sseEvent
+	var data []string
+	for {
+		line, err := s.br.ReadString('\n')
+		if err != nil {
+			return sseEvent{}, err
+		}
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case line == "":
+			if e.id != "" {
+				s.lastID = e.id
+			}
+			if len(data) == 0 || data[0] == "" && len(data) == 1 {
+				e, data = sseEvent{}, nil
+				continue // a priming event, or a blank line
+			}
+			e.data = strings.Join(data, "\n")
+			if e.id == "" {
+				return sseEvent{}, fmt.Errorf("event without an id: %q", e.data)
+			}
+			return e, nil
+		case strings.HasPrefix(line, ":"):
+		case strings.HasPrefix(line, "id: "):
+			e.id = line[len("id: "):]
+			st, seq, ok := strings.Cut(e.id, "_")
+			if !ok {
+				return sseEvent{}, fmt.Errorf("malformed event id %q", e.id)
+			}
+			var err1, err2 error
+			e.stream, err1 = strconv.ParseUint(st, 10, 64)
+			e.seq, err2 = strconv.ParseUint(seq, 10, 64)
+			if err1 != nil || err2 != nil {
+				return sseEvent{}, fmt.Errorf("malformed event id %q", e.id)
+			}
+		case strings.HasPrefix(line, "data: "):
+			data = append(data, line[len("data: "):])
+		}
+	}
+}
+
+// openSSE sends req on a connection of its own, with ctx bounding the
+// whole response, and returns the stream if the answer is 200
+// text/event-stream.
+func openSSE(req *http.Request, limit time.Duration) (*sseStream, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := hc.Do(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cancel()
+		return nil, fmt.Errorf("%s %s = %d %s %s", req.Method, req.URL, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	return &sseStream{resp: resp, br: bufio.NewReader(resp.Body), cancel: func() { cancel(); resp.Body.Close() }}, nil
+}
+
+// startProgress posts the progress call on url in session sid.
+func startProgress(t *testing.T, url, sid string, steps int, interval time.Duration) *sseStream {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(progressBody(steps, interval)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Session-Id", sid)
+	req.Header.Set("Mcp-Protocol-Version", v2025)
+	s, err := openSSE(req, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// resumeOn sends GET with Last-Event-ID lastID on url.
+func resumeOn(url, sid, lastID string, limit time.Duration) (*sseStream, error) {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Mcp-Session-Id", sid)
+	req.Header.Set("Mcp-Protocol-Version", v2025)
+	req.Header.Set("Last-Event-ID", lastID)
+	return openSSE(req, limit)
+}
+
+// A holding is what the client holds of one stream: the events by
+// sequence number, and the duplicates it was sent.
+type holding struct {
+	stream uint64
+	events map[uint64]string
+	dups   []uint64
+	final  uint64 // seq of the call's response, 0 before it
+}
+
+func newHolding() *holding { return &holding{events: map[uint64]string{}} }
+
+// add records e, checking that it is of the same stream as the others.
+func (h *holding) add(t *testing.T, e sseEvent) {
+	t.Helper()
+	if h.stream == 0 {
+		h.stream = e.stream
+	} else if e.stream != h.stream {
+		t.Fatalf("event %s of another stream than %d", e.id, h.stream)
+	}
+	if _, ok := h.events[e.seq]; ok {
+		h.dups = append(h.dups, e.seq)
+	}
+	h.events[e.seq] = e.data
+	var m struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+		Result json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(e.data), &m); err != nil {
+		t.Fatalf("event %s: %v: %q", e.id, err, e.data)
+	}
+	if m.Method == "" && string(m.ID) == strconv.Itoa(progressCallID) {
+		if m.Result == nil {
+			t.Fatalf("the call's response is an error: %s", e.data)
+		}
+		h.final = e.seq
+	}
+}
+
+// read reads s until it has n events more (n < 0: to its end), adding
+// them to h; it returns the events read and the error that ended s, if
+// it ended.
+func (h *holding) read(t *testing.T, s *sseStream, n int) (got []uint64, err error) {
+	t.Helper()
+	for n < 0 || len(got) < n {
+		e, err := s.next()
+		if err != nil {
+			return got, err
+		}
+		h.add(t, e)
+		got = append(got, e.seq)
+	}
+	return got, nil
+}
+
+// check reports a duplicate or a gap in 1..max: what the client holds
+// must be a prefix of the stream, every event once.
+func (h *holding) check(t *testing.T) {
+	t.Helper()
+	if len(h.dups) > 0 {
+		t.Errorf("events sent twice: %v", h.dups)
+	}
+	var missing []uint64
+	top := h.max()
+	for seq := uint64(1); seq <= top; seq++ {
+		if _, ok := h.events[seq]; !ok {
+			missing = append(missing, seq)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("holding 1..%d, missing %v", top, missing)
+	}
+}
+
+func (h *holding) max() uint64 {
+	top := uint64(0)
+	for seq := range h.events {
+		top = max(top, seq)
+	}
+	return top
+}
+
+// lastID is the event ID of the newest event held.
+func (h *holding) lastID() string {
+	return strconv.FormatUint(h.stream, 10) + "_" + strconv.FormatUint(h.max(), 10)
+}
+
+// readEnd reads s to its end, which must be a clean EOF.
+func (h *holding) readEnd(t *testing.T, s *sseStream) []uint64 {
+	t.Helper()
+	defer s.cancel()
+	got, err := h.read(t, s, -1)
+	if !errors.Is(err, io.EOF) {
+		t.Fatalf("resumed stream ended with %v after %d events, want its end", err, len(got))
+	}
+	return got
+}
+
+// progressSteps and progressInterval make a burst of about 200 events
+// (100 progress notifications, 100 log messages, the response) over
+// about 1 s.
+const (
+	progressSteps    = 100
+	progressInterval = 10 * time.Millisecond
+)
+
+// testResumeBroke: the client drops the POST's connection after 30
+// events (the node lives on, the call goes on) and resumes on another
+// node, reading to the response.
+func testResumeBroke(t *testing.T, bin string) {
+	rdb := testutil.StartRedis(t)
+	n := startNodes(t, bin, rdb, 3)
+	hc := &http.Client{Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	for round := range 3 {
+		sid := startSession(t, hc, n[0].url, n[1].url)
+		h := newHolding()
+		s := startProgress(t, n[round%3].url, sid, progressSteps, progressInterval)
+		if _, err := h.read(t, s, 30); err != nil {
+			t.Fatal(err)
+		}
+		s.cancel()
+		r, err := resumeOn(n[(round+1)%3].url, sid, s.lastID, 20*time.Second)
+		if err != nil {
+			t.Fatalf("resume after %s on another node: %v", s.lastID, err)
+		}
+		got := h.readEnd(t, r)
+		h.check(t)
+		if h.final == 0 || h.final != h.max() {
+			t.Errorf("round %d: response at %d, last event %d; want the response last", round, h.final, h.max())
+		}
+		t.Logf("round %d: %d events before the break, %d after it, on another node (%d..%d)", round, 30, len(got), got[0], got[len(got)-1])
+	}
+}
+
+// testResumeTwice: break on node 1, resume on node 2, break again,
+// resume on node 3.
+func testResumeTwice(t *testing.T, bin string) {
+	rdb := testutil.StartRedis(t)
+	n := startNodes(t, bin, rdb, 3)
+	hc := &http.Client{Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	sid := startSession(t, hc, n[0].url, n[1].url)
+	h := newHolding()
+	s := startProgress(t, n[0].url, sid, progressSteps, progressInterval)
+	if _, err := h.read(t, s, 20); err != nil {
+		t.Fatal(err)
+	}
+	s.cancel()
+	r, err := resumeOn(n[1].url, sid, s.lastID, 20*time.Second)
+	if err != nil {
+		t.Fatalf("first resume, after %s: %v", s.lastID, err)
+	}
+	if _, err := h.read(t, r, 40); err != nil {
+		t.Fatalf("first resume: %v", err)
+	}
+	r.cancel()
+	r2, err := resumeOn(n[2].url, sid, r.lastID, 20*time.Second)
+	if err != nil {
+		t.Fatalf("second resume, after %s: %v", r.lastID, err)
+	}
+	got := h.readEnd(t, r2)
+	h.check(t)
+	if h.final == 0 || h.final != h.max() {
+		t.Errorf("response at %d, last event %d; want the response last", h.final, h.max())
+	}
+	t.Logf("20 events from node 1, 40 from node 2, %d from node 3", len(got))
+}
+
+// testResumeKill: the node running the call is killed (SIGKILL) in the
+// middle of the burst, while the client is behind: it read 40 events and
+// the node had sent at least 80 to Redis. With drain, the client then
+// reads what its connection still had; without, it lost that too (its
+// connection broke as the node died). It resumes on another node and
+// gets the events that node had sent to Redis that it had not seen, then
+// the end of the stream (no response: the call died with its node)
+// within a few seconds: the time for the dead node's liveness key to
+// expire (3 s) and a followed read (2 s).
+func testResumeKill(t *testing.T, bin string, drain bool) {
+	rdb := testutil.StartRedis(t)
+	n := startNodes(t, bin, rdb, 3)
+	hc := &http.Client{Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	sid := startSession(t, hc, n[1].url, n[2].url)
+	h := newHolding()
+	s := startProgress(t, n[0].url, sid, progressSteps, 2*progressInterval)
+	if _, err := h.read(t, s, 40); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		if k := len(redisSeqs(t, rdb, sid, h.stream)); k < 80 {
+			return fmt.Errorf("%d events in Redis, want 80", k)
+		}
+		return nil
+	})
+	if !drain {
+		s.cancel()
+	}
+	if err := n[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-n[0].exited
+	killed := time.Now()
+	var before []uint64
+	if drain {
+		var err error
+		before, err = h.read(t, s, -1) // what the connection still had
+		s.cancel()
+		if errors.Is(err, io.EOF) && h.final != 0 {
+			t.Fatalf("the killed node's stream ended with the response at %d", h.final)
+		}
+	}
+	seen := h.max()
+	r, err := resumeOn(n[1].url, sid, h.lastID(), 20*time.Second)
+	if err != nil {
+		t.Fatalf("resume after %s on another node: %v", h.lastID(), err)
+	}
+	got := h.readEnd(t, r)
+	took := time.Since(killed)
+	h.check(t)
+	if h.final != 0 {
+		t.Errorf("a response at %d from a call whose node was killed", h.final)
+	}
+	if took > 10*time.Second {
+		t.Errorf("the resumed stream ended %v after the kill, want within 10s", took)
+	}
+	// Exactly what the dead node had put in Redis after what the client
+	// had seen.
+	inRedis := redisSeqs(t, rdb, sid, h.stream)
+	var want []uint64
+	for _, seq := range inRedis {
+		if seq > seen {
+			want = append(want, seq)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("resumed after %d: got %v, want what Redis holds after it %v", seen, got, want)
+	}
+	if !drain && len(got) == 0 {
+		t.Errorf("nothing resumed, want at least 40 events")
+	}
+	t.Logf("40+%d events before the kill, %d in Redis (last %d), %d resumed on another node; the stream ended %v after the kill",
+		len(before), len(inRedis), slices.Max(append(inRedis, 0)), len(got), took.Round(time.Millisecond))
+}
+
+// redisSeqs returns the sequence numbers of the events of stream of
+// session sid in Redis (the XRANGE of its Redis Stream; see
+// redisstore/doc.go "# Event logs").
+func redisSeqs(t *testing.T, rdb *testutil.Redis, sid string, stream uint64) []uint64 {
+	t.Helper()
+	out, err := rdb.Do("XRANGE", "mcpfiber:e:{"+sid+"}:"+strconv.FormatUint(stream, 10), "-", "+")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	for _, line := range strings.Split(out, "\n") {
+		seq, kind, ok := strings.Cut(line, "-")
+		if !ok || kind != "1" {
+			continue
+		}
+		if n, err := strconv.ParseUint(seq, 10, 64); err == nil {
+			seqs = append(seqs, n)
+		}
+	}
+	return seqs
+}
