@@ -29,6 +29,7 @@ func TestBinaryResumeAcrossNodes(t *testing.T) {
 	t.Run("kill-9/drained", func(t *testing.T) { testResumeKill(t, bin, true) })
 	t.Run("kill-9/lost", func(t *testing.T) { testResumeKill(t, bin, false) })
 	t.Run("twice", func(t *testing.T) { testResumeTwice(t, bin) })
+	t.Run("get-stream", func(t *testing.T) { testResumeGET(t, bin) })
 }
 
 // progressCallID is the JSON-RPC id of the progress call.
@@ -393,6 +394,58 @@ func testResumeKill(t *testing.T, bin string, drain bool) {
 	}
 	t.Logf("40+%d events before the kill, %d in Redis (last %d), %d resumed on another node; the stream ended %v after the kill",
 		len(before), len(inRedis), slices.Max(append(inRedis, 0)), len(got), took.Round(time.Millisecond))
+}
+
+// testResumeGET: the GET stream is not shared, so its Last-Event-ID on
+// another node opens that node's GET stream afresh (README "Scale out").
+// It used to get 400: the GET stream's event IDs were "0_<seq>" on every
+// node, and another node read them as its own GET stream's, which had no
+// such event; a client reconnecting its GET stream after its node went
+// (a rolling deploy's drain, a kill) was refused by the others.
+func testResumeGET(t *testing.T, bin string) {
+	rdb := testutil.StartRedis(t)
+	n := startNodes(t, bin, rdb, 2)
+	hc := &http.Client{Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	sid := startSession(t, hc, n[0].url, n[1].url)
+	open := func(url, lastID string) string { // returns the priming event's ID
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Mcp-Session-Id", sid)
+		req.Header.Set("Mcp-Protocol-Version", v2025)
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		s, err := openSSE(req, 10*time.Second)
+		if err != nil {
+			t.Fatalf("GET, Last-Event-ID %q: %v", lastID, err)
+		}
+		defer s.cancel()
+		for s.lastID == "" {
+			line, err := s.br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("GET, Last-Event-ID %q: no priming event: %v", lastID, err)
+			}
+			if id, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "id: "); ok {
+				s.lastID = id
+			}
+		}
+		return s.lastID
+	}
+	id0 := open(n[0].url, "")
+	id1 := open(n[1].url, id0) // another node's GET stream: afresh
+	if id1 == id0 || !strings.HasSuffix(id1, "_0") {
+		t.Errorf("GET with node 1's Last-Event-ID %s on node 2: priming event %s, want node 2's own GET stream from 0", id0, id1)
+	}
+	if id := open(n[0].url, id0); id != id0 { // its own node resumes it
+		t.Errorf("GET resumed on its own node after %s: priming event %s", id0, id)
+	}
+	// A forged GET stream ID of this node's that has no such event is
+	// still refused.
+	if _, err := resumeOn(n[1].url, sid, strings.TrimSuffix(id1, "_0")+"_5", 5*time.Second); err == nil || !strings.Contains(err.Error(), "= 400") {
+		t.Errorf("Last-Event-ID past node 2's GET stream on node 2: %v, want 400", err)
+	}
 }
 
 // redisSeqs returns the sequence numbers of the events of stream of
