@@ -29,6 +29,7 @@ func TestBinaryResumeAcrossNodes(t *testing.T) {
 	t.Run("kill-9/drained", func(t *testing.T) { testResumeKill(t, bin, true) })
 	t.Run("kill-9/lost", func(t *testing.T) { testResumeKill(t, bin, false) })
 	t.Run("twice", func(t *testing.T) { testResumeTwice(t, bin) })
+	t.Run("kill-9/unflushed", func(t *testing.T) { testResumeUnflushed(t, bin) })
 	t.Run("get-stream", func(t *testing.T) { testResumeGET(t, bin) })
 }
 
@@ -394,6 +395,54 @@ func testResumeKill(t *testing.T, bin string, drain bool) {
 	}
 	t.Logf("40+%d events before the kill, %d in Redis (last %d), %d resumed on another node; the stream ended %v after the kill",
 		len(before), len(inRedis), slices.Max(append(inRedis, 0)), len(got), took.Round(time.Millisecond))
+}
+
+// testResumeUnflushed: the node running the call is killed with events
+// the client read still in its queue for Redis (simulated: they are
+// deleted from the Redis Stream after the kill), and the client comes
+// back after the node's liveness key expired (the default SSE retry hint
+// is 3 s, the key's TTL too). Its Last-Event-ID names an event Redis
+// never got, of a stream Redis knows: it gets the stream's end (200, no
+// event), as it would have before the key expired, not 400.
+func testResumeUnflushed(t *testing.T, bin string) {
+	rdb := testutil.StartRedis(t)
+	n := startNodes(t, bin, rdb, 2)
+	hc := &http.Client{Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	sid := startSession(t, hc, n[1].url, n[1].url)
+	h := newHolding()
+	s := startProgress(t, n[0].url, sid, progressSteps, 2*progressInterval)
+	if _, err := h.read(t, s, 60); err != nil {
+		t.Fatal(err)
+	}
+	s.cancel()
+	if err := n[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-n[0].exited
+	key := "mcpfiber:e:{" + sid + "}:" + strconv.FormatUint(h.stream, 10)
+	for _, seq := range redisSeqs(t, rdb, sid, h.stream) {
+		if seq > 40 {
+			if _, err := rdb.Do("XDEL", key, strconv.FormatUint(seq, 10)+"-1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	alive := "mcpfiber:node:" + strconv.FormatUint(h.stream>>32, 10)
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		if out, err := rdb.Do("EXISTS", alive); err != nil || out != "0" {
+			return fmt.Errorf("EXISTS %s = %q, %v", alive, out, err)
+		}
+		return nil
+	})
+	r, err := resumeOn(n[1].url, sid, h.lastID(), 10*time.Second)
+	if err != nil {
+		t.Fatalf("resume after %s, beyond what Redis holds, its writer gone: %v", h.lastID(), err)
+	}
+	if got := h.readEnd(t, r); len(got) != 0 {
+		t.Errorf("resumed after %s: %v, want no event", h.lastID(), got)
+	}
+	h.check(t)
 }
 
 // testResumeGET: the GET stream is not shared, so its Last-Event-ID on

@@ -82,7 +82,9 @@ func (s *Session) OtherNodesGET(id uint64) bool {
 // [Stream.EventStreamID]) to resume after its event after: the stream
 // held here, or, with an EventStore and a POST stream another node wrote, a mirror of it filled from the store and followed until it
 // ends. It returns nil when there is no such stream (or no events of it
-// anywhere, and its writer is gone), and after the session ended.
+// anywhere, and its writer is gone), and after the session ended. A
+// stream whose writer is gone and whose store log ends before after
+// resumes finished, with no event.
 func (s *Session) ResumeStream(id, after uint64) *Stream {
 	es := s.m.eventStore()
 	if es != nil && id == uint64(es.Node())<<32 {
@@ -107,8 +109,18 @@ func (s *Session) ResumeStream(id, after uint64) *Stream {
 	if len(evs) == 0 && !finished {
 		ctx, cancel := context.WithTimeout(s.m.st.life, 5*time.Second)
 		alive, err := es.NodeAlive(ctx, streamNode(id))
+		if err == nil && !alive {
+			// The writer is gone with nothing in the store from after on:
+			// the events it had not passed to the store yet (the client
+			// read some of them) died with it. A stream the store knows
+			// ended where its log ends, as a follower would have found had
+			// the client come back before the node's liveness key expired.
+			var known []Event
+			known, _, err = es.ReadEvents(ctx, s.id, id, 0, 0)
+			finished = err == nil && len(known) > 0
+		}
 		cancel()
-		if err != nil || !alive {
+		if err != nil || !alive && !finished {
 			return nil
 		}
 	}
