@@ -518,3 +518,69 @@ func redisSeqs(t *testing.T, rdb *testutil.Redis, sid string, stream uint64) []u
 	}
 	return seqs
 }
+
+// TestBinaryResumeLatency measures the time to resume a broken POST
+// stream, 100 times on the node that writes it (its own log, in memory)
+// and 100 times on another node (a mirror filled from Redis and
+// followed), three nodes on one redis-server of the test's own. Each
+// round calls progress (20 steps 2 ms apart: 41 events), reads 5 events,
+// drops the connection and resumes at once; it logs the percentiles of
+// the time from sending the GET to the first event missed, and to the
+// response, and checks every round for a gap or a duplicate. Figures:
+// bench/RESULTS.md, "Time to resume (#11)".
+func TestBinaryResumeLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a measurement: 200 resumptions")
+	}
+	const rounds = 100
+	bin := buildBinary(t)
+	rdb := testutil.StartRedis(t)
+	n := startNodes(t, bin, rdb, 3)
+	hc := &http.Client{Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	sid := startSession(t, hc, n[0].url, n[1].url)
+	for _, other := range []bool{false, true} {
+		var first, end []time.Duration
+		for i := range rounds {
+			w := i % 3
+			to := w
+			if other {
+				to = (w + 1) % 3
+			}
+			h := newHolding()
+			s := startProgress(t, n[w].url, sid, 20, 2*time.Millisecond)
+			if _, err := h.read(t, s, 5); err != nil {
+				t.Fatal(err)
+			}
+			s.cancel()
+			start := time.Now()
+			r, err := resumeOn(n[to].url, sid, s.lastID, 10*time.Second)
+			if err != nil {
+				t.Fatalf("round %d: resume after %s: %v", i, s.lastID, err)
+			}
+			if _, err := h.read(t, r, 1); err != nil {
+				t.Fatalf("round %d: resumed stream: %v", i, err)
+			}
+			first = append(first, time.Since(start))
+			h.readEnd(t, r)
+			end = append(end, time.Since(start))
+			h.check(t)
+			if h.final == 0 || h.final != h.max() {
+				t.Fatalf("round %d: response at %d, last event %d", i, h.final, h.max())
+			}
+		}
+		where := "same node (in-memory log)"
+		if other {
+			where = "another node (Redis)"
+		}
+		t.Logf("resume on %s, %d rounds: first missed event p50 %v p99 %v max %v; response p50 %v p99 %v max %v",
+			where, rounds, pct(first, 50), pct(first, 99), pct(first, 100), pct(end, 50), pct(end, 99), pct(end, 100))
+	}
+}
+
+// pct returns the p-th percentile of ds (nearest rank), sorting ds.
+func pct(ds []time.Duration, p int) time.Duration {
+	slices.Sort(ds)
+	i := max((len(ds)*p+99)/100-1, 0)
+	return ds[i].Round(10 * time.Microsecond)
+}
