@@ -31,6 +31,7 @@ func TestBinaryResumeAcrossNodes(t *testing.T) {
 	t.Run("twice", func(t *testing.T) { testResumeTwice(t, bin) })
 	t.Run("kill-9/unflushed", func(t *testing.T) { testResumeUnflushed(t, bin) })
 	t.Run("get-stream", func(t *testing.T) { testResumeGET(t, bin) })
+	t.Run("redis-restart", func(t *testing.T) { testResumeRedisRestart(t, bin) })
 }
 
 // progressCallID is the JSON-RPC id of the progress call.
@@ -443,6 +444,46 @@ func testResumeUnflushed(t *testing.T, bin string) {
 		t.Errorf("resumed after %s: %v, want no event", h.lastID(), got)
 	}
 	h.check(t)
+}
+
+// testResumeRedisRestart: Redis restarts (it keeps an append-only file)
+// while the call's last events and its response are written. The client
+// read 5 events of the POST stream and lost the rest (it reads them, to
+// know the call is over, but keeps none); it resumes on another node
+// once Redis is back and gets them all, the response last. The writer
+// used to drop the batch Redis could not take: the other node's mirror
+// then lacked the events and the stream's end, and the resumed stream
+// hung for as long as the writer lived.
+func testResumeRedisRestart(t *testing.T, bin string) {
+	rdb := testutil.StartRedis(t, "--appendonly", "yes", "--appendfsync", "always")
+	n := startNodes(t, bin, rdb, 2)
+	hc := &http.Client{Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	sid := startSession(t, hc, n[1].url, n[1].url)
+	h := newHolding()
+	s := startProgress(t, n[0].url, sid, 20, 2*progressInterval)
+	if _, err := h.read(t, s, 5); err != nil {
+		t.Fatal(err)
+	}
+	lastID := s.lastID
+	rdb.Kill()
+	lost := newHolding()
+	if _, err := lost.read(t, s, -1); !errors.Is(err, io.EOF) || lost.final == 0 {
+		t.Fatalf("the call's stream on its node: %v, response at %d", err, lost.final)
+	}
+	s.cancel()
+	rdb.Restart()
+	var r *sseStream
+	testutil.WaitFor(t, 10*time.Second, func() error { // 503 until the node's Redis connection is back
+		var err error
+		r, err = resumeOn(n[1].url, sid, lastID, 15*time.Second)
+		return err
+	})
+	got := h.readEnd(t, r)
+	h.check(t)
+	if h.final == 0 || h.final != h.max() || h.max() != lost.max() {
+		t.Errorf("resumed after %s: %d events, response at %d, last %d; want to %d, the response last", lastID, len(got), h.final, h.max(), lost.max())
+	}
 }
 
 // testResumeGET: the GET stream is not shared, so its Last-Event-ID on
