@@ -83,8 +83,13 @@
 // count in [Health].EventsDropped), and the writer goroutine sends
 // everything queued in one DoMulti (up to 1024 commands each): one XADD
 // per event, one PEXPIRE per key. One writer keeps the appends of a
-// stream in order. A batch Redis fails is dropped, not retried (the
-// writing node's own log still holds it); it counts in [Health].Errors.
+// stream in order. A batch Redis could not be reached to take (down,
+// restarting, a failover) is sent again after a PingInterval, until
+// Close, ahead of what was queued since (counted in
+// [Health].EventsRetried; the queue's bounds still hold): otherwise a
+// stream's end lost in a blip would leave the nodes following it waiting
+// as long as its writer lives. A batch Redis refuses with an error reply
+// is dropped; either counts in [Health].Errors.
 //
 // A ReadEvents that finds nothing and may wait sends XREAD BLOCK, which
 // rueidis routes to its pool of dedicated connections (BlockingPoolSize,

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,7 @@ type evQueue struct {
 	bytes   int        // the sum of len(data) over items
 	closed  bool       // the writer exited: drop everything
 	dropped uint64     // items dropped: queue full, closed, or a failed batch
+	retried uint64     // items queued again after Redis could not be reached
 }
 
 // Node returns this node's number among those sharing the Redis: INCR of
@@ -128,8 +130,36 @@ func (q *evQueue) take(prev []evItem) []evItem {
 	return b
 }
 
+// requeue puts items, which Redis could not be reached to take, back at
+// the front of the queue, in order, for the writer to send again. Past
+// the queue's bounds the oldest items are dropped (counted).
+func (q *evQueue) requeue(items []evItem, maxItems int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		q.dropped += uint64(len(items))
+		return
+	}
+	q.retried += uint64(len(items))
+	all := make([]evItem, 0, len(items)+len(q.items))
+	all = append(append(all, items...), q.items...)
+	for _, it := range items {
+		q.bytes += len(it.data)
+	}
+	drop := 0
+	for len(all)-drop > maxItems || q.bytes > maxQueuedBytes && len(all)-drop > 1 {
+		q.bytes -= len(all[drop].data)
+		drop++
+	}
+	q.dropped += uint64(drop)
+	q.items = all[drop:]
+}
+
 // writer sends what AppendEvent and FinishStream queue until Close, and
-// then, within [Options.Timeout], what is left.
+// then, within [Options.Timeout], what is left. What Redis could not be
+// reached to take (down, restarting, a failover) is sent again, after a
+// PingInterval, until Close: a stream's end lost in a blip would leave a
+// node following the stream waiting for it as long as the writer lives.
 func (s *Store) writer() {
 	defer s.wg.Done()
 	var batch []evItem
@@ -150,20 +180,36 @@ func (s *Store) writer() {
 				break
 			}
 			ctx, cancel := s.opCtx(context.Background())
-			s.write(ctx, batch)
+			rest := s.write(ctx, batch)
 			cancel()
+			if len(rest) > 0 {
+				s.evq.requeue(rest, s.opts.EventQueue)
+				t := time.NewTimer(s.opts.PingInterval)
+				select {
+				case <-s.ctx.Done():
+				case <-t.C:
+				}
+				t.Stop()
+				select {
+				case s.evq.wake <- struct{}{}: // so that Close's final write, or the next pass, sends them
+				default:
+				}
+				break
+			}
 		}
 	}
 }
 
 // write sends batch, in order, in DoMultis of at most maxBatch commands:
-// an XADD per item, then a PEXPIRE per key with a ttl. A failed DoMulti
-// counts once in Health.Errors, and its items in EventsDropped: nothing
-// is retried (the writing node's own log still holds the events). An
-// XADD Redis refuses because its ID is not above the stream's last (the
-// event was appended already, or a later one was) counts in
-// EventsDropped only.
-func (s *Store) write(ctx context.Context, batch []evItem) {
+// an XADD per item, then a PEXPIRE per key with a ttl. A DoMulti that
+// could not reach Redis (an I/O error, not an error reply or a timeout:
+// see unsent) counts once
+// in Health.Errors, and write returns its items and those after it, for
+// the writer to send again. Items Redis refused with an error reply
+// count in Health.Errors and EventsDropped; an XADD Redis refuses
+// because its ID is not above the stream's last (the event was appended
+// already, or a later one was) counts in EventsDropped only.
+func (s *Store) write(ctx context.Context, batch []evItem) (rest []evItem) {
 	cmds := make(rueidis.Commands, 0, min(len(batch), maxBatch)+16)
 	ttls := make(map[string]time.Duration)
 	var idb []byte
@@ -198,10 +244,14 @@ func (s *Store) write(ctx context.Context, batch []evItem) {
 		}
 		lost := 0
 		var first error
+		unreached := false
 		for i, r := range s.c.DoMulti(ctx, cmds...) {
 			err := r.Error()
 			if err == nil {
 				continue
+			}
+			if i < n && unsent(err) {
+				unreached = true
 			}
 			if i < n {
 				lost++
@@ -216,6 +266,9 @@ func (s *Store) write(ctx context.Context, batch []evItem) {
 		if first != nil {
 			_ = s.fail("append events", first)
 		}
+		if unreached && s.ctx.Err() == nil {
+			return batch // sent again: those Redis took will be refused as stale
+		}
 		if lost > 0 {
 			s.evq.mu.Lock()
 			s.evq.dropped += uint64(lost)
@@ -223,6 +276,18 @@ func (s *Store) write(ctx context.Context, batch []evItem) {
 		}
 		batch = batch[n:]
 	}
+	return nil
+}
+
+// unsent reports whether err says that Redis could not be reached to
+// take a command: an I/O error other than a timeout. After a timeout the
+// command may still be on its way (a hung Redis reads it once it wakes),
+// and sending it again would pile up copies in the pipeline.
+func unsent(err error) bool {
+	if _, reply := rueidis.IsRedisErr(err); reply {
+		return false
+	}
+	return !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled)
 }
 
 // staleID reports whether err is Redis refusing an XADD whose ID is not

@@ -29,6 +29,9 @@ type Health struct {
 	// or the Store closed, Redis failed the batch that carried them, or
 	// Redis refused one appended twice (or after a later one).
 	EventsDropped uint64
+	// EventsRetried is the number of events and stream ends queued again
+	// since New because Redis could not be reached to take them.
+	EventsRetried uint64
 }
 
 // Health returns the store's health. It does no I/O.
@@ -40,6 +43,7 @@ func (s *Store) Health() Health {
 	h.Errors = s.errs.Load()
 	s.evq.mu.Lock()
 	h.EventsDropped = s.evq.dropped
+	h.EventsRetried = s.evq.retried
 	s.evq.mu.Unlock()
 	return h
 }

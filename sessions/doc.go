@@ -37,7 +37,9 @@
 // ([AppendEventID], [ParseEventID]), unique across the streams of a session
 // and naming the stream they came from (2025-11-25 basic/transports
 // §Resumability and Redelivery), so a Last-Event-ID replays that stream and
-// only that stream. A stream keeps at most [Options.MaxEventsPerStream]
+// only that stream. With an [EventStore] the stream part names the node
+// too ([Stream.EventStreamID]): POST streams are Node()<<32 + n, the GET
+// stream Node()<<32. A stream keeps at most [Options.MaxEventsPerStream]
 // events and [Options.MaxStreamEventBytes] bytes of event data (its newest
 // event always), and a session's streams together
 // [Options.MaxSessionEventBytes]; the oldest events go first, and

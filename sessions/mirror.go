@@ -12,7 +12,8 @@ import (
 // makes a mirror of it: a local stream filled from the store, followed
 // until the stream's end, that the transport attaches readers to as to
 // any stream. The GET stream (0) is not shared: it is written by the
-// node that holds it.
+// node that holds it, and with an EventStore its event IDs name that node
+// ([Stream.EventStreamID]), so that another node opens its own afresh.
 
 // followWait is how long one read of a followed stream waits for an
 // event; the follower checks between reads whether it should stop.
@@ -52,16 +53,57 @@ func (st *Stream) shareFinish(last uint64) {
 // streamNode returns the number of the node that made stream id.
 func streamNode(id uint64) uint32 { return uint32(id >> 32) }
 
-// ResumeStream returns the stream id to resume after its event after:
-// the stream held here, or, with an EventStore and a POST stream another
-// node wrote, a mirror of it filled from the store and followed until it
+// EventStreamID returns the stream ID the stream's event IDs carry: its
+// ID, except that with an EventStore the GET stream's (0 here) names the
+// node, Node()<<32 (the low half 0: this node's POST streams start at
+// Node()<<32 + 1). The GET stream is not shared, and its sequence numbers
+// are this node's own: a Last-Event-ID of it that reaches another node
+// must be told from that node's GET stream, not read as one of its events
+// (see [Session.OtherNodesGET]).
+func (st *Stream) EventStreamID() uint64 {
+	if st.id == 0 {
+		if es := st.sess.m.eventStore(); es != nil {
+			return uint64(es.Node()) << 32
+		}
+	}
+	return st.id
+}
+
+// OtherNodesGET reports whether the stream ID id of a Last-Event-ID
+// names the GET stream of another node ([Stream.EventStreamID]). Its
+// events are not shared: the transport opens this node's GET stream
+// afresh in its place, as for a GET without Last-Event-ID.
+func (s *Session) OtherNodesGET(id uint64) bool {
+	es := s.m.eventStore()
+	return es != nil && id != 0 && uint32(id) == 0 && streamNode(id) != es.Node()
+}
+
+// OwnGET reports whether the stream ID id of a Last-Event-ID names this
+// node's GET stream: 0, or with an EventStore Node()<<32
+// ([Stream.EventStreamID]).
+func (s *Session) OwnGET(id uint64) bool {
+	if id == 0 {
+		return true
+	}
+	es := s.m.eventStore()
+	return es != nil && id == uint64(es.Node())<<32
+}
+
+// ResumeStream returns the stream id (as event IDs carry it: see
+// [Stream.EventStreamID]) to resume after its event after: the stream
+// held here, or, with an EventStore and a POST stream another node wrote, a mirror of it filled from the store and followed until it
 // ends. It returns nil when there is no such stream (or no events of it
-// anywhere, and its writer is gone), and after the session ended.
+// anywhere, and its writer is gone), and after the session ended. A
+// stream whose writer is gone and whose store log ends before after
+// resumes finished, with no event.
 func (s *Session) ResumeStream(id, after uint64) *Stream {
+	es := s.m.eventStore()
+	if es != nil && id == uint64(es.Node())<<32 {
+		id = 0 // this node's GET stream, as its event IDs name it
+	}
 	if st := s.Stream(id); st != nil || id == 0 {
 		return st
 	}
-	es := s.m.eventStore()
 	if es == nil || streamNode(id) == es.Node() {
 		return nil // this node's own streams are all in s.streams while resumable
 	}
@@ -78,8 +120,18 @@ func (s *Session) ResumeStream(id, after uint64) *Stream {
 	if len(evs) == 0 && !finished {
 		ctx, cancel := context.WithTimeout(s.m.st.life, 5*time.Second)
 		alive, err := es.NodeAlive(ctx, streamNode(id))
+		if err == nil && !alive {
+			// The writer is gone with nothing in the store from after on:
+			// the events it had not passed to the store yet (the client
+			// read some of them) died with it. A stream the store knows
+			// ended where its log ends, as a follower would have found had
+			// the client come back before the node's liveness key expired.
+			var known []Event
+			known, _, err = es.ReadEvents(ctx, s.id, id, 0, 0)
+			finished = err == nil && len(known) > 0
+		}
 		cancel()
-		if err != nil || !alive {
+		if err != nil || !alive && !finished {
 			return nil
 		}
 	}

@@ -81,7 +81,8 @@ type Relay interface {
 //
 // Stream IDs carry the number of the node that made them in their high
 // 32 bits ([EventStore.Node]), so that streams made on different nodes of
-// one session never share an ID (the GET stream is 0 on every node).
+// one session never share an ID (the GET stream is 0 on every node, and
+// its event IDs carry Node()<<32: see [Stream.EventStreamID]).
 type EventStore interface {
 	// Node returns this node's number: never 0, unique among the nodes
 	// sharing the store while they live.

@@ -76,28 +76,27 @@ func (h *Handler) releaseGET(s *sessions.Session) {
 	h.claims.ReleaseGET(ctx, s.ID())
 }
 
-// resumeGET serves a GET with a Last-Event-ID of the GET stream (stream
-// 0) when the nodes share GET stream claims: the stream resumes here,
-// where it may never have been open. Its events are those this node
-// holds: after seq when seq is one of them, else all it has (the node
-// that held the stream before numbered its own, and those are gone with
-// it or stay there).
+// resumeGET serves a GET with a Last-Event-ID of this node's GET stream
+// when the nodes share GET stream claims: the claim is taken again (the
+// stream may have moved to another node meanwhile: 409), and the stream
+// resumes after seq. A seq past the stream's last event is 400, as
+// without claims.
 func (h *Handler) resumeGET(ctx *fasthttp.RequestCtx, s *sessions.Session, seq uint64) {
 	st := s.Standalone()
 	if st == nil {
 		h.refuse(ctx, h.endedRefusal(s))
 		return
 	}
+	if seq > st.Last() {
+		h.refuse(ctx, refuseBadEventID)
+		return
+	}
 	if !h.claimGET(s) {
 		h.refuse(ctx, refuseConflict)
 		return
 	}
-	after := seq
-	if after > st.Last() {
-		after = 0
-	}
 	h.startGETStream(ctx, s, func(notify func()) (*sessions.Reader, bool) {
-		return st.AttachNotify(after, notify), true
+		return st.AttachNotify(seq, notify), true
 	})
 }
 

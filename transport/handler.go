@@ -331,26 +331,31 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	}
 	if last := hdr.lastEventID; len(last) > 0 {
 		streamID, seq, ok := sessions.ParseEventID(last)
-		if ok && streamID == 0 && h.claims != nil {
-			h.resumeGET(ctx, s, seq)
+		// Another node's GET stream is not shared: this node's is opened
+		// afresh, below, as for a GET without Last-Event-ID.
+		if !ok || !s.OtherNodesGET(streamID) {
+			if ok && h.claims != nil && s.OwnGET(streamID) { // this node's GET stream, claimed anew
+				h.resumeGET(ctx, s, seq)
+				return
+			}
+			var st *sessions.Stream
+			if ok {
+				st = s.ResumeStream(streamID, seq) // held here, or another node's (sessions.EventStore)
+			}
+			if st == nil || seq > st.Last() {
+				h.refuse(ctx, refuseBadEventID)
+				return
+			}
+			// Events after seq that the event log budgets dropped are
+			// gone: the replay starts at the oldest event kept (the
+			// writer logs the gap). 2025-11-25 basic/transports
+			// §Resumability and Redelivery lets a server replay what it
+			// can.
+			h.startGETStream(ctx, s, func(notify func()) (*sessions.Reader, bool) {
+				return st.AttachNotify(seq, notify), true
+			})
 			return
 		}
-		var st *sessions.Stream
-		if ok {
-			st = s.ResumeStream(streamID, seq) // held here, or another node's (sessions.EventStore)
-		}
-		if st == nil || seq > st.Last() {
-			h.refuse(ctx, refuseBadEventID)
-			return
-		}
-		// Events after seq that the event log budgets dropped are gone:
-		// the replay starts at the oldest event kept (the writer logs the
-		// gap). 2025-11-25 basic/transports §Resumability and Redelivery
-		// lets a server replay what it can.
-		h.startGETStream(ctx, s, func(notify func()) (*sessions.Reader, bool) {
-			return st.AttachNotify(seq, notify), true
-		})
-		return
 	}
 	st := s.Standalone()
 	if st == nil {

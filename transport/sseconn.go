@@ -86,7 +86,7 @@ func (h *Handler) startGETStream(ctx *fasthttp.RequestCtx, s *sessions.Session, 
 		return false
 	}
 	c.r, c.stream = r, r.Stream().ID()
-	c.frame = sseFramer{stream: c.stream, ids: true}
+	c.frame = sseFramer{stream: r.Stream().EventStreamID(), ids: true}
 	h.writers.Add(1)
 	h.registerSSE(c)
 	ctx.Response.SetStatusCode(fasthttp.StatusOK) // for observers; fasthttp writes nothing
