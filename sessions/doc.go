@@ -67,9 +67,11 @@
 //     goroutine, owned by the Map and stopped by Close, postpones it for
 //     the sessions used here, once per IdleTimeout/10 (10 ms to 30 s)
 //     however many requests they had, saves records whose state changed
-//     where a request did not ([Session.Release] does it at once), and
-//     retries deletes that failed. A session idle here is dropped from
-//     the cache ([EndEvicted]) and lives on in the store.
+//     where a request did not ([Session.Release] does it at once,
+//     announcing to the other nodes only the changes they must learn at
+//     once: log level, subscriptions), and retries deletes that failed. A
+//     session idle here is dropped from the cache ([EndEvicted]) and
+//     lives on in the store.
 //   - DELETE ([EndDelete]) deletes the record before it returns, and the
 //     store tells the other nodes, which end their copy ([EndGone]); so
 //     does an expiry the flusher finds.
@@ -82,6 +84,14 @@
 //     them here only: their clients go on on other nodes. Sessions no
 //     other node can serve (no Options.Restore: the stdio bridge, the Go
 //     SDK host) are deleted from the store instead.
+////   - With an [EventStore], a POST stream's events are also the store's,
+//     and [Session.ResumeStream] resumes another node's stream from them
+//     (a mirror, followed until the stream ends or its writer's node is
+//     gone: mirror.go); POST stream IDs, and the GET stream's event IDs,
+//     carry the node's number. The GET stream itself is not shared: with
+//     a [GETClaims] store the transport keeps one per session over the
+//     nodes, and another node's GET Last-Event-ID opens this node's
+//     afresh.
 //
 // # Locks
 //

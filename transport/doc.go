@@ -80,11 +80,26 @@
 //	405 other methods (Allow: GET, POST, DELETE); GET/DELETE at 2026-07-28
 //	406 Accept admits neither application/json nor text/event-stream
 //	    (GET: not text/event-stream)
-//	409 a second GET stream
+//	409 a second GET stream (on any node, with a session store that
+//	    keeps GET stream claims)
 //	413 body over Options.MaxBodyBytes
 //	415 Content-Type not application/json
 //	503 session cap reached, or draining (with Retry-After); a token
-//	    that could not be verified
+//	    that could not be verified; with a session store, the store
+//	    cannot be reached for a session not held here, or this node is
+//	    draining and the session lives on elsewhere (with Retry-After)
+//
+// # Several nodes
+//
+// With a session store (sessions.Options.Store; redisstore), every node
+// serves every session ([sessions.Map.Resolve]), and what a request
+// concerns on another node goes there through the store: a response to a
+// request another node sent the client, a notifications/cancelled
+// (relay.go); messages for the GET stream another node holds, and the
+// rule of one GET stream (getclaims.go); a POST stream another node
+// wrote is resumed from the store's copy of its events
+// ([sessions.Session.ResumeStream]). A node that shuts down answers 503,
+// never 404, for the sessions it lets go.
 //
 // # Authorization
 //
