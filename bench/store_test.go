@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -259,4 +260,53 @@ func redisCPU(b *testing.B, r *testutil.Redis) time.Duration {
 		total += time.Duration(sec * float64(time.Second))
 	}
 	return total
+}
+
+// BenchmarkStoreEvents: SSE events of POST streams (#11). Each op is a
+// tools/call of progress with 50 steps and no interval, answered on the
+// POST's SSE stream: 50 progress notifications, 50 log messages and the
+// result. In Redis mode every event is also appended to the stream's log
+// in Redis (a queue and a writer goroutine, batched), so that a client
+// can resume on another node; events/s compares what a node sustains.
+func BenchmarkStoreEvents(b *testing.B) {
+	const steps = 50
+	params := []byte(fmt.Sprintf(`{"name":"progress","arguments":{"steps":%d,"intervalMs":0},"_meta":{"progressToken":"p"}}`, steps))
+	r := testutil.StartRedis(b)
+	for _, store := range stores {
+		b.Run("store="+store, func(b *testing.B) {
+			_, c := startStore(b, store, r, ModeSSE)
+			type sess struct{ sid, version string }
+			ss := make([]sess, parallelism)
+			for i := range ss {
+				sid, version, f := c.Handshake(int64(i + 1))
+				if f != nil {
+					b.Fatalf("handshake: %s", f.Key())
+				}
+				ss[i] = sess{sid, version}
+			}
+			var next, bad atomic.Int64
+			cpu := startCPU(b, r)
+			b.ReportAllocs()
+			b.SetParallelism(1)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				s := ss[int(next.Add(1)-1)%len(ss)]
+				id := int64(1)
+				for pb.Next() {
+					id++
+					resp := c.Do(&load.Request{Method: "POST", SessionID: s.sid, Version: s.version, Accept: load.AcceptBoth,
+						Msg: &load.Message{ID: id, Method: "tools/call", Params: params}})
+					if !resp.OK() || !resp.Result || !resp.SSE {
+						bad.Add(1)
+					}
+				}
+			})
+			b.StopTimer()
+			cpu.report(b)
+			reportRate(b, int64(b.N)*(2*steps+1), "events/s")
+			if n := bad.Load(); n > 0 {
+				b.Fatalf("%d calls failed or were not answered with SSE", n)
+			}
+		})
+	}
 }
