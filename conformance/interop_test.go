@@ -91,9 +91,26 @@ func startNodes(t *testing.T, n int) []*server.Server {
 var topologies = []struct {
 	name  string
 	nodes int
+	nginx bool // the client talks to a real nginx in front of the nodes (round robin), not to them
 }{
-	{"nodes=1", 1},       // sessions in memory
-	{"nodes=2-redis", 2}, // sessions in Redis, requests alternating between the nodes
+	{"nodes=1", 1, false},       // sessions in memory
+	{"nodes=2-redis", 2, false}, // sessions in Redis, requests alternating between the nodes
+	{"nodes=3-redis-nginx", 3, true},
+}
+
+// startTopology starts the nodes of a topology and, for one behind nginx,
+// the nginx (testutil.StartNginx); ngx is nil otherwise.
+func startTopology(t *testing.T, nodes int, nginx bool) ([]*server.Server, *testutil.Nginx) {
+	t.Helper()
+	ns := startNodes(t, nodes)
+	if !nginx {
+		return ns, nil
+	}
+	var addrs []string
+	for _, n := range ns {
+		addrs = append(addrs, n.Addr().String())
+	}
+	return ns, testutil.StartNginx(t, addrs)
 }
 
 // A roundRobin is an http.RoundTripper that sends each request (POST, GET
@@ -336,11 +353,16 @@ func firstText(t *testing.T, res *sdk.CallToolResult) string {
 // 2026-07-28 requestState sealed by one node is opened by the other.
 func TestInteropGoSDKBothEras(t *testing.T) {
 	for _, top := range topologies {
-		t.Run(top.name, func(t *testing.T) { interopGoSDK(t, startNodes(t, top.nodes)) })
+		t.Run(top.name, func(t *testing.T) {
+			nodes, ngx := startTopology(t, top.nodes, top.nginx)
+			interopGoSDK(t, nodes, ngx)
+		})
 	}
 }
 
-func interopGoSDK(t *testing.T, nodes []*server.Server) {
+// interopGoSDK runs the Go SDK client against nodes, directly (its
+// requests alternating between them) or through ngx when it is not nil.
+func interopGoSDK(t *testing.T, nodes []*server.Server, ngx *testutil.Nginx) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -364,6 +386,9 @@ func interopGoSDK(t *testing.T, nodes []*server.Server) {
 		},
 	})
 	rr := newRoundRobin(nodes)
+	if ngx != nil {
+		rr.hosts = []string{ngx.Addr()} // nginx balances; rr only records
+	}
 	httpClient := &http.Client{Transport: rr}
 	defer httpClient.CloseIdleConnections()
 	defer func() {
@@ -449,7 +474,15 @@ func interopGoSDK(t *testing.T, nodes []*server.Server) {
 			t.Fatalf("input-required tool in a session: %v %v", res, err)
 		}
 		checkTypedTool(t, ctx, cs)
-		if len(nodes) > 1 {
+		switch {
+		case ngx != nil:
+			if on := heldBy(nodes, cs.ID()); len(on) < 2 {
+				t.Errorf("session held on nodes %v behind nginx, want several: nginx balances each request", on)
+			}
+			if ups := ngx.Upstreams(); len(ups) != len(nodes) {
+				t.Errorf("nginx sent requests to %v, want each of the %d nodes", ups, len(nodes))
+			}
+		case len(nodes) > 1:
 			if on := heldBy(nodes, cs.ID()); len(on) != len(nodes) {
 				t.Errorf("session held on nodes %v, want every node: requests alternate", on)
 			}

@@ -15,6 +15,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	"github.com/mcpfiber/mcpfiber/internal/testutil"
 	"github.com/mcpfiber/mcpfiber/server"
 )
 
@@ -58,16 +59,25 @@ func TestInteropTypeScriptSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, top := range topologies {
-		t.Run(top.name, func(t *testing.T) { interopTypeScript(t, node, dir, startNodes(t, top.nodes)) })
+		t.Run(top.name, func(t *testing.T) {
+			nodes, ngx := startTopology(t, top.nodes, top.nginx)
+			interopTypeScript(t, node, dir, nodes, ngx)
+		})
 	}
 }
 
-func interopTypeScript(t *testing.T, node, dir string, nodes []*server.Server) {
+// interopTypeScript runs the TypeScript SDK client against nodes, its
+// requests alternating between them, or through ngx when it is not nil.
+func interopTypeScript(t *testing.T, node, dir string, nodes []*server.Server, ngx *testutil.Nginx) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	args := []string{"ts-client.mjs"}
-	for _, n := range nodes {
-		args = append(args, n.URL())
+	if ngx != nil {
+		args = append(args, "http://"+ngx.Addr()+strings.TrimPrefix(nodes[0].URL(), "http://"+nodes[0].Addr().String()))
+	} else {
+		for _, n := range nodes {
+			args = append(args, n.URL())
+		}
 	}
 	cmd := exec.CommandContext(ctx, node, args...)
 	cmd.Dir = dir
@@ -127,6 +137,12 @@ func interopTypeScript(t *testing.T, node, dir string, nodes []*server.Server) {
 	re := steps["reinitialized"]
 	if re == nil || re["text"] != "This is a simple text response for testing." || re["sessionId"] == steps["deleted"]["sessionId"] {
 		t.Errorf("after starting over: %v (deleted %v)", re, steps["deleted"])
+	}
+	if ngx != nil {
+		if ups := ngx.Upstreams(); len(ups) != len(nodes) {
+			t.Errorf("nginx sent requests to %v, want each of the %d nodes", ups, len(nodes))
+		}
+		return
 	}
 	if len(nodes) == 1 {
 		return
