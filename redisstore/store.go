@@ -97,6 +97,7 @@ type Store struct {
 	relay     relayFunc                            // OnRelay's (relay.go)
 	calls     calls                                // Call and OnCall (rpc.go)
 	claims    claims                               // GET stream claims (claims.go)
+	acks      acks                                 // deletes waiting for the other nodes (acks.go)
 	broadcast atomic.Pointer[func(payload []byte)] // OnBroadcast's (relay.go)
 
 	ops, errs atomic.Uint64
@@ -485,8 +486,10 @@ func (s *Store) Touch(ctx context.Context, ids []string, ttl time.Duration) (gon
 
 // Delete ends session id everywhere: DEL of its record, ZREM from the
 // live set if that is in use, and an end event; one round trip
-// (pipelined). Deleting a missing session is not an error. I/O errors
-// wrap [sessions.ErrStoreUnavailable].
+// (pipelined). It then waits, at most ackWait, until every other node
+// subscribed to the events has dropped its copy (acks.go). Deleting a
+// missing session is not an error. I/O errors wrap
+// [sessions.ErrStoreUnavailable].
 func (s *Store) Delete(ctx context.Context, id string) error {
 	s.ops.Add(1)
 	ctx, cancel := s.opCtx(ctx)
@@ -497,10 +500,16 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		cmds = append(cmds, s.c.B().Zrem().Key(s.liveKey).Member(id).Build())
 	}
 	cmds = append(cmds, s.publish('d', id))
-	for _, r := range s.c.DoMulti(ctx, cmds...) {
+	ch := s.acks.expect(id)
+	defer s.acks.done(id)
+	res := s.c.DoMulti(ctx, cmds...)
+	for _, r := range res {
 		if err := r.Error(); err != nil {
 			return s.fail("delete", err)
 		}
+	}
+	if got, err := res[len(res)-1].AsInt64(); err == nil { // the nodes subscribed, this one too
+		awaitAcks(ctx, ch, got-1)
 	}
 	return nil
 }
@@ -548,6 +557,9 @@ func (s *Store) onMessage(m rueidis.PubSubMessage) {
 		case 's':
 			s.onStandalone(p)
 			return
+		case 'k':
+			s.onAck(p)
+			return
 		}
 	}
 	if len(p) != 1+1+len(s.node)+1+IDLen || p[1] != ' ' || p[2+len(s.node)] != ' ' {
@@ -570,5 +582,8 @@ func (s *Store) onMessage(m rueidis.PubSubMessage) {
 	}
 	if f := s.watch.Load(); f != nil {
 		(*f)(id, ended)
+	}
+	if ended {
+		s.ack(p[2:2+len(s.node)], id) // its copy is gone: the deleting node may answer
 	}
 }

@@ -84,7 +84,7 @@
 //     them here only: their clients go on on other nodes. Sessions no
 //     other node can serve (no Options.Restore: the stdio bridge, the Go
 //     SDK host) are deleted from the store instead.
-////   - With an [EventStore], a POST stream's events are also the store's,
+//   - With an [EventStore], a POST stream's events are also the store's,
 //     and [Session.ResumeStream] resumes another node's stream from them
 //     (a mirror, followed until the stream ends or its writer's node is
 //     gone: mirror.go); POST stream IDs, and the GET stream's event IDs,
