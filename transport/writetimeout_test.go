@@ -57,10 +57,12 @@ func TestSSEWriteTimeout(t *testing.T) {
 	}
 	// The answer's writer starts, blocks on the unread connection and must
 	// give up after the write timeout.
+	// The bound is generous: under -race on a loaded machine, decoding and
+	// validating the 12 MiB call takes seconds before the writer starts.
 	select {
 	case <-obs.closed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the SSE writer of a client that reads nothing is still running after 10s (write timeout 300ms)")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the SSE writer of a client that reads nothing is still running after 30s (write timeout 300ms)")
 	}
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	got, err := io.ReadAll(c)

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -165,8 +166,9 @@ type ServerProcess struct {
 	// Default: 30s.
 	ReadyTimeout time.Duration
 
-	cmd    *exec.Cmd
+	cmd    *exec.Cmd // Start's and Stop's own: the goroutine that runs the fleet
 	exited chan struct{}
+	pid    atomic.Int64 // cmd's process ID, 0 when stopped: Pid reads it from any goroutine (a Sampler)
 }
 
 // Start starts the process, in a process group of its own, and waits
@@ -186,6 +188,7 @@ func (p *ServerProcess) Start(ctx context.Context) error {
 		return fmt.Errorf("load: server process: %w", err)
 	}
 	p.cmd = cmd
+	p.pid.Store(int64(cmd.Process.Pid))
 	p.exited = make(chan struct{})
 	go func() { _ = cmd.Wait(); close(p.exited) }() // owner: ServerProcess; exit: the process exits
 	ready := time.Now().Add(p.ReadyTimeout)
@@ -232,13 +235,9 @@ func (p *ServerProcess) ready() bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// Pid returns the process ID (0 before Start).
-func (p *ServerProcess) Pid() int {
-	if p.cmd == nil || p.cmd.Process == nil {
-		return 0
-	}
-	return p.cmd.Process.Pid
-}
+// Pid returns the process ID (0 before Start and after Stop). It is safe
+// to call while another goroutine starts or stops the process.
+func (p *ServerProcess) Pid() int { return int(p.pid.Load()) }
 
 // Stop signals the process group with Signal and waits for the process
 // to exit (after 10s, it is killed).
@@ -261,6 +260,7 @@ func (p *ServerProcess) StopWith(sig syscall.Signal) error {
 		<-p.exited
 	}
 	p.cmd = nil
+	p.pid.Store(0)
 	return nil
 }
 
