@@ -84,10 +84,7 @@ func (s *Store) ack(from, id string) {
 		defer s.wg.Done()
 		ctx, cancel := s.opCtx(s.ctx)
 		defer cancel()
-		cmd := s.c.B().Publish().Channel(s.events).Message(msg).Build()
-		if s.cluster {
-			cmd = s.c.B().Spublish().Channel(s.events).Message(msg).Build()
-		}
+		cmd := s.publishMsg(msg)
 		if err := s.c.Do(ctx, cmd).Error(); err != nil && s.ctx.Err() == nil {
 			_ = s.fail("ack", err)
 		}

@@ -145,10 +145,7 @@ func (s *Store) RelayStandalone(ctx context.Context, node uint32, id string, msg
 	p = append(p, id...)
 	p = append(p, ' ')
 	p = append(p, msg...)
-	cmd := s.c.B().Publish().Channel(s.events).Message(string(p)).Build()
-	if s.cluster {
-		cmd = s.c.B().Spublish().Channel(s.events).Message(string(p)).Build()
-	}
+	cmd := s.publishMsg(string(p))
 	if err := s.c.Do(ctx, cmd).Error(); err != nil {
 		return s.fail("relay standalone", err)
 	}

@@ -53,10 +53,7 @@ func (s *Store) Relay(ctx context.Context, id string, msg []byte) error {
 	payload = append(payload, ' ')
 	payload = append(payload, msg...)
 	p := string(payload)
-	cmd := s.c.B().Publish().Channel(s.events).Message(p).Build()
-	if s.cluster {
-		cmd = s.c.B().Spublish().Channel(s.events).Message(p).Build()
-	}
+	cmd := s.publishMsg(p)
 	if err := s.c.Do(ctx, cmd).Error(); err != nil {
 		return s.fail("relay", err)
 	}
@@ -114,10 +111,7 @@ func (s *Store) Broadcast(payload []byte) {
 		ctx, cancel := s.opCtx(s.ctx)
 		defer cancel()
 		s.ops.Add(1)
-		cmd := s.c.B().Publish().Channel(s.events).Message(p).Build()
-		if s.cluster {
-			cmd = s.c.B().Spublish().Channel(s.events).Message(p).Build()
-		}
+		cmd := s.publishMsg(p)
 		if err := s.c.Do(ctx, cmd).Error(); err != nil && s.ctx.Err() == nil {
 			_ = s.fail("broadcast", err)
 		}

@@ -89,10 +89,7 @@ func (s *Store) send(ctx context.Context, kind byte, node, id string, payload []
 	msg = append(msg, ' ')
 	msg = append(msg, payload...)
 	p := string(msg)
-	cmd := s.c.B().Publish().Channel(s.events).Message(p).Build()
-	if s.cluster {
-		cmd = s.c.B().Spublish().Channel(s.events).Message(p).Build()
-	}
+	cmd := s.publishMsg(p)
 	if err := s.c.Do(ctx, cmd).Error(); err != nil {
 		return s.fail("call", err)
 	}

@@ -519,7 +519,13 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 // events channel, with SPUBLISH on a cluster (the channel's shard only,
 // in order) and PUBLISH otherwise.
 func (s *Store) publish(kind byte, id string) rueidis.Completed {
-	msg := string(kind) + " " + s.node + " " + id
+	return s.publishMsg(string(kind) + " " + s.node + " " + id)
+}
+
+// publishMsg returns the command that publishes msg on the events
+// channel: SPUBLISH on a cluster (the channel's shard only, in order),
+// PUBLISH otherwise. Every event of the package goes through it.
+func (s *Store) publishMsg(msg string) rueidis.Completed {
 	if s.cluster {
 		return s.c.B().Spublish().Channel(s.events).Message(msg).Build()
 	}
