@@ -53,9 +53,18 @@
 //     ([Store.NodeAlive]).
 //   - P + "e:{" + id + "}:" + stream: the event log of a stream of session
 //     id, a Redis Stream (see "# Event logs").
-//   - P + "events": the channel on which Save publishes "c <node> <id>"
-//     and Delete "d <node> <id>" ([Store.Watch]); <node> is 16 hex digits
-//     random to each Store, so that a node ignores its own events.
+//   - P + "g:{" + id + "}": the number of the node holding session id's
+//     GET stream ([Store.ClaimGET]), renewed by its pinger, expiring
+//     three pings after its node stops.
+//   - P + "events": the channel of every event between the nodes, each
+//     "<kind> <node> …", <node> 16 hex digits random to each Store
+//     ([Store.NodeID]), so that a node ignores its own: "c" (Save) and
+//     "d" (Delete) for [Store.Watch], "k" a node's acknowledgement of a
+//     "d" (Delete waits for them), "r" a client's message relayed to the
+//     other nodes ([Store.Relay]), "s" a message for the GET stream of
+//     the node holding it ([Store.RelayStandalone]), "b" a notification
+//     for every node's clients ([Store.Broadcast]), "q" and "a" a call to
+//     one node and its answer ([Store.Call]).
 //
 // A session ID is 48 lowercase hex digits: 16 random bytes and an 8-byte
 // tag, the first half of their AES-128 encryption under the derived key (a
@@ -131,8 +140,8 @@
 //
 // # Goroutines
 //
-// A Store runs three, all started by New and ended by [Store.Close],
-// which waits for them:
+// A Store runs three long-lived goroutines, started by New and ended by
+// [Store.Close], which waits for them:
 //
 //   - the pinger: every [Options.PingInterval] (default 1 s), SET NX of
 //     the secret and SET of the node's liveness key in one round trip,
@@ -142,6 +151,11 @@
 //     PingInterval whenever the subscription ends;
 //   - the writer: sends the queued events (see "# Event logs"); at Close
 //     it sends what is queued, within [Options.Timeout], and exits.
+//
+// And short-lived ones, each ending within Options.Timeout: an answer to
+// another node's call, an acknowledgement, a broadcast (their PUBLISH
+// must not hold up the subscriber); Close waits for them too. The pinger
+// also renews this node's GET stream claims.
 //
 // rueidis runs its own goroutines per connection (writer, reader), which
 // end when Close closes the client.
