@@ -31,6 +31,7 @@ func TestBinaryResumeAcrossNodes(t *testing.T) {
 	t.Run("twice", func(t *testing.T) { testResumeTwice(t, bin) })
 	t.Run("kill-9/unflushed", func(t *testing.T) { testResumeUnflushed(t, bin) })
 	t.Run("get-stream", func(t *testing.T) { testResumeGET(t, bin) })
+	t.Run("get-stream/kill-9", func(t *testing.T) { testTakeOverGET(t, bin) })
 	t.Run("redis-restart", func(t *testing.T) { testResumeRedisRestart(t, bin) })
 }
 
@@ -624,4 +625,81 @@ func pct(ds []time.Duration, p int) time.Duration {
 	slices.Sort(ds)
 	i := max((len(ds)*p+99)/100-1, 0)
 	return ds[i].Round(10 * time.Microsecond)
+}
+
+// testTakeOverGET: the node holding a session's GET stream dies with
+// events the client has not read (20 notifications/tools/list_changed
+// were written, the client read 5). The client resumes its GET stream
+// with Last-Event-ID on another node, which takes the stream over once
+// the dead node's claim has expired (409 until then): it gets the 15
+// events it missed, from the log the dead node wrote to Redis, and no
+// other.
+func testTakeOverGET(t *testing.T, bin string) {
+	const total, read = 20, 5
+	rdb := testutil.StartRedis(t)
+	n := startNodes(t, bin, rdb, 2, "--catalog", "conformance")
+	hc := &http.Client{Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	sid := startSession(t, hc, n[0].url, n[0].url)
+	req, _ := http.NewRequest(http.MethodGet, n[0].url, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Mcp-Session-Id", sid)
+	req.Header.Set("Mcp-Protocol-Version", v2025)
+	get, err := openSSE(req, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer get.cancel()
+	for i := range total {
+		body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"test_trigger_tool_change","arguments":{}}}`, 100+i)
+		if code, out, _, err := post(hc, n[0].url, sid, v2025, body); err != nil || code != http.StatusOK {
+			t.Fatalf("trigger %d: %d %s %v", i, code, out, err)
+		}
+	}
+	var last sseEvent
+	for range read {
+		if last, err = get.next(); err != nil || !strings.Contains(last.data, "notifications/tools/list_changed") {
+			t.Fatalf("GET stream event: %+v, %v", last, err)
+		}
+	}
+	testutil.WaitFor(t, 5*time.Second, func() error { // the node's writer has logged all of them
+		if got := redisSeqs(t, rdb, sid, last.stream); len(got) < total {
+			return fmt.Errorf("%d events of the GET stream in Redis, want %d", len(got), total)
+		}
+		return nil
+	})
+	if err := n[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-n[0].exited
+	var resumed *sseStream
+	testutil.WaitFor(t, 10*time.Second, func() error { // 409 while the dead node's claim lasts
+		s, err := resumeOn(n[1].url, sid, last.id, 30*time.Second)
+		if err != nil {
+			return err
+		}
+		resumed = s
+		return nil
+	})
+	defer resumed.cancel()
+	for i := range total - read {
+		e, err := resumed.next()
+		if err != nil || !strings.Contains(e.data, "notifications/tools/list_changed") {
+			t.Fatalf("event %d of the taken-over stream: %+v, %v", i, e, err)
+		}
+		if e.stream == last.stream {
+			t.Errorf("event %d carries the dead node's stream ID %s: want the new holder's", i, e.id)
+		}
+	}
+	// Nothing more: one more trigger on node 1 is the next event.
+	if code, out, _, err := post(hc, n[1].url, sid, v2025, `{"jsonrpc":"2.0","id":999,"method":"tools/call","params":{"name":"test_trigger_tool_change","arguments":{}}}`); err != nil || code != http.StatusOK {
+		t.Fatalf("trigger on node 1: %d %s %v", code, out, err)
+	}
+	e, err := resumed.next()
+	if err != nil || !strings.Contains(e.data, "notifications/tools/list_changed") {
+		t.Fatalf("the event after the missed ones: %+v, %v", e, err)
+	}
+	if e.seq != uint64(total-read)+1 {
+		t.Errorf("the first event raised on node 1 has seq %d, want %d: an event was repeated or lost", e.seq, total-read+1)
+	}
 }

@@ -88,10 +88,10 @@
 //     and [Session.ResumeStream] resumes another node's stream from them
 //     (a mirror, followed until the stream ends or its writer's node is
 //     gone: mirror.go); POST stream IDs, and the GET stream's event IDs,
-//     carry the node's number. The GET stream itself is not shared: with
-//     a [GETClaims] store the transport keeps one per session over the
-//     nodes, and another node's GET Last-Event-ID opens this node's
-//     afresh.
+//     carry the node's number. The GET stream's events go to the store
+//     too: with a [GETClaims] store the transport keeps one GET stream
+//     per session over the nodes, and a GET with another node's
+//     Last-Event-ID takes that stream over ([Session.TakeOverGET]).
 //
 // # Locks
 //

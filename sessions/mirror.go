@@ -11,9 +11,10 @@ import (
 // client's connection to the writer broke, or the writer's node went)
 // makes a mirror of it: a local stream filled from the store, followed
 // until the stream's end, that the transport attaches readers to as to
-// any stream. The GET stream (0) is not shared: it is written by the
-// node that holds it, and with an EventStore its event IDs name that node
-// ([Stream.EventStreamID]), so that another node opens its own afresh.
+// any stream. The GET stream (0) is written by the node that holds it;
+// with an EventStore its event IDs name that node ([Stream.EventStreamID])
+// and its events go to the store too, so that the node a client resumes
+// it on takes it over ([Session.TakeOverGET]).
 
 // followWait is how long one read of a followed stream waits for an
 // event; the follower checks between reads whether it should stop.
@@ -30,12 +31,12 @@ func (m *Map) eventStore() EventStore {
 // shareAppend passes an event of a stream this node writes to the
 // EventStore. Called by Append after the stream's lock is released.
 func (st *Stream) shareAppend(seq uint64, data []byte) {
-	if st.id == 0 || st.mirror {
+	if st.mirror {
 		return
 	}
 	if es := st.sess.m.eventStore(); es != nil {
 		ss := st.sess.m.st
-		es.AppendEvent(st.sess.id, st.id, seq, data, ss.ttl, st.sess.m.opts.MaxEventsPerStream)
+		es.AppendEvent(st.sess.id, st.EventStreamID(), seq, data, ss.ttl, st.sess.m.opts.MaxEventsPerStream)
 	}
 }
 
@@ -67,6 +68,44 @@ func (st *Stream) EventStreamID() uint64 {
 		}
 	}
 	return st.id
+}
+
+// TakeOverGET makes this node's GET stream go on from another node's:
+// from is that stream's ID as its event IDs carry it (OtherNodesGET), and
+// after the last of its events the client received. The events that node
+// wrote to the store after it (up to its death, or until it let the
+// stream go) are appended to this node's GET stream, as its own, and
+// TakeOverGET returns the sequence number to attach the reader after, so
+// that the client gets those events and then this node's: no event the
+// other node logged is lost, none repeated. Without an EventStore, or
+// when the store cannot be read, nothing is appended. It returns false
+// after the session ended.
+func (s *Session) TakeOverGET(from, after uint64) (attachAfter uint64, ok bool) {
+	st := s.Standalone()
+	if st == nil {
+		return 0, false
+	}
+	attachAfter = st.Last()
+	es := s.m.eventStore()
+	if es == nil {
+		return attachAfter, true
+	}
+	ctx, cancel := context.WithTimeout(s.m.st.life, 5*time.Second)
+	defer cancel()
+	for {
+		evs, finished, err := es.ReadEvents(ctx, s.id, from, after, 0)
+		if err != nil {
+			break
+		}
+		for _, e := range evs {
+			st.Append(e.Data)
+			after = e.Seq
+		}
+		if finished || len(evs) == 0 {
+			break
+		}
+	}
+	return attachAfter, true
 }
 
 // OtherNodesGET reports whether the stream ID id of a Last-Event-ID

@@ -98,7 +98,9 @@
 // (relay.go); messages for the GET stream another node holds, and the
 // rule of one GET stream (getclaims.go); a POST stream another node
 // wrote is resumed from the store's copy of its events
-// ([sessions.Session.ResumeStream]). A node that shuts down answers 503,
+// ([sessions.Session.ResumeStream]), and a GET stream another node held
+// is taken over with the events it logged after the client's
+// Last-Event-ID ([sessions.Session.TakeOverGET]). A node that shuts down answers 503,
 // never 404, for the sessions it lets go.
 //
 // # Authorization

@@ -100,6 +100,29 @@ func (h *Handler) resumeGET(ctx *fasthttp.RequestCtx, s *sessions.Session, seq u
 	})
 }
 
+// takeOverGET serves a GET whose Last-Event-ID names another node's GET
+// stream (from, seq): the client lost its stream there (the node died,
+// shut down, or the connection broke) and came here. The stream is
+// claimed here (409 while the other node still holds it for a live
+// client), the events that node logged after seq are appended to this
+// node's GET stream, and the client gets them and then what comes
+// (sessions.Session.TakeOverGET).
+func (h *Handler) takeOverGET(ctx *fasthttp.RequestCtx, s *sessions.Session, from, seq uint64) {
+	if !h.claimGET(s) {
+		h.refuse(ctx, refuseConflict)
+		return
+	}
+	after, ok := s.TakeOverGET(from, seq)
+	st := s.Standalone()
+	if !ok || st == nil {
+		h.refuse(ctx, h.endedRefusal(s))
+		return
+	}
+	h.startGETStream(ctx, s, func(notify func()) (*sessions.Reader, bool) {
+		return st.AttachNotify(after, notify), true
+	})
+}
+
 // standaloneRelayed takes a message another node relayed to session id's
 // GET stream, which this node holds.
 func (h *Handler) standaloneRelayed(id string, msg []byte) {

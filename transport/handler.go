@@ -331,31 +331,30 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	}
 	if last := hdr.lastEventID; len(last) > 0 {
 		streamID, seq, ok := sessions.ParseEventID(last)
-		// Another node's GET stream is not shared: this node's is opened
-		// afresh, below, as for a GET without Last-Event-ID.
-		if !ok || !s.OtherNodesGET(streamID) {
-			if ok && h.claims != nil && s.OwnGET(streamID) { // this node's GET stream, claimed anew
-				h.resumeGET(ctx, s, seq)
-				return
-			}
-			var st *sessions.Stream
-			if ok {
-				st = s.ResumeStream(streamID, seq) // held here, or another node's (sessions.EventStore)
-			}
-			if st == nil || seq > st.Last() {
-				h.refuse(ctx, refuseBadEventID)
-				return
-			}
-			// Events after seq that the event log budgets dropped are
-			// gone: the replay starts at the oldest event kept (the
-			// writer logs the gap). 2025-11-25 basic/transports
-			// §Resumability and Redelivery lets a server replay what it
-			// can.
-			h.startGETStream(ctx, s, func(notify func()) (*sessions.Reader, bool) {
-				return st.AttachNotify(seq, notify), true
-			})
+		switch {
+		case ok && s.OtherNodesGET(streamID): // this node takes the stream over (getclaims.go)
+			h.takeOverGET(ctx, s, streamID, seq)
+			return
+		case ok && h.claims != nil && s.OwnGET(streamID): // this node's GET stream, claimed anew
+			h.resumeGET(ctx, s, seq)
 			return
 		}
+		var st *sessions.Stream
+		if ok {
+			st = s.ResumeStream(streamID, seq) // held here, or another node's (sessions.EventStore)
+		}
+		if st == nil || seq > st.Last() {
+			h.refuse(ctx, refuseBadEventID)
+			return
+		}
+		// Events after seq that the event log budgets dropped are gone:
+		// the replay starts at the oldest event kept (the writer logs the
+		// gap). 2025-11-25 basic/transports §Resumability and Redelivery
+		// lets a server replay what it can.
+		h.startGETStream(ctx, s, func(notify func()) (*sessions.Reader, bool) {
+			return st.AttachNotify(seq, notify), true
+		})
+		return
 	}
 	st := s.Standalone()
 	if st == nil {
