@@ -369,6 +369,7 @@ func testRedisDown(t *testing.T, bin string) {
 		t.Errorf("a session not held on the node, Redis down = %d (Retry-After %q) %s; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 	call(t, hc, n[0].url, sid, 2) // held on node 0: still served
+	waitStoreState(t, hc, n[0], false)
 
 	rdb.Restart()
 	testutil.WaitFor(t, 10*time.Second, func() error {
@@ -378,6 +379,7 @@ func testRedisDown(t *testing.T, bin string) {
 		}
 		return nil
 	})
+	waitStoreState(t, hc, n[0], true)
 	close(stop)
 	wg.Wait()
 	mu.Lock()
@@ -391,4 +393,31 @@ func testRedisDown(t *testing.T, bin string) {
 		t.Errorf("no call of the load succeeded: %v", codes)
 	}
 	t.Logf("calls on the held session while Redis went away and came back: %v", codes)
+}
+
+// waitStoreState waits until node b's /healthz and /metrics show its
+// session store up (status "ok", mcpfiber_session_store_up 1) or down
+// ("degraded", 0, still 200: the sessions held there keep working).
+func waitStoreState(t *testing.T, hc *http.Client, b *binary, up bool) {
+	t.Helper()
+	status, gauge := `"status":"degraded"`, 0.0
+	if up {
+		status, gauge = `"status":"ok"`, 1
+	}
+	health := strings.TrimSuffix(b.url, "/mcp") + "/healthz"
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		resp, err := hc.Get(health)
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), status) || !strings.Contains(string(body), `"store":{`) {
+			return fmt.Errorf("/healthz = %d %s, want 200 with %s and the store's state", resp.StatusCode, body, status)
+		}
+		if v, err := scrape(hc, b.metrics, "mcpfiber_session_store_up"); err != nil || v != gauge {
+			return fmt.Errorf("mcpfiber_session_store_up = %v, %v; want %v", v, err, gauge)
+		}
+		return nil
+	})
 }
