@@ -36,6 +36,11 @@
 //	go test -run '^$' -bench . -benchtime 2s
 //	MCPFIBER_BENCH_FULL=1 go test -run '^$' -bench 'Storm|Memory' -benchtime 1x
 //
+// The pinned figures of issue #16 come from cmd/pinned (make
+// bench-pinned): each server in a child process on CPU 0, the load on
+// CPU 1, and the server's CPU per successful operation read from /proc
+// beside the rate, against the floors Floor and Floor200 and the Go SDK.
+//
 // The session store benchmarks (BenchmarkStore…, store_test.go: mcpfiber
 // with its sessions in memory and in Redis, issue #10) are not part of
 // make bench; make bench-store runs them (the command is in

@@ -47,9 +47,12 @@
 //
 // # Profiles
 //
-// With -cpuprofile DIR, each mcpfiber child writes a CPU profile of its
-// measured window to DIR/<figure>-pass<N>.prof (the child starts the
-// profile when the warm-up ends, on a request to its side endpoint).
+// With -cpuprofile DIR, each child of miss, handshake and call writes a
+// CPU profile of its measured window to DIR/<figure>-<server>-pass<N>.prof
+// (the child starts the profile when the warm-up ends, on a request to its
+// side endpoint; bench.Start serves the server in the child, so no flag of
+// the mcpfiber binary is involved). Read one with
+// go tool pprof -top <this binary> <profile>.
 // Profiling costs CPU: figures from such a run are not the claim.
 package main
 
@@ -141,7 +144,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&servers, "servers", "", "run only these servers (comma-separated; default: mcpfiber, its floor, gosdk)")
 	fs.StringVar(&c.serverCPU, "server-cpu", "0", "taskset CPU list of the server")
 	fs.StringVar(&c.loadCPU, "load-cpu", "1", "taskset CPU list of the load generator (empty: not pinned)")
-	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of each mcpfiber measured window into this directory")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of each measured window (miss, handshake, call) into this directory")
 	fs.StringVar(&c.jsonOut, "json", "", "also write every run as a JSON line to this file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -428,9 +431,9 @@ func (c *config) measure(ctx context.Context, pass int, fig, name string) (Run, 
 	if warm.OK == 0 {
 		return Run{}, fmt.Errorf("no success in the warm-up: %v", warm.Statuses)
 	}
-	profiling := c.cpuprofile != "" && name == bench.MCPFiber
+	profiling := c.cpuprofile != ""
 	if profiling {
-		path := fmt.Sprintf("%s/%s-pass%d.prof", c.cpuprofile, fig, pass+1)
+		path := fmt.Sprintf("%s/%s-%s-pass%d.prof", c.cpuprofile, fig, name, pass+1)
 		if err := ch.sideGet("/profile/start?path=" + path); err != nil {
 			return Run{}, err
 		}
