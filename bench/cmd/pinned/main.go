@@ -11,6 +11,7 @@
 //	go run ./cmd/pinned                       # every figure, 3 passes
 //	go run ./cmd/pinned -passes 5 -storm 10000 -idle 20000 -streams 5000
 //	go run ./cmd/pinned -figures call -servers mcpfiber -cpuprofile /tmp/prof
+//	go run ./cmd/pinned -json runs.jsonl …; go run ./cmd/pinned -from runs.jsonl
 //
 // make bench-pinned runs it with the sizes of issue #16.
 //
@@ -124,6 +125,7 @@ type config struct {
 	loadCPU     string
 	cpuprofile  string
 	jsonOut     string
+	from        string
 }
 
 var allFigures = []string{"miss", "handshake", "call", "storm", "memory"}
@@ -146,6 +148,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.loadCPU, "load-cpu", "1", "taskset CPU list of the load generator (empty: not pinned)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of each measured window (miss, handshake, call) into this directory")
 	fs.StringVar(&c.jsonOut, "json", "", "also write every run as a JSON line to this file")
+	fs.StringVar(&c.from, "from", "", "measure nothing: summarize the runs of a -json file (with the -figures and -servers given)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -217,6 +220,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.from != "" {
+		runs, err := readRuns(c.from)
+		if err != nil {
+			return err
+		}
+		c.passes = 0
+		for _, r := range runs {
+			c.passes = max(c.passes, r.Pass)
+		}
+		summarize(stdout, c, runs)
+		return nil
+	}
 	if c.loadCPU != "" && os.Getenv(envPinned) == "" {
 		return pinSelf(c.loadCPU)
 	}
@@ -269,6 +284,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	summarize(stdout, c, runs)
 	return nil
+}
+
+// readRuns reads the JSON lines of a -json file.
+func readRuns(path string) ([]Run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var runs []Run
+	dec := json.NewDecoder(f)
+	for {
+		var r Run
+		if err := dec.Decode(&r); err == io.EOF {
+			return runs, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		runs = append(runs, r)
+	}
 }
 
 // pinSelf re-executes this command under taskset -c cpus, so that every

@@ -53,3 +53,19 @@ func TestFloor200(t *testing.T) {
 		}
 	}
 }
+
+// TestSpread checks the median, quartiles and range against Python's
+// statistics.quantiles (method "exclusive").
+func TestSpread(t *testing.T) {
+	xs := []float64{7, 1, 3, 9, 5, 2, 8, 4, 6, 10}
+	s, ok := spreadOf(xs)
+	if !ok || s.med != 5.5 || s.q1 != 2.75 || s.q3 != 8.25 || s.lo != 1 || s.hi != 10 {
+		t.Fatalf("spreadOf(%v) = %+v, want median 5.5, quartiles 2.75 and 8.25, range 1–10", xs, s)
+	}
+	if got, want := s.format("%.2f"), "5.50 (quartiles 2.75–8.25, range 1.00–10.00)"; got != want {
+		t.Errorf("format = %q, want %q", got, want)
+	}
+	if got, want := (spread{n: 3, med: 2, lo: 1, hi: 3}).format("%.0f"), "2 (1–3)"; got != want {
+		t.Errorf("format = %q, want %q", got, want)
+	}
+}

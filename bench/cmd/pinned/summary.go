@@ -9,8 +9,16 @@ import (
 	"github.com/mcpfiber/mcpfiber/bench"
 )
 
-// A spread is the median and range of some figures.
-type spread struct{ med, lo, hi float64 }
+// A spread is the median, quartiles and range of some figures.
+type spread struct {
+	n           int
+	med, lo, hi float64
+	q1, q3      float64
+}
+
+// quartilesFrom is the number of figures from which format gives the
+// quartiles too.
+const quartilesFrom = 8
 
 func spreadOf(xs []float64) (spread, bool) {
 	if len(xs) == 0 {
@@ -18,20 +26,35 @@ func spreadOf(xs []float64) (spread, bool) {
 	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	med := s[len(s)/2]
-	if len(s)%2 == 0 {
-		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return spread{med, s[0], s[len(s)-1]}, true
+	return spread{n: len(s), med: quantile(s, 0.5), lo: s[0], hi: s[len(s)-1], q1: quantile(s, 0.25), q3: quantile(s, 0.75)}, true
 }
 
-// format writes the median and, with several figures, the range.
+// quantile returns the q-quantile of sorted s, interpolated at position
+// q·(n+1) (Python's statistics.quantiles, method "exclusive").
+func quantile(s []float64, q float64) float64 {
+	pos := q * float64(len(s)+1)
+	i := int(pos)
+	switch {
+	case i < 1:
+		return s[0]
+	case i >= len(s):
+		return s[len(s)-1]
+	}
+	return s[i-1] + (pos-float64(i))*(s[i]-s[i-1])
+}
+
+// format writes the median and, with several figures, the range; with
+// quartilesFrom figures or more, the quartiles before the range.
 func (s spread) format(verb string) string {
 	m := fmt.Sprintf(verb, s.med)
 	if s.lo == s.hi {
 		return m
 	}
-	return m + " (" + fmt.Sprintf(verb, s.lo) + "–" + fmt.Sprintf(verb, s.hi) + ")"
+	r := fmt.Sprintf(verb, s.lo) + "–" + fmt.Sprintf(verb, s.hi)
+	if s.n >= quartilesFrom {
+		return m + " (quartiles " + fmt.Sprintf(verb, s.q1) + "–" + fmt.Sprintf(verb, s.q3) + ", range " + r + ")"
+	}
+	return m + " (" + r + ")"
 }
 
 // floorOf names the floor of a figure.
@@ -81,7 +104,7 @@ func summarize(w io.Writer, c *config, runs []Run) {
 	rate := func(r *Run) float64 { return r.OpsPerS }
 	cpu := func(r *Run) float64 { return r.CPUPerOpUs }
 
-	fmt.Fprintf(w, "Server on CPU %s, load generator on CPU %s; %d passes; medians (range over the passes).\n\n", c.serverCPU, c.loadCPU, c.passes)
+	fmt.Fprintf(w, "Server on CPU %s, load generator on CPU %s; %d passes; medians (range over the passes; with %d passes or more, quartiles first).\n\n", c.serverCPU, c.loadCPU, c.passes, quartilesFrom)
 	var las []string
 	for p := 1; p <= c.passes; p++ {
 		for _, r := range runs {
