@@ -65,6 +65,12 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./transport ./sessions
 	cd bench && $(GO) run ./cmd/report
 
+.PHONY: bench-pinned
+## bench-pinned: each server in a child process on CPU 0, load on CPU 1: ops/s and server CPU per op from /proc, vs the floors and the Go SDK (#16); PINNED_ARGS='-passes 1 -storm 1000' for a short run; figures go in bench/RESULTS.md by hand
+PINNED_ARGS ?= -passes 5 -storm 10000 -idle 20000 -streams 5000
+bench-pinned:
+	cd bench && $(GO) run ./cmd/pinned $(PINNED_ARGS)
+
 .PHONY: bench-store
 ## bench-store: the session store in Redis against in memory (#10), 20 passes alternating the order; writes bench/RESULTS-store.txt (figures go in bench/RESULTS.md by hand)
 bench-store:

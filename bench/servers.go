@@ -1,8 +1,9 @@
 // Package bench measures mcpfiber side by side with its peers, the
 // official Go SDK (github.com/modelcontextprotocol/go-sdk,
 // StreamableHTTPHandler) and mcp-go (github.com/mark3labs/mcp-go,
-// StreamableHTTPServer), and a floor: a bare fasthttp handler that only
-// answers 404. It is a Go module of its own so that the peers stay out of
+// StreamableHTTPServer), and two floors: bare fasthttp handlers that do
+// the same HTTP work and nothing else (Floor answers 404; Floor200 answers
+// a handshake and a tools/call with prebuilt JSON, see [Floor200]). It is a Go module of its own so that the peers stay out of
 // mcpfiber's dependencies.
 //
 // Every server serves the same echo tool ({message: string} → the message
@@ -35,6 +36,11 @@
 //	go test -run '^$' -bench . -benchtime 2s
 //	MCPFIBER_BENCH_FULL=1 go test -run '^$' -bench 'Storm|Memory' -benchtime 1x
 //
+// The pinned figures of issue #16 come from cmd/pinned (make
+// bench-pinned): each server in a child process on CPU 0, the load on
+// CPU 1, and the server's CPU per successful operation read from /proc
+// beside the rate, against the floors Floor and Floor200 and the Go SDK.
+//
 // The session store benchmarks (BenchmarkStore…, store_test.go: mcpfiber
 // with its sessions in memory and in Redis, issue #10) are not part of
 // make bench; make bench-store runs them (the command is in
@@ -42,6 +48,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -68,6 +75,7 @@ import (
 // Server names, as they appear in benchmark names (server=…).
 const (
 	Floor    = "floor"
+	Floor200 = "floor200"
 	MCPFiber = "mcpfiber"
 	GoSDK    = "gosdk"
 	MCPGo    = "mcpgo"
@@ -122,6 +130,8 @@ func Start(name string, cfg Config) (*Target, error) {
 	switch name {
 	case Floor:
 		return startFloor(cfg)
+	case Floor200:
+		return startFloor200(cfg)
 	case MCPFiber:
 		return startMCPFiber(cfg)
 	case GoSDK:
@@ -150,6 +160,65 @@ func startFloor(cfg Config) (*Target, error) {
 		Name: Floor, URL: "http://" + ln.Addr().String() + "/mcp", Accept: acceptBoth,
 		Close: func() { _ = s.Shutdown(); <-done },
 	}, nil
+}
+
+// startFloor200 starts the floor of the 200 exchanges: a bare fasthttp
+// handler that answers what a client of a session needs and does no MCP
+// work. initialize gets a prebuilt result and a fixed Mcp-Session-Id; a
+// notification gets 202; DELETE gets 200; any other POST gets the result
+// of the echo tool with the request's id copied in (a byte scan, no JSON
+// decoding). It is the floor of the handshake and of tools/call in
+// cmd/pinned (issue #16).
+func startFloor200(cfg Config) (*Target, error) {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &fasthttp.Server{Handler: floor200, NoDefaultServerHeader: true}
+	done := make(chan struct{})
+	go func() { _ = s.Serve(ln); close(done) }() // owner: the Target; exit: Close
+	return &Target{
+		Name: Floor200, URL: "http://" + ln.Addr().String() + "/mcp", Accept: acceptBoth,
+		Close: func() { _ = s.Shutdown(); <-done },
+	}, nil
+}
+
+var (
+	floorSID        = []byte("00000000000000000000000000000000")
+	floorCT         = []byte("application/json")
+	floorIDKey      = []byte(`"id":`)
+	floorInitMethod = []byte(`"method":"initialize"`)
+	floorInitHead   = []byte(`{"jsonrpc":"2.0","id":`)
+	floorInitTail   = []byte(`,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{"listChanged":true}},"serverInfo":{"name":"floor","version":"0.0.0"}}}`)
+	floorCallTail   = []byte(`,"result":{"content":[{"type":"text","text":"hello"}],"isError":false}}`)
+)
+
+// floor200 is [Floor200]'s handler. It allocates nothing.
+func floor200(ctx *fasthttp.RequestCtx) {
+	if ctx.IsDelete() {
+		return
+	}
+	body := ctx.PostBody()
+	i := bytes.Index(body, floorIDKey)
+	if i < 0 {
+		ctx.SetStatusCode(fasthttp.StatusAccepted)
+		return
+	}
+	id := body[i+len(floorIDKey):]
+	n := 0
+	for n < len(id) && (id[n] == '-' || id[n] >= '0' && id[n] <= '9') {
+		n++
+	}
+	id = id[:n]
+	tail := floorCallTail
+	if bytes.Contains(body, floorInitMethod) {
+		tail = floorInitTail
+		ctx.Response.Header.SetBytesV("Mcp-Session-Id", floorSID)
+	}
+	ctx.Response.Header.SetContentTypeBytes(floorCT)
+	ctx.Response.AppendBody(floorInitHead)
+	ctx.Response.AppendBody(id)
+	ctx.Response.AppendBody(tail)
 }
 
 func startMCPFiber(cfg Config) (*Target, error) {
