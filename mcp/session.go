@@ -198,6 +198,18 @@ func (st *SessionState) OnClose(f func()) {
 	f()
 }
 
+// MarkInitialized records that the client is past initialization
+// without its notifications/initialized having reached this process: a
+// transport whose processes share sessions calls it when the client
+// opens the session's GET stream, which a client does once initialized
+// (2025-11-25 basic/lifecycle §Initialization), while another process
+// may have received the notification and not yet saved it.
+func (st *SessionState) MarkInitialized() {
+	if !st.initialized.Swap(true) {
+		st.changed(false)
+	}
+}
+
 // Initialized reports whether the client sent notifications/initialized.
 func (st *SessionState) Initialized() bool { return st.initialized.Load() }
 

@@ -132,12 +132,13 @@ func (s *Session) Touch() { s.lastActive.Store(time.Now().UnixNano()) }
 func (s *Session) Hold() { s.holds.Add(1) }
 
 // Release undoes one [Session.Hold] and records activity. With a Store,
-// it first saves the session's record if the request changed it (a
-// notifications/initialized, logging/setLevel, resources/subscribe), so
-// that the next request finds the change on any node.
+// it first saves the session's record if the request made a change the
+// other nodes must learn at once (logging/setLevel, resources/subscribe),
+// so that the next request finds it on any node; the flusher saves the
+// others (notifications/initialized).
 func (s *Session) Release() {
 	if st := s.m.st; st != nil {
-		st.save(s)
+		st.save(s, true)
 	}
 	s.Touch()
 	s.holds.Add(-1)

@@ -262,10 +262,13 @@ func (st *storeState) queueDelete(id string) {
 
 // save writes s's record if its state changed since it was last saved,
 // announcing it to the other nodes if the change is one they must learn
-// at once (mcp.SessionState.AnnounceRevision). It is called when a
-// request of s ends ([Session.Release]) and by the flusher; it does not
-// allocate when nothing changed.
-func (st *storeState) save(s *Session) {
+// at once (mcp.SessionState.AnnounceRevision). With urgentOnly it writes
+// only such a change, and leaves the others (notifications/initialized)
+// to the flusher: no node needs them before then (a node that opens the
+// session's GET stream marks it initialized itself). [Session.Release]
+// calls it with urgentOnly, the flusher without; it does not allocate
+// when nothing is to be written.
+func (st *storeState) save(s *Session, urgentOnly bool) {
 	c := s.conn
 	if c == nil {
 		return
@@ -276,6 +279,9 @@ func (st *storeState) save(s *Session) {
 		return
 	}
 	ann := state.AnnounceRevision()
+	if urgentOnly && ann == s.savedAnn.Load() {
+		return
+	}
 	rec := s.Record()
 	ctx, cancel := st.ctx()
 	err := st.store.Save(ctx, &rec, ann != s.savedAnn.Load())
@@ -322,7 +328,7 @@ func (st *storeState) flusher() {
 func (st *storeState) flush(ctx context.Context, all bool) {
 	var ids []string
 	st.m.Range(func(s *Session) bool {
-		st.save(s)
+		st.save(s, false)
 		la := s.lastActive.Load()
 		if all || st.ttl > 0 && (s.holds.Load() > 0 || la != s.flushed) {
 			ids = append(ids, s.id)

@@ -86,6 +86,12 @@ func (h *Handler) startGETStream(ctx *fasthttp.RequestCtx, s *sessions.Session, 
 		return false
 	}
 	c.r, c.stream = r, r.Stream().ID()
+	if c.stream == 0 && h.claims != nil && s.Conn() != nil {
+		// The GET stream is open: the client is initialized, whichever
+		// node got its notifications/initialized (sessions save that
+		// lazily across nodes).
+		s.Conn().State().MarkInitialized()
+	}
 	c.frame = sseFramer{stream: r.Stream().EventStreamID(), ids: true}
 	h.writers.Add(1)
 	h.registerSSE(c)
