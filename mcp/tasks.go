@@ -126,6 +126,10 @@ type task struct {
 	// the task, and it is sent notifications/tasks/status); nil for a
 	// 2026-07-28 task.
 	owner *SessionState
+	// principal is who created a 2026-07-28 task (the access token's
+	// issuer and subject, with authorization on): only requests of the
+	// same principal find it. nil without authorization.
+	principal *Principal
 
 	mu      sync.Mutex // guards the fields below
 	phase   int
@@ -369,7 +373,7 @@ func (ts *taskStore) maybeTask(c *Call, t *serverTool, p *CallToolParams, bind s
 	now := time.Now()
 	taskCtx, cancel := context.WithCancel(context.Background())
 	tk := &task{store: ts, id: ts.newTaskID(), created: now, updated: now, ttl: ts.opts.TTL, cancel: cancel,
-		announced: make(chan struct{}), done: make(chan struct{}), status: TaskWorking}
+		announced: make(chan struct{}), done: make(chan struct{}), status: TaskWorking, principal: c.Principal}
 	// Until the call becomes a task, the client closing the request
 	// cancels it; after, only tasks/cancel and the TTL do.
 	unlink := context.AfterFunc(st.ctx, cancel)
@@ -637,7 +641,7 @@ func (ts *taskStore) find(c *Call) (*task, InputResponses, *jsonrpc.Error) {
 		return nil, nil, invalidParams(c.Method + " needs params with a taskId")
 	}
 	t := ts.get(p.TaskID)
-	if t == nil || !t.ownedBy(c.Session) {
+	if t == nil || !t.ownedBy(c.Session, c.Principal) {
 		return nil, nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "unknown task: " + p.TaskID, Data: unknownTaskData(p.TaskID)}
 	}
 	return t, p.InputResponses, nil
@@ -717,11 +721,14 @@ func (t *task) expired(now time.Time) bool {
 	return !now.Before(t.created.Add(t.ttl)) || (t.owner != nil && t.owner.ctx.Err() != nil)
 }
 
-// ownedBy reports whether a request of st may see t: a session sees its
-// own tasks, a 2026-07-28 request those of no session.
-func (t *task) ownedBy(st *SessionState) bool {
+// ownedBy reports whether a request of st, sent by p, may see t: a
+// session sees its own tasks (the session is bound to its principal), a
+// 2026-07-28 request those of no session that the same principal made
+// (2025-11-25 basic/authorization: a token of another user must not reach
+// them; unknown to it, as a task ID that does not exist).
+func (t *task) ownedBy(st *SessionState, p *Principal) bool {
 	if st.stateless {
-		return t.owner == nil
+		return t.owner == nil && t.principal.Same(p)
 	}
 	return t.owner == st
 }

@@ -27,7 +27,9 @@ package transport
 //     POST runs, so the 403 is the POST's status: in a 2025-03-26 batch,
 //     one such request refuses the whole batch;
 //   - each request's [mcp.Call] and [mcp.StatelessCall] carry the
-//     principal, which handlers read with [mcp.Request.Principal].
+//     principal, which handlers read with [mcp.Request.Principal]; a
+//     2026-07-28 task is found only by requests of the principal that
+//     created it (another's tasks/get gets -32602 unknown task).
 
 import (
 	"bytes"
