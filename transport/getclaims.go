@@ -40,7 +40,11 @@ func (h *Handler) claimGET(s *sessions.Session) bool {
 		return true
 	}
 	node, err := h.claims.GETHolder(ctx, s.ID())
-	if err != nil || node == 0 || node == h.node || h.claims.RelayStandalone(ctx, node, s.ID(), nil) != nil {
+	if err == nil && node == 0 { // the claim expired in between
+		ok, err := h.claims.ClaimGET(ctx, s.ID())
+		return ok || err != nil
+	}
+	if err != nil || node == h.node || h.claims.RelayStandalone(ctx, node, s.ID(), nil) != nil {
 		return false
 	}
 	deadline := time.Now().Add(claimRetry)
