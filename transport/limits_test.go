@@ -336,6 +336,11 @@ func openFDs(t *testing.T) int {
 func TestAbandonedCallsReleased(t *testing.T) {
 	ts := newTestServer(t, &Options{CallTimeout: 500 * time.Millisecond})
 	sid := ts.initialize(t, "2025-11-25")
+	// A first call starts the deadline sweeper (expireFlights), which
+	// lives as long as the Handler: it belongs in the baseline.
+	if r := ts.do(t, http.MethodPost, sid, callBody(99, "echo", `{"message":"warm"}`)); r.status != http.StatusOK {
+		t.Fatalf("warm-up call: status %d, body %s", r.status, r.body)
+	}
 	ts.client.CloseIdleConnections()
 	addr := strings.TrimSuffix(strings.TrimPrefix(ts.url, "http://"), DefaultPath)
 	var baseG, baseFD int
