@@ -275,14 +275,9 @@ func BenchmarkStoreEvents(b *testing.B) {
 	for _, store := range stores {
 		b.Run("store="+store, func(b *testing.B) {
 			_, c := startStore(b, store, r, ModeSSE)
-			type sess struct{ sid, version string }
-			ss := make([]sess, parallelism)
-			for i := range ss {
-				sid, version, f := c.Handshake(int64(i + 1))
-				if f != nil {
-					b.Fatalf("handshake: %s", f.Key())
-				}
-				ss[i] = sess{sid, version}
+			ss, err := c.Handshakes(context.Background(), parallelism, parallelism)
+			if err != nil {
+				b.Fatalf("handshake: %s", err)
 			}
 			var next, bad atomic.Int64
 			cpu := startCPU(b, r)
@@ -294,7 +289,7 @@ func BenchmarkStoreEvents(b *testing.B) {
 				id := int64(1)
 				for pb.Next() {
 					id++
-					resp := c.Do(&load.Request{Method: "POST", SessionID: s.sid, Version: s.version, Accept: load.AcceptBoth,
+					resp := c.Do(&load.Request{Method: "POST", SessionID: s.ID, Version: s.Version, Accept: load.AcceptBoth,
 						Msg: &load.Message{ID: id, Method: "tools/call", Params: params}})
 					if !resp.OK() || !resp.Result || !resp.SSE {
 						bad.Add(1)

@@ -532,23 +532,12 @@ func newOp(ctx context.Context, c *config, client *load.Client) (load.Op, func()
 		}, nil, nil
 	case "call":
 		accept := map[string]string{"json": load.AcceptJSON, "sse": load.AcceptSSE, "both": load.AcceptBoth}[c.mode]
-		type sess struct{ sid, version string }
-		ss := make([]sess, c.concurrency)
-		var firstErr atomic.Pointer[string]
-		load.ForEach(ctx, c.concurrency, 64, func(i int) {
-			sid, version, failed := client.Handshake(int64(i + 1))
-			if failed != nil {
-				k := failed.Key()
-				firstErr.CompareAndSwap(nil, &k)
-				return
-			}
-			ss[i] = sess{sid, version}
-		})
-		if e := firstErr.Load(); e != nil {
-			return nil, nil, fmt.Errorf("call: could not establish the sessions: initialize got %s", *e)
+		ss, err := client.Handshakes(ctx, c.concurrency, 64)
+		if err != nil {
+			return nil, nil, fmt.Errorf("call: could not establish the sessions: initialize got %s", err)
 		}
 		op := func(_ context.Context, w int, seq int64) (bool, string) {
-			r := client.Call(ss[w].sid, ss[w].version, seq+1, accept)
+			r := client.Call(ss[w].ID, ss[w].Version, seq+1, accept)
 			kind := "json"
 			if r.SSE {
 				kind = "sse"
@@ -559,7 +548,7 @@ func newOp(ctx context.Context, c *config, client *load.Client) (load.Op, func()
 			return r.OK() && r.Result, r.Key() + " " + kind
 		}
 		cleanup := func() {
-			load.ForEach(context.Background(), len(ss), 64, func(i int) { client.Delete(ss[i].sid, ss[i].version) })
+			load.ForEach(context.Background(), len(ss), 64, func(i int) { client.Delete(ss[i].ID, ss[i].Version) })
 		}
 		return op, cleanup, nil
 	case "modern":

@@ -595,6 +595,32 @@ func (c *Client) Handshake(id int64) (sid, version string, failed *Response) {
 	return sid, version, nil
 }
 
+// A Session is an established session: its Mcp-Session-Id and the
+// protocol version it negotiated.
+type Session struct{ ID, Version string }
+
+// Handshakes establishes n sessions (initialize + notifications/initialized,
+// request IDs 1..n), at most conc at a time, and returns them in order. It
+// fails with the key of the first failed answer (see [Response.Key]) if
+// any handshake failed.
+func (c *Client) Handshakes(ctx context.Context, n, conc int) ([]Session, error) {
+	ss := make([]Session, n)
+	var firstErr atomic.Pointer[string]
+	ForEach(ctx, n, conc, func(i int) {
+		sid, version, failed := c.Handshake(int64(i + 1))
+		if failed != nil {
+			k := failed.Key()
+			firstErr.CompareAndSwap(nil, &k)
+			return
+		}
+		ss[i] = Session{sid, version}
+	})
+	if e := firstErr.Load(); e != nil {
+		return nil, errors.New(*e)
+	}
+	return ss, nil
+}
+
 // EchoParams are the params of the tools/call that [Client.Call] sends: the
 // echo tool with a short message.
 var EchoParams = []byte(`{"name":"echo","arguments":{"message":"hello"}}`)

@@ -539,23 +539,12 @@ func (c *config) newOp(ctx context.Context, fig string, cl *load.Client) (load.O
 			return true, "ok"
 		}, nil
 	case "call":
-		type sess struct{ sid, version string }
-		ss := make([]sess, c.concurrency)
-		var firstErr atomic.Pointer[string]
-		load.ForEach(ctx, c.concurrency, 16, func(i int) {
-			sid, version, failed := cl.Handshake(int64(i + 1))
-			if failed != nil {
-				k := failed.Key()
-				firstErr.CompareAndSwap(nil, &k)
-				return
-			}
-			ss[i] = sess{sid, version}
-		})
-		if e := firstErr.Load(); e != nil {
-			return nil, fmt.Errorf("call: could not establish the sessions: %s", *e)
+		ss, err := cl.Handshakes(ctx, c.concurrency, 16)
+		if err != nil {
+			return nil, fmt.Errorf("call: could not establish the sessions: %s", err)
 		}
 		return func(_ context.Context, w int, seq int64) (bool, string) {
-			r := cl.Call(ss[w].sid, ss[w].version, seq+1, load.AcceptBoth)
+			r := cl.Call(ss[w].ID, ss[w].Version, seq+1, load.AcceptBoth)
 			if r.OK() && r.Result {
 				return true, "ok"
 			}
