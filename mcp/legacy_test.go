@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -433,5 +435,53 @@ func TestParamNamesExact(t *testing.T) {
 	}
 	if r := s.post(`{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"test://a","uri":"test://items/42"}}`); r.errCode(t) != jsonrpc.CodeInvalidRequest {
 		t.Errorf("resources/read naming uri twice: code %d, want %d", r.errCode(t), jsonrpc.CodeInvalidRequest)
+	}
+}
+
+// TestLogAll checks server-wide log messages: notifications/message on
+// the GET stream of each session whose logging/setLevel filter passes
+// the level, the same through NotifyAll (another process's LogAll), and
+// OnNotifyAll called with what was sent.
+func TestLogAll(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		sent []string
+	)
+	e := legacyServer(t, &mcp.ServerOptions{OnNotifyAll: func(method string, params json.RawMessage) {
+		if method == mcp.NotificationMessage { // not the list_changed of the setup
+			mu.Lock()
+			sent = append(sent, method+" "+string(params))
+			mu.Unlock()
+		}
+	}})
+	s := e.initialize(mcp.Version20251125, allCaps)
+	ch, done := s.get()
+	defer done()
+	s.post(`{"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"warning"}}`)
+	if err := e.srv.LogAll(mcp.LevelInfo, "x", 1); err != nil { // filtered out
+		t.Fatal(err)
+	}
+	if err := e.srv.LogAll(mcp.LevelError, "x", map[string]int{"seq": 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.LogAll("loud", "x", 3); err == nil {
+		t.Error("LogAll with an unknown level: no error")
+	}
+	e.srv.NotifyAll(mcp.NotificationMessage, json.RawMessage(`{"level":"debug","data":4}`)) // filtered out
+	e.srv.NotifyAll(mcp.NotificationMessage, json.RawMessage(`{"level":"nope","data":5}`))  // ignored
+	e.srv.NotifyAll(mcp.NotificationMessage, json.RawMessage(`{"level":"alert","data":6}`))
+	for _, want := range []string{`"level":"error","logger":"x","data":{"seq":2}`, `"level":"alert","data":6`} {
+		m := next(t, ch)
+		if m.Method != mcp.NotificationMessage || !strings.Contains(string(m.Params), want) {
+			t.Fatalf("GET stream: %s %s, want %s", m.Method, m.Params, want)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{
+		`notifications/message {"level":"info","logger":"x","data":1}`,
+		`notifications/message {"level":"error","logger":"x","data":{"seq":2}}`,
+	}; !slices.Equal(sent, want) {
+		t.Errorf("OnNotifyAll got %q, want %q", sent, want)
 	}
 }

@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"fmt"
 	"slices"
 
 	json "github.com/goccy/go-json"
@@ -114,15 +115,63 @@ func (s *Server) ResourceUpdated(uri string) {
 	}
 }
 
+// LogAll sends notifications/message (2025-11-25
+// server/utilities/logging) to every initialized legacy session whose
+// logging/setLevel filter passes level, on its GET stream: a log message
+// not tied to a request, for every client of the deployment (with
+// ServerOptions.OnNotifyAll, the other processes send it to theirs).
+// data is any JSON-encodable value; an error is its encoding's, and then
+// nothing is sent, as for a level that is not one of the eight. 2026-07-28 subscriptions/listen streams do not carry
+// log messages and get none.
+func (s *Server) LogAll(level LoggingLevel, logger string, data any) error {
+	if level.severity() == 0 {
+		return fmt.Errorf("mcp: LogAll: unknown logging level %q", level)
+	}
+	p, err := jsonrpc.Marshal(&LoggingMessageParams{Level: level, Logger: logger, Data: data})
+	if err != nil {
+		return err
+	}
+	s.logHere(level, p)
+	if f := s.opts.OnNotifyAll; f != nil {
+		f(NotificationMessage, p)
+	}
+	return nil
+}
+
+// logHere is LogAll for the clients of this process; p is the encoded
+// LoggingMessageParams.
+func (s *Server) logHere(level LoggingLevel, p json.RawMessage) {
+	var msg []byte
+	for _, st := range s.liveSessions() {
+		if !st.wants(level) {
+			continue
+		}
+		if msg == nil {
+			msg = jsonrpc.AppendNotification(nil, NotificationMessage, p)
+		}
+		_ = st.sendHere(msg)
+	}
+}
+
 // NotifyAll does what the server does when one of its lists changes
 // (method notifications/tools/list_changed, …/prompts/list_changed,
-// …/resources/list_changed; params ignored) or a resource is updated
-// (notifications/resources/updated, params {"uri": …}), for the clients
-// of this process only: it is how a notification another process of the
-// same deployment raised (ServerOptions.OnNotifyAll) reaches them. Other
-// methods, and resources/updated without a uri, are ignored.
+// …/resources/list_changed; params ignored), a resource is updated
+// (notifications/resources/updated, params {"uri": …}) or it logs for
+// every client (notifications/message, params as [Server.LogAll] sends
+// them), for the clients of this process only: it is how a notification
+// another process of the same deployment raised
+// (ServerOptions.OnNotifyAll) reaches them. Other methods,
+// resources/updated without a uri and notifications/message without a
+// valid level are ignored.
 func (s *Server) NotifyAll(method string, params json.RawMessage) {
 	switch method {
+	case NotificationMessage:
+		var p struct {
+			Level LoggingLevel `json:"level"`
+		}
+		if jsonrpc.Unmarshal(params, &p) == nil && p.Level.severity() != 0 {
+			s.logHere(p.Level, params)
+		}
 	case NotificationToolsListChanged:
 		s.listChangedHere(kindTools)
 	case NotificationPromptsListChanged:
