@@ -276,7 +276,11 @@ type Call struct {
 	Session *SessionState
 	Method  string
 	ID      json.RawMessage
-	Params  json.RawMessage
+	// Params are the request's raw params. The request's handler may
+	// keep them, and strings that alias them, after Handle returns (a
+	// tool's arguments and name, a task), so they must not be modified
+	// once handed over.
+	Params json.RawMessage
 	// Out carries messages sent before the response. When nil they go to
 	// the session's GET stream.
 	Out Outbound

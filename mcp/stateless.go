@@ -24,6 +24,8 @@ var SupportedVersions = []string{Version20260728, Version20251125, Version202506
 type StatelessCall struct {
 	Method string
 	ID     json.RawMessage
+	// Params are the raw params; as for [Call].Params, they must not be
+	// modified once handed over.
 	Params json.RawMessage
 	// Headers are the request's MCP headers by lower-case name
 	// ("mcp-protocol-version", "mcp-method", "mcp-name", "mcp-param-…"),

@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unsafe"
 
+	"github.com/mcpfiber/mcpfiber/internal/jsonscan"
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
 
@@ -119,7 +121,7 @@ func (s *Server) listTools(c *Call) ([]byte, *jsonrpc.Error) {
 
 func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
 	var p CallToolParams
-	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.Name == "" {
+	if !scanCallParams(c.Params, &p) && (len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.Name == "") {
 		return nil, invalidParams("tools/call needs params with a tool name")
 	}
 	if len(p.Arguments) > 0 && p.Arguments[0] != '{' && string(p.Arguments) != "null" {
@@ -189,4 +191,51 @@ func safeTool(ctx context.Context, h ToolHandler, req *CallToolRequest) (res *Ca
 		}
 	}()
 	return h(ctx, req)
+}
+
+// scanCallParams reads the params of a common tools/call into p with a
+// [jsonscan.Scanner], without decoding them: an object with a "name"
+// (a string without escapes), "arguments", "_meta" and members the call
+// does not read. It reports false, leaving p as it was, for anything
+// else (inputResponses, requestState, task, text the scanner is not sure
+// of, no name); the caller then decodes params with [jsonrpc.Unmarshal],
+// which reads what scanCallParams accepts the same way (FuzzCallParams)
+// and writes the errors.
+//
+// p.Name and p.Arguments alias params, which must not be modified
+// afterwards (see [Call].Params). It allocates only the decoded _meta,
+// when there is one.
+func scanCallParams(params []byte, p *CallToolParams) bool {
+	var name, args, meta []byte
+	sc := jsonscan.Scanner{B: params}
+	ok := sc.Object(0, func(k []byte) bool {
+		var ok, escaped bool
+		switch string(k) {
+		case "name":
+			name, escaped, ok = sc.String()
+			return ok && !escaped
+		case "arguments":
+			args, ok = sc.Value(1)
+			return ok
+		case "_meta":
+			meta, ok = sc.Value(1)
+			return ok
+		case "inputResponses", "requestState", "task":
+			return false
+		}
+		return sc.Skip(1)
+	})
+	if !ok || !sc.AtEnd() || len(name) == 0 {
+		return false
+	}
+	if meta != nil && string(meta) != "null" {
+		m := new(RequestMeta)
+		if jsonrpc.Unmarshal(meta, m) != nil {
+			return false
+		}
+		p.Meta = m
+	}
+	p.Name = unsafe.String(unsafe.SliceData(name), len(name))
+	p.Arguments = args
+	return true
 }
