@@ -133,24 +133,29 @@ func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
 	if t == nil {
 		return nil, invalidParams("unknown tool: " + p.Name)
 	}
-	bind := MethodToolsCall + "\x00" + p.Name
-	if err := s.openState(c.Session, bind, &p.RequestState); err != nil {
-		return nil, err
+	if p.RequestState != "" {
+		if err := s.openState(c.Session, toolBind(p.Name), &p.RequestState); err != nil {
+			return nil, err
+		}
 	}
 	if s.tasks != nil {
-		if b, jerr, ok := s.tasks.maybeTask(c, t, &p, bind); ok {
+		if b, jerr, ok := s.tasks.maybeTask(c, t, &p, toolBind(p.Name)); ok {
 			return b, jerr
 		}
 	}
 	ctx, done := c.Session.begin(c.ID)
 	defer done()
 	req := &CallToolRequest{Params: &p, Request: s.newRequest(c, p.Meta)}
-	return s.runTool(ctx, req, t, bind)
+	return s.runTool(ctx, req, t)
 }
+
+// toolBind is what a requestState of a call of the tool name is bound
+// to (see [sealer]).
+func toolBind(name string) string { return MethodToolsCall + "\x00" + name }
 
 // runTool runs a tool handler for req, round after round while a legacy
 // client answers its input requests, and encodes the outcome.
-func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverTool, bind string) ([]byte, *jsonrpc.Error) {
+func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverTool) ([]byte, *jsonrpc.Error) {
 	for round := 0; ; round++ {
 		res, err := safeTool(ctx, t.handler, req)
 		if req.cancelled(ctx) {
@@ -167,7 +172,7 @@ func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverToo
 			res = &CallToolResult{}
 		}
 		if len(res.InputRequests) > 0 || res.RequestState != "" {
-			b, answers, jerr := s.needInput(ctx, &req.Request, bind, round, res.InputRequests, res.RequestState, res.Meta)
+			b, answers, jerr := s.needInput(ctx, &req.Request, toolBind(req.Params.Name), round, res.InputRequests, res.RequestState, res.Meta)
 			if b != nil || jerr != nil {
 				return b, jerr
 			}
@@ -178,7 +183,7 @@ func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverToo
 			res.Content = []Content{}
 		}
 		res.CacheHints = s.withHints(req.Session, res.CacheHints, false)
-		return encode(res)
+		return encodeToolResult(res)
 	}
 }
 
