@@ -120,8 +120,9 @@ func (s *Server) listTools(c *Call) ([]byte, *jsonrpc.Error) {
 }
 
 func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
-	var p CallToolParams
-	if !scanCallParams(c.Params, &p) && (len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.Name == "") {
+	tc := new(toolCall) // the call's one allocation of its own, besides its context
+	p := &tc.p
+	if !scanCallParams(c.Params, p) && (len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, p) != nil || p.Name == "") {
 		return nil, invalidParams("tools/call needs params with a tool name")
 	}
 	if len(p.Arguments) > 0 && p.Arguments[0] != '{' && string(p.Arguments) != "null" {
@@ -139,14 +140,23 @@ func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
 		}
 	}
 	if s.tasks != nil {
-		if b, jerr, ok := s.tasks.maybeTask(c, t, &p, toolBind(p.Name)); ok {
+		if b, jerr, ok := s.tasks.maybeTask(c, t, p, toolBind(p.Name)); ok {
 			return b, jerr
 		}
 	}
-	ctx, done := c.Session.begin(c.ID)
-	defer done()
-	req := &CallToolRequest{Params: &p, Request: s.newRequest(c, p.Meta)}
-	return s.runTool(ctx, req, t)
+	ctx := c.Session.beginIn(c.ID, &tc.fl)
+	defer tc.fl.end()
+	tc.req = CallToolRequest{Params: p, Request: s.newRequest(c, p.Meta)}
+	return s.runTool(ctx, &tc.req, t)
+}
+
+// A toolCall is what a tools/call holds while it runs, in one
+// allocation: the params, the handler's request, the in-flight record.
+// The handler may keep the request (and so all of it) after it returns.
+type toolCall struct {
+	p   CallToolParams
+	req CallToolRequest
+	fl  inflight
 }
 
 // toolBind is what a requestState of a call of the tool name is bound
