@@ -66,3 +66,26 @@ func FuzzCallParams(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStringArgument: StringArgument says what jsonrpc.Unmarshal into a
+// struct with a *string field says.
+//
+//	go test ./mcp -run='^$' -fuzz='^FuzzStringArgument$' -fuzztime=20s
+func FuzzStringArgument(f *testing.F) {
+	for _, s := range []string{`{"message":"hello"}`, `{"message":"h\u00e9\n"}`, `{"message":null}`, `{"message":1}`,
+		`{"other":1}`, `{"message":"a","message":"b"}`, `{"Message":"a"}`, `{"\u006dessage":"a"}`, `[]`, `null`, ``,
+		`{"message":"\ud83d\ude00"}`, `{"message":"a"} x`, `{"a":{"message":"x"},"message":"y"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want struct {
+			Message *string `json:"message"`
+		}
+		wantOK := jsonrpc.Unmarshal(b, &want) == nil && want.Message != nil
+		p := CallToolParams{Arguments: b}
+		got, ok := p.StringArgument("message")
+		if ok != wantOK || ok && got != *want.Message {
+			t.Fatalf("StringArgument(%q) = %q, %v; Unmarshal: %v", b, got, ok, want.Message)
+		}
+	})
+}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"unsafe"
 
+	json "github.com/goccy/go-json"
+
 	"github.com/mcpfiber/mcpfiber/internal/jsonscan"
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
@@ -253,4 +255,43 @@ func scanCallParams(params []byte, p *CallToolParams) bool {
 	p.Name = unsafe.String(unsafe.SliceData(name), len(name))
 	p.Arguments = args
 	return true
+}
+
+// StringArgument returns the member name of the call's arguments when it
+// is a string, and whether it is: false when the arguments are not a JSON
+// object, or name is absent, null or of another type. It reads the
+// arguments as [jsonrpc.Unmarshal] into a struct with a *string field
+// would (names matched exactly; text that is not JSON, or names a member
+// twice, gives false), scanning them instead of decoding them, so a tool
+// of string arguments need not decode them itself. It allocates only the
+// returned string.
+func (p *CallToolParams) StringArgument(name string) (string, bool) {
+	var raw []byte
+	var found, escaped bool
+	sc := jsonscan.Scanner{B: p.Arguments}
+	ok := sc.Object(0, func(k []byte) bool {
+		if string(k) != name || sc.Peek() != '"' {
+			return sc.Skip(1)
+		}
+		var ok bool
+		raw, escaped, ok = sc.String()
+		found = ok
+		return ok
+	})
+	if ok && sc.AtEnd() {
+		switch {
+		case !found:
+			return "", false
+		case escaped:
+			return jsonscan.Unquote(raw), true
+		}
+		return string(raw), true
+	}
+	// Not sure, or not JSON: ask the decoder.
+	var m map[string]json.RawMessage
+	var v *string
+	if jsonrpc.Unmarshal(p.Arguments, &m) != nil || m[name] == nil || jsonrpc.Unmarshal(m[name], &v) != nil || v == nil {
+		return "", false
+	}
+	return *v, true
 }
