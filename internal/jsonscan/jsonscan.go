@@ -78,6 +78,10 @@ func (s *Scanner) String() (raw []byte, escaped, ok bool) {
 	start := s.I + 1
 	for i := start; i < len(b); {
 		c := b[i]
+		if plain[c] {
+			i++
+			continue
+		}
 		switch {
 		case c == '"':
 			s.I = i + 1
@@ -128,6 +132,15 @@ func (s *Scanner) String() (raw []byte, escaped, ok bool) {
 	}
 	return nil, false, false
 }
+
+// plain holds the bytes that stand for themselves in a string: ASCII
+// other than control characters, '"' and '\\'.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // Number reads the number at the cursor (whitespace skipped) and returns
 // its text and its value. ok is false for text that is not a JSON number
@@ -258,7 +271,7 @@ func (s *Scanner) Object(depth int, member func(name []byte) bool) bool {
 			return false
 		}
 		for _, seen := range names[:n] {
-			if string(s.B[seen[0]:seen[1]]) == string(name) {
+			if int(seen[1]-seen[0]) == len(name) && (len(name) == 0 || s.B[seen[0]] == name[0]) && string(s.B[seen[0]:seen[1]]) == string(name) {
 				return false
 			}
 		}

@@ -1,8 +1,9 @@
-package jsonscan
+package jsonscan_test
 
 import (
 	"testing"
 
+	"github.com/mcpfiber/mcpfiber/internal/jsonscan"
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
 
@@ -24,7 +25,7 @@ func FuzzScanner(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sc := Scanner{B: b}
+		sc := jsonscan.Scanner{B: b}
 		if !sc.Skip(0) || !sc.AtEnd() {
 			return
 		}
@@ -33,12 +34,12 @@ func FuzzScanner(f *testing.F) {
 			t.Fatalf("Skip accepts %q, Unmarshal: %v", b, err)
 		}
 		if s, ok := v.(string); ok {
-			sc := Scanner{B: b}
+			sc := jsonscan.Scanner{B: b}
 			raw, _, _ := sc.String()
-			if got := Unquote(raw); got != s {
-				t.Fatalf("Unquote(%q) = %q, Unmarshal: %q", raw, got, s)
+			if got := jsonscan.Unquote(raw); got != s {
+				t.Fatalf("jsonscan.Unquote(%q) = %q, Unmarshal: %q", raw, got, s)
 			}
-			if got, want := RuneCount(raw), len([]rune(s)); got != want {
+			if got, want := jsonscan.RuneCount(raw), len([]rune(s)); got != want {
 				t.Fatalf("RuneCount(%q) = %d, want %d", raw, got, want)
 			}
 		}
@@ -47,7 +48,7 @@ func FuzzScanner(f *testing.F) {
 
 func TestScanner(t *testing.T) {
 	for _, s := range seeds {
-		sc := Scanner{B: []byte(s)}
+		sc := jsonscan.Scanner{B: []byte(s)}
 		got := sc.Skip(0) && sc.AtEnd()
 		var v any
 		want := jsonrpc.Unmarshal([]byte(s), &v) == nil
