@@ -28,3 +28,26 @@ func BenchmarkDecode(b *testing.B) {
 		_, _, _ = Decode(body)
 	}
 }
+
+// TestAppendAllocs holds AppendResult, AppendNotification and
+// AppendRequest to one allocation on a nil dst, and none with room.
+func TestAppendAllocs(t *testing.T) {
+	id, result := []byte(`"req-7"`), []byte(`{"content":[{"type":"text","text":"hello, a longer text than the header"}]}`)
+	room := make([]byte, 0, 512)
+	for _, c := range []struct {
+		name string
+		f    func(dst []byte) []byte
+	}{
+		{"AppendResult", func(dst []byte) []byte { return AppendResult(dst, id, result) }},
+		{"AppendNotification", func(dst []byte) []byte { return AppendNotification(dst, "notifications/progress", result) }},
+		{"AppendRequest", func(dst []byte) []byte { return AppendRequest(dst, id, "sampling/createMessage", result) }},
+		{"AppendError", func(dst []byte) []byte { return AppendError(dst, id, NewError(CodeInvalidParams, "bad")) }},
+	} {
+		if n := testing.AllocsPerRun(100, func() { c.f(nil) }); n > 1 {
+			t.Errorf("%s(nil, ...): got %v allocs/op, want 1", c.name, n)
+		}
+		if n := testing.AllocsPerRun(100, func() { c.f(room[:0]) }); n != 0 {
+			t.Errorf("%s(dst with room, ...): got %v allocs/op, want 0", c.name, n)
+		}
+	}
+}
