@@ -12,7 +12,8 @@
 // than [MaxMembers] members, nesting deeper than [MaxDepth], numbers out
 // of float64's range. Everything it accepts is JSON (RFC 8259) in UTF-8
 // with no object naming a member twice, as Unmarshal requires;
-// FuzzCallParams in package mcp and FuzzScanner here hold it to that.
+// FuzzScanner here, FuzzScanRequest in package jsonrpc and
+// FuzzCallParams and FuzzStringArgument in package mcp hold it to that.
 //
 // A Scanner does not allocate.
 package jsonscan
