@@ -211,7 +211,7 @@ func FuzzScanRequest(f *testing.F) {
 		if one == nil {
 			return
 		}
-		m := one.list[0]
+		m := one.s[0]
 		want, err := decodeOne(body)
 		if err != nil {
 			t.Fatalf("scanRequest(%q) accepts, decodeOne: %v", body, err)

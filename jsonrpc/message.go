@@ -81,7 +81,7 @@ func Decode(body []byte) (msgs []*Message, batch bool, err *Error) {
 	}
 	if body[i] != '[' {
 		if one := scanRequest(body); one != nil {
-			return one.list[:], false, nil
+			return one.s[:], false, nil
 		}
 		m, err := decodeOne(body)
 		if err != nil {
@@ -213,11 +213,12 @@ var (
 	errBatchTooLarge = NewError(CodeInvalidRequest, "Invalid Request: batch has more than "+strconv.Itoa(MaxBatch)+" messages")
 )
 
-// oneMessage is a decoded single message and the list Decode returns it
-// in, allocated together.
-type oneMessage struct {
-	m    Message
-	list [1]*Message
+// single is what Decode returns for a body that is not a batch: the
+// message and the one-element slice that points at it, in one
+// allocation.
+type single struct {
+	m Message
+	s [1]*Message
 }
 
 // scanRequest decodes body as [decodeOne] does when it is a request or a
@@ -232,7 +233,7 @@ type oneMessage struct {
 // It copies the ID and params into one buffer, and names the common MCP
 // methods with constants instead of copying them: three allocations at
 // most (message, buffer, method).
-func scanRequest(body []byte) *oneMessage {
+func scanRequest(body []byte) *single {
 	var version, method, id, params []byte
 	var hasVersion, hasMethod bool
 	sc := jsonscan.Scanner{B: body}
@@ -267,9 +268,9 @@ func scanRequest(body []byte) *oneMessage {
 	if params != nil && params[0] != '{' && params[0] != '[' {
 		return nil
 	}
-	one := &oneMessage{}
+	one := &single{}
 	m := &one.m
-	one.list[0] = m
+	one.s[0] = m
 	m.Kind = KindNotification
 	if id != nil {
 		if !validRequestID(id) {

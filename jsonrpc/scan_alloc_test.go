@@ -4,11 +4,11 @@ package jsonrpc
 
 import "testing"
 
-// TestDecodeAllocs holds Decode of a request of the common shape (its
+// TestScanRequestAllocs holds Decode of a request of the common shape (its
 // fast path, scanRequest) to two allocations: the message with the list
 // it is returned in, and one buffer for the ID and params; the method of
 // a tools/call is a constant.
-func TestDecodeAllocs(t *testing.T) {
+func TestScanRequestAllocs(t *testing.T) {
 	body := []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}}`)
 	if msgs, _, err := Decode(body); err != nil || msgs[0].Method != "tools/call" {
 		t.Fatalf("Decode: %v, %v", msgs, err)
