@@ -70,14 +70,20 @@ func Default(s *mcp.Server) {
 	}, progress)
 }
 
+// echo reads its one argument without decoding the arguments
+// ([mcp.CallToolParams.StringArgument]) and returns it in a result
+// allocated with its content block.
 func echo(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	var args struct {
-		Message *string `json:"message"`
-	}
-	if err := jsonrpc.Unmarshal(req.Params.Arguments, &args); err != nil || args.Message == nil {
+	msg, ok := req.Params.StringArgument("message")
+	if !ok {
 		return nil, fmt.Errorf("echo: arguments must be an object with a string \"message\"")
 	}
-	return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent(*args.Message)}}, nil
+	r := &struct {
+		res  mcp.CallToolResult
+		text [1]mcp.Content
+	}{text: [1]mcp.Content{mcp.TextContent(msg)}}
+	r.res.Content = r.text[:]
+	return &r.res, nil
 }
 
 func progress(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {

@@ -13,8 +13,10 @@ var nullID = []byte("null")
 
 // AppendResult appends a success response {"jsonrpc":"2.0","id":id,"result":result}
 // to dst and returns the extended slice. id and result are raw JSON; an
-// empty result is written as {}. It allocates only to grow dst.
+// empty result is written as {}. It allocates only to grow dst, at most
+// once (TestAppendAllocs).
 func AppendResult(dst, id, result []byte) []byte {
+	dst = grow(dst, len(`{"jsonrpc":"2.0","id":,"result":{}}`)+len(id)+len(result))
 	dst = append(dst, `{"jsonrpc":"2.0","id":`...)
 	dst = append(dst, id...)
 	dst = append(dst, `,"result":`...)
@@ -26,11 +28,13 @@ func AppendResult(dst, id, result []byte) []byte {
 }
 
 // AppendError appends an error response to dst. A nil id is written as
-// null. It allocates only to grow dst.
+// null. It allocates only to grow dst, once unless the message needs
+// escapes.
 func AppendError(dst, id []byte, e *Error) []byte {
 	if id == nil {
 		id = nullID
 	}
+	dst = grow(dst, len(`{"jsonrpc":"2.0","error":{"code":-32000,"message":"","data":},"id":}`)+len(id)+len(e.Message)+len(e.Data))
 	dst = append(dst, `{"jsonrpc":"2.0","error":{"code":`...)
 	dst = strconv.AppendInt(dst, e.Code, 10)
 	dst = append(dst, `,"message":`...)
@@ -47,6 +51,7 @@ func AppendError(dst, id []byte, e *Error) []byte {
 // AppendNotification appends {"jsonrpc":"2.0","method":method,"params":params}
 // to dst; params is raw JSON and is omitted when empty.
 func AppendNotification(dst []byte, method string, params []byte) []byte {
+	dst = grow(dst, len(`{"jsonrpc":"2.0","method":"","params":}`)+len(method)+len(params))
 	dst = append(dst, `{"jsonrpc":"2.0","method":`...)
 	dst = AppendString(dst, method)
 	if len(params) > 0 {
@@ -59,6 +64,7 @@ func AppendNotification(dst []byte, method string, params []byte) []byte {
 // AppendRequest appends a request with the raw JSON id to dst; params is
 // raw JSON and is omitted when empty.
 func AppendRequest(dst, id []byte, method string, params []byte) []byte {
+	dst = grow(dst, len(`{"jsonrpc":"2.0","id":,"method":"","params":}`)+len(id)+len(method)+len(params))
 	dst = append(dst, `{"jsonrpc":"2.0","id":`...)
 	dst = append(dst, id...)
 	dst = append(dst, `,"method":`...)
@@ -68,6 +74,16 @@ func AppendRequest(dst, id []byte, method string, params []byte) []byte {
 		dst = append(dst, params...)
 	}
 	return append(dst, '}')
+}
+
+// grow returns dst with room for n more bytes, so that the appends of a
+// message that follow allocate once at most instead of doubling several
+// times.
+func grow(dst []byte, n int) []byte {
+	if cap(dst)-len(dst) >= n {
+		return dst
+	}
+	return append(make([]byte, 0, len(dst)+n), dst...)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -184,3 +184,41 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScanRequest: what scanRequest (Decode's fast path) reads,
+// decodeOne (its decoder) reads the same way: kind, method, ID and params
+// byte for byte.
+//
+//	go test ./jsonrpc -run='^$' -fuzz='^FuzzScanRequest$' -fuzztime=20s
+func FuzzScanRequest(f *testing.F) {
+	for _, s := range decodeSeeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":null}`,
+		`{"jsonrpc":"2.0","id":null,"method":"x"}`,
+		`{"jsonrpc":"2.0","id":"a\"b","method":"x","params":[]}`,
+		`{"jsonrpc":"2.0","method":"x","extra":{"a":[1,{"b":2}]}}`,
+		` {"method" : "ping" , "jsonrpc" : "2.0" , "id" : 7 } `,
+		`{"jsonrpc":"2.0","id":1,"method":"p\u0069ng"}`,
+		`{"jsonrpc":2.0,"id":1,"method":"ping"}`,
+		`{"jsonrpc":"2.0","id":01,"method":"ping"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		one := scanRequest(body)
+		if one == nil {
+			return
+		}
+		m := one.s[0]
+		want, err := decodeOne(body)
+		if err != nil {
+			t.Fatalf("scanRequest(%q) accepts, decodeOne: %v", body, err)
+		}
+		if m.Kind != want.Kind || m.Method != want.Method || !bytes.Equal(m.ID, want.ID) || (m.ID == nil) != (want.ID == nil) ||
+			!bytes.Equal(m.Params, want.Params) || (m.Params == nil) != (want.Params == nil) || m.Result != nil || m.Error != nil {
+			t.Fatalf("%q: scanRequest %+v, decodeOne %+v", body, m, want)
+		}
+	})
+}

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	json "github.com/goccy/go-json"
+
+	"github.com/mcpfiber/mcpfiber/internal/jsonscan"
 )
 
 // MaxBatch is the largest batch [Decode] accepts, as in the TypeScript SDK.
@@ -78,6 +80,9 @@ func Decode(body []byte) (msgs []*Message, batch bool, err *Error) {
 		return nil, false, errEmptyBody
 	}
 	if body[i] != '[' {
+		if one := scanRequest(body); one != nil {
+			return one.s[:], false, nil
+		}
 		m, err := decodeOne(body)
 		if err != nil {
 			return nil, false, err
@@ -207,3 +212,107 @@ var (
 	errEmptyBatch    = NewError(CodeInvalidRequest, "Invalid Request: empty batch")
 	errBatchTooLarge = NewError(CodeInvalidRequest, "Invalid Request: batch has more than "+strconv.Itoa(MaxBatch)+" messages")
 )
+
+// single is what Decode returns for a body that is not a batch: the
+// message and the one-element slice that points at it, in one
+// allocation.
+type single struct {
+	m Message
+	s [1]*Message
+}
+
+// scanRequest decodes body as [decodeOne] does when it is a request or a
+// notification of the common shape: an object with "jsonrpc":"2.0", a
+// "method" string without escapes, a string or integer "id" (or none),
+// "params" an object, an array or null (or none), and members JSON-RPC
+// does not define. It returns nil for anything else (responses, escaped
+// methods, text [jsonscan.Scanner] is not sure of, every error); the
+// caller then decodes body with [Unmarshal], which reads what
+// scanRequest accepts the same way (FuzzScanRequest).
+//
+// It copies the ID and params into one buffer, and names the common MCP
+// methods with constants instead of copying them: three allocations at
+// most (message, buffer, method).
+func scanRequest(body []byte) *single {
+	var version, method, id, params []byte
+	var hasVersion, hasMethod bool
+	sc := jsonscan.Scanner{B: body}
+	ok := sc.Object(0, func(k []byte) bool {
+		var ok, escaped bool
+		switch string(k) {
+		case "jsonrpc":
+			version, escaped, ok = sc.String()
+			hasVersion = true
+			return ok && !escaped
+		case "method":
+			method, escaped, ok = sc.String()
+			hasMethod = true
+			return ok && !escaped
+		case "id":
+			id, ok = sc.Value(1)
+			return ok
+		case "params":
+			params, ok = sc.Value(1)
+			return ok
+		case "result", "error":
+			return false
+		}
+		return sc.Skip(1)
+	})
+	if !ok || !sc.AtEnd() || !hasVersion || string(version) != "2.0" || !hasMethod || len(method) == 0 {
+		return nil
+	}
+	if string(params) == "null" {
+		params = nil
+	}
+	if params != nil && params[0] != '{' && params[0] != '[' {
+		return nil
+	}
+	one := &single{}
+	m := &one.m
+	one.s[0] = m
+	m.Kind = KindNotification
+	if id != nil {
+		if !validRequestID(id) {
+			return nil
+		}
+		m.Kind = KindRequest
+	}
+	if n := len(id) + len(params); n > 0 {
+		buf := make([]byte, 0, n)
+		buf = append(buf, id...)
+		buf = append(buf, params...)
+		if id != nil {
+			m.ID = buf[:len(id):len(id)]
+		}
+		if params != nil {
+			m.Params = buf[len(id):]
+		}
+	}
+	m.Method = methodName(method)
+	return one
+}
+
+// methodName returns method as a string, without allocating for the
+// methods clients send most.
+func methodName(method []byte) string {
+	switch string(method) {
+	case "tools/call":
+		return "tools/call"
+	case "tools/list":
+		return "tools/list"
+	case "initialize":
+		return "initialize"
+	case "notifications/initialized":
+		return "notifications/initialized"
+	case "notifications/cancelled":
+		return "notifications/cancelled"
+	case "ping":
+		return "ping"
+	case "resources/read":
+		return "resources/read"
+	case "prompts/get":
+		return "prompts/get"
+	}
+	return string(method)
+}

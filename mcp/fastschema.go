@@ -4,13 +4,12 @@ package mcp
 // properties, as written by hand or inferred by jsonschema-go.
 
 import (
-	"bytes"
 	"math"
-	"sync"
 	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
-	"github.com/goccy/go-json/jsontext"
+
+	"github.com/mcpfiber/mcpfiber/internal/jsonscan"
 )
 
 // A simpleSchema validates JSON values decoded into any (objects as
@@ -234,58 +233,41 @@ func (s *simpleSchema) valid(v any) bool {
 }
 
 // validJSON reports whether the JSON text raw surely conforms, reading it
-// as tokens instead of decoding it into any. It makes no allocations of
-// its own beyond what a pooled decoder may need to grow; on any doubt
-// (invalid JSON, a duplicate name, a refusal) it says no and the caller
-// asks jsonschema-go.
+// once with a [jsonscan.Scanner] instead of decoding it into any. It
+// borrows raw only while it runs and does not allocate
+// (TestValidJSONAllocs). On any doubt (invalid JSON, a duplicate name,
+// text the scanner leaves to the full decoder, a refusal) it says no and
+// the caller asks jsonschema-go.
 func (s *simpleSchema) validJSON(raw []byte) bool {
-	r := tokenReaders.Get().(*tokenReader)
-	r.buf = *bytes.NewBuffer(raw)
-	r.dec.Reset(&r.buf)
-	ok := s.validTokens(&r.dec) && len(bytes.Trim(raw[r.dec.InputOffset():], " \t\r\n")) == 0
-	r.buf = bytes.Buffer{}
-	tokenReaders.Put(r)
-	return ok
+	sc := jsonscan.Scanner{B: raw}
+	return s.validScan(&sc, 0) && sc.AtEnd()
 }
-
-type tokenReader struct {
-	dec jsontext.Decoder
-	buf bytes.Buffer
-}
-
-var tokenReaders = sync.Pool{New: func() any { return new(tokenReader) }}
 
 func (s *simpleSchema) allows(t uint8) bool { return s.types == 0 || s.types&t != 0 }
 
-func (s *simpleSchema) validTokens(d *jsontext.Decoder) bool {
-	switch d.PeekKind() {
+// validScan reads one value at the cursor of sc and reports whether it
+// surely conforms; depth is its nesting.
+func (s *simpleSchema) validScan(sc *jsonscan.Scanner, depth int) bool {
+	switch sc.Peek() {
 	case 'n':
-		_, err := d.ReadToken()
-		return err == nil && s.allows(tNull)
+		_, ok := sc.Literal()
+		return ok && s.allows(tNull)
 	case 't', 'f':
-		_, err := d.ReadToken()
-		return err == nil && s.allows(tBool)
-	case '0':
-		tok, err := d.ReadToken()
-		if err != nil {
-			return false
-		}
-		x, err := tok.Float()
-		if err != nil || math.IsInf(x, 0) {
-			return false
-		}
-		t := tNumber
-		if x == math.Trunc(x) {
-			t = tInt
-		}
-		return s.allows(t) && (s.min == nil || x >= *s.min) && (s.max == nil || x <= *s.max)
+		_, ok := sc.Literal()
+		return ok && s.allows(tBool)
 	case '"':
-		tok, err := d.ReadToken()
-		if err != nil || !s.allows(tString) {
+		if !s.allows(tString) {
+			return false
+		}
+		raw, escaped, ok := sc.String()
+		if !ok {
 			return false
 		}
 		if s.minL > 0 || s.maxL >= 0 {
-			n := utf8.RuneCountInString(tok.String())
+			n := utf8.RuneCount(raw)
+			if escaped {
+				n = jsonscan.RuneCount(raw)
+			}
 			return n >= s.minL && (s.maxL < 0 || n <= s.maxL)
 		}
 		return true
@@ -293,64 +275,47 @@ func (s *simpleSchema) validTokens(d *jsontext.Decoder) bool {
 		if !s.allows(tArray) {
 			return false
 		}
-		if _, err := d.ReadToken(); err != nil {
-			return false
-		}
 		n := 0
-		for d.PeekKind() != ']' {
-			if d.PeekKind() == 0 {
-				return false
-			}
-			if s.items != nil {
-				if !s.items.validTokens(d) {
-					return false
-				}
-			} else if d.SkipValue() != nil {
-				return false
-			}
+		ok := sc.Array(depth, func() bool {
 			n++
-		}
-		if _, err := d.ReadToken(); err != nil {
-			return false
-		}
-		return n >= s.minI && (s.maxI < 0 || n <= s.maxI)
+			if s.items != nil {
+				return s.items.validScan(sc, depth+1)
+			}
+			return sc.Skip(depth + 1)
+		})
+		return ok && n >= s.minI && (s.maxI < 0 || n <= s.maxI)
 	case '{':
 		if !s.allows(tObject) || len(s.required) > 64 {
 			return false
 		}
-		if _, err := d.ReadToken(); err != nil {
-			return false
-		}
 		var seen uint64
-		for d.PeekKind() != '}' {
-			tok, err := d.ReadToken()
-			if err != nil || tok.Kind() != '"' {
-				return false
-			}
-			name := tok.String()
+		ok := sc.Object(depth, func(name []byte) bool {
 			for i, r := range s.required {
-				if r == name {
+				if r == string(name) {
 					seen |= 1 << i
 				}
 			}
-			if p := s.props[name]; p != nil {
-				if !p.validTokens(d) {
-					return false
-				}
-			} else if s.addlFalse {
-				return false
-			} else if s.addl != nil {
-				if !s.addl.validTokens(d) {
-					return false
-				}
-			} else if d.SkipValue() != nil {
+			if p := s.props[string(name)]; p != nil {
+				return p.validScan(sc, depth+1)
+			}
+			if s.addlFalse {
 				return false
 			}
-		}
-		if _, err := d.ReadToken(); err != nil {
+			if s.addl != nil {
+				return s.addl.validScan(sc, depth+1)
+			}
+			return sc.Skip(depth + 1)
+		})
+		return ok && seen == 1<<len(s.required)-1
+	default:
+		_, x, ok := sc.Number()
+		if !ok || math.IsInf(x, 0) {
 			return false
 		}
-		return seen == 1<<len(s.required)-1
+		t := tNumber
+		if x == math.Trunc(x) {
+			t = tInt
+		}
+		return s.allows(t) && (s.min == nil || x >= *s.min) && (s.max == nil || x <= *s.max)
 	}
-	return false
 }

@@ -275,8 +275,15 @@ type StreamCloser interface {
 type Call struct {
 	Session *SessionState
 	Method  string
-	ID      json.RawMessage
-	Params  json.RawMessage
+	// ID is the request's raw ID. Handle registers the request under it
+	// (for notifications/cancelled) without copying it, so it must not be
+	// modified while Handle runs.
+	ID json.RawMessage
+	// Params are the request's raw params. The request's handler may
+	// keep them, and strings that alias them, after Handle returns (a
+	// tool's arguments and name, a task), so they must not be modified
+	// once handed over.
+	Params json.RawMessage
 	// Out carries messages sent before the response. When nil they go to
 	// the session's GET stream.
 	Out Outbound

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	json "github.com/goccy/go-json"
 
@@ -214,21 +215,46 @@ func (st *SessionState) MarkInitialized() {
 func (st *SessionState) Initialized() bool { return st.initialized.Load() }
 
 // begin registers an in-flight request and returns its context, cancelled
-// by notifications/cancelled for id or by the end of the session.
-func (st *SessionState) begin(id json.RawMessage) (context.Context, context.CancelFunc) {
+// by notifications/cancelled for id or by the end of the session, and the
+// function that ends it. See [SessionState.beginIn] for a caller that
+// has a place for the record.
+func (st *SessionState) begin(id json.RawMessage) (context.Context, func()) {
+	r := new(inflight)
+	return st.beginIn(id, r), r.end
+}
+
+// An inflight records one in-flight request of a session, from
+// [SessionState.beginIn] to its end; callers embed it in what they
+// allocate for the request anyway.
+type inflight struct {
+	st     *SessionState
+	id     string // aliases the request's ID
+	cancel context.CancelFunc
+}
+
+// beginIn is begin with the record in r: it registers an in-flight
+// request and returns its context, cancelled by notifications/cancelled
+// for id or by the end of the session; r.end ends it. The registration
+// aliases id, which must not change until r.end. It allocates only the
+// context (context.WithCancel).
+func (st *SessionState) beginIn(id json.RawMessage, r *inflight) context.Context {
 	ctx, cancel := context.WithCancel(st.ctx)
+	r.st, r.id, r.cancel = st, unsafe.String(unsafe.SliceData(id), len(id)), cancel
 	st.mu.Lock()
 	if st.inflight == nil {
 		st.inflight = make(map[string]context.CancelFunc)
 	}
-	st.inflight[string(id)] = cancel
+	st.inflight[r.id] = cancel
 	st.mu.Unlock()
-	return ctx, func() {
-		st.mu.Lock()
-		delete(st.inflight, string(id))
-		st.mu.Unlock()
-		cancel()
-	}
+	return ctx
+}
+
+// end unregisters the request and cancels its context.
+func (r *inflight) end() {
+	r.st.mu.Lock()
+	delete(r.st.inflight, r.id)
+	r.st.mu.Unlock()
+	r.cancel()
 }
 
 // cancelRequest cancels the in-flight request with the raw ID id and

@@ -23,7 +23,11 @@ var SupportedVersions = []string{Version20260728, Version20251125, Version202506
 // request, no session).
 type StatelessCall struct {
 	Method string
-	ID     json.RawMessage
+	// ID is the raw ID; as for [Call].ID, it must not be modified while
+	// HandleStateless runs.
+	ID json.RawMessage
+	// Params are the raw params; as for [Call].Params, they must not be
+	// modified once handed over.
 	Params json.RawMessage
 	// Headers are the request's MCP headers by lower-case name
 	// ("mcp-protocol-version", "mcp-method", "mcp-name", "mcp-param-…"),

@@ -6,7 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unsafe"
 
+	json "github.com/goccy/go-json"
+
+	"github.com/mcpfiber/mcpfiber/internal/jsonscan"
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
 
@@ -118,8 +122,9 @@ func (s *Server) listTools(c *Call) ([]byte, *jsonrpc.Error) {
 }
 
 func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
-	var p CallToolParams
-	if len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, &p) != nil || p.Name == "" {
+	tc := new(toolCall) // the call's one allocation of its own, besides its context
+	p := &tc.p
+	if !scanCallParams(c.Params, p) && (len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, p) != nil || p.Name == "") {
 		return nil, invalidParams("tools/call needs params with a tool name")
 	}
 	if len(p.Arguments) > 0 && p.Arguments[0] != '{' && string(p.Arguments) != "null" {
@@ -131,24 +136,38 @@ func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
 	if t == nil {
 		return nil, invalidParams("unknown tool: " + p.Name)
 	}
-	bind := MethodToolsCall + "\x00" + p.Name
-	if err := s.openState(c.Session, bind, &p.RequestState); err != nil {
-		return nil, err
+	if p.RequestState != "" {
+		if err := s.openState(c.Session, toolBind(p.Name), &p.RequestState); err != nil {
+			return nil, err
+		}
 	}
 	if s.tasks != nil {
-		if b, jerr, ok := s.tasks.maybeTask(c, t, &p, bind); ok {
+		if b, jerr, ok := s.tasks.maybeTask(c, t, p, toolBind(p.Name)); ok {
 			return b, jerr
 		}
 	}
-	ctx, done := c.Session.begin(c.ID)
-	defer done()
-	req := &CallToolRequest{Params: &p, Request: s.newRequest(c, p.Meta)}
-	return s.runTool(ctx, req, t, bind)
+	ctx := c.Session.beginIn(c.ID, &tc.fl)
+	defer tc.fl.end()
+	tc.req = CallToolRequest{Params: p, Request: s.newRequest(c, p.Meta)}
+	return s.runTool(ctx, &tc.req, t)
 }
+
+// A toolCall is what a tools/call holds while it runs, in one
+// allocation: the params, the handler's request, the in-flight record.
+// The handler may keep the request (and so all of it) after it returns.
+type toolCall struct {
+	p   CallToolParams
+	req CallToolRequest
+	fl  inflight
+}
+
+// toolBind is what a requestState of a call of the tool name is bound
+// to (see [sealer]).
+func toolBind(name string) string { return MethodToolsCall + "\x00" + name }
 
 // runTool runs a tool handler for req, round after round while a legacy
 // client answers its input requests, and encodes the outcome.
-func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverTool, bind string) ([]byte, *jsonrpc.Error) {
+func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverTool) ([]byte, *jsonrpc.Error) {
 	for round := 0; ; round++ {
 		res, err := safeTool(ctx, t.handler, req)
 		if req.cancelled(ctx) {
@@ -165,7 +184,7 @@ func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverToo
 			res = &CallToolResult{}
 		}
 		if len(res.InputRequests) > 0 || res.RequestState != "" {
-			b, answers, jerr := s.needInput(ctx, &req.Request, bind, round, res.InputRequests, res.RequestState, res.Meta)
+			b, answers, jerr := s.needInput(ctx, &req.Request, toolBind(req.Params.Name), round, res.InputRequests, res.RequestState, res.Meta)
 			if b != nil || jerr != nil {
 				return b, jerr
 			}
@@ -176,7 +195,7 @@ func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverToo
 			res.Content = []Content{}
 		}
 		res.CacheHints = s.withHints(req.Session, res.CacheHints, false)
-		return encode(res)
+		return encodeToolResult(res)
 	}
 }
 
@@ -189,4 +208,90 @@ func safeTool(ctx context.Context, h ToolHandler, req *CallToolRequest) (res *Ca
 		}
 	}()
 	return h(ctx, req)
+}
+
+// scanCallParams reads the params of a common tools/call into p with a
+// [jsonscan.Scanner], without decoding them: an object with a "name"
+// (a string without escapes), "arguments", "_meta" and members the call
+// does not read. It reports false, leaving p as it was, for anything
+// else (inputResponses, requestState, task, text the scanner is not sure
+// of, no name); the caller then decodes params with [jsonrpc.Unmarshal],
+// which reads what scanCallParams accepts the same way (FuzzCallParams)
+// and writes the errors.
+//
+// p.Name and p.Arguments alias params, which must not be modified
+// afterwards (see [Call].Params). It allocates only the decoded _meta,
+// when there is one.
+func scanCallParams(params []byte, p *CallToolParams) bool {
+	var name, args, meta []byte
+	sc := jsonscan.Scanner{B: params}
+	ok := sc.Object(0, func(k []byte) bool {
+		var ok, escaped bool
+		switch string(k) {
+		case "name":
+			name, escaped, ok = sc.String()
+			return ok && !escaped
+		case "arguments":
+			args, ok = sc.Value(1)
+			return ok
+		case "_meta":
+			meta, ok = sc.Value(1)
+			return ok
+		case "inputResponses", "requestState", "task":
+			return false
+		}
+		return sc.Skip(1)
+	})
+	if !ok || !sc.AtEnd() || len(name) == 0 {
+		return false
+	}
+	if meta != nil && string(meta) != "null" {
+		m := new(RequestMeta)
+		if jsonrpc.Unmarshal(meta, m) != nil {
+			return false
+		}
+		p.Meta = m
+	}
+	p.Name = unsafe.String(unsafe.SliceData(name), len(name))
+	p.Arguments = args
+	return true
+}
+
+// StringArgument returns the member name of the call's arguments when it
+// is a string, and whether it is: false when the arguments are not a JSON
+// object, or name is absent, null or of another type. It reads the
+// arguments as [jsonrpc.Unmarshal] into a struct with a *string field
+// would (names matched exactly; text that is not JSON, or names a member
+// twice, gives false), scanning them instead of decoding them, so a tool
+// of string arguments need not decode them itself. It allocates only the
+// returned string.
+func (p *CallToolParams) StringArgument(name string) (string, bool) {
+	var raw []byte
+	var found, escaped bool
+	sc := jsonscan.Scanner{B: p.Arguments}
+	ok := sc.Object(0, func(k []byte) bool {
+		if string(k) != name || sc.Peek() != '"' {
+			return sc.Skip(1)
+		}
+		var ok bool
+		raw, escaped, ok = sc.String()
+		found = ok
+		return ok
+	})
+	if ok && sc.AtEnd() {
+		switch {
+		case !found:
+			return "", false
+		case escaped:
+			return jsonscan.Unquote(raw), true
+		}
+		return string(raw), true
+	}
+	// Not sure, or not JSON: ask the decoder.
+	var m map[string]json.RawMessage
+	var v *string
+	if jsonrpc.Unmarshal(p.Arguments, &m) != nil || m[name] == nil || jsonrpc.Unmarshal(m[name], &v) != nil || v == nil {
+		return "", false
+	}
+	return *v, true
 }

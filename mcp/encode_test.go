@@ -1,0 +1,69 @@
+package mcp
+
+import (
+	"testing"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
+)
+
+var stringSeeds = []string{"", "hello", "a\bb\fc\n\r\t\"\\/", "\x00\x01\x1f\x7f", "\u2028\u2029", "a\xffb", "\xed\xa0\x80",
+	"<>&", "é😀", "\xf0\x9f\x98", "\u00e9\u0301", "\xc0\xaf"}
+
+// FuzzAppendMarshalString: appendMarshalString writes what
+// jsonrpc.Marshal writes for a string.
+//
+//	go test ./mcp -run='^$' -fuzz='^FuzzAppendMarshalString$' -fuzztime=20s
+func FuzzAppendMarshalString(f *testing.F) {
+	for _, s := range stringSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := jsonrpc.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendMarshalString(nil, s); string(got) != string(want) {
+			t.Fatalf("appendMarshalString(%q) = %s, jsonrpc.Marshal: %s", s, got, want)
+		}
+	})
+}
+
+// TestEncodeToolResult: encodeToolResult writes what jsonrpc.Marshal
+// writes, on its fast path and off it.
+func TestEncodeToolResult(t *testing.T) {
+	ttl := int64(5)
+	custom, err := jsonrpc.Marshal(spaced{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range []*CallToolResult{
+		{Content: []Content{}},
+		{},
+		{Content: []Content{TextContent("hello")}},
+		{Content: []Content{TextContent("a\n\"b\""), TextContent("<&>\u2028"), TextContent("")}, IsError: true},
+		{Content: []Content{TextContent(`{"x":1}`)}, StructuredContent: &structuredJSON{raw: []byte(`{"x":1}`)}},
+		{Content: []Content{TextContent("x")}, StructuredContent: json.RawMessage(`{ "x" : 1 }`)},
+		{Content: []Content{TextContent("x")}, StructuredContent: &structuredJSON{raw: custom}},
+		{Content: []Content{TextContent("x")}, StructuredContent: map[string]any{"a": 1}},
+		{Content: []Content{{Type: "text", Text: "t", Annotations: &Annotations{Audience: []Role{"user"}}}}},
+		{Content: []Content{{Type: "text", Text: "t", Meta: Meta{"k": "v"}}}},
+		{Content: []Content{ImageContent([]byte{1, 2}, "image/png")}},
+		{Content: []Content{TextContent("x")}, CacheHints: CacheHints{ResultType: ResultTypeComplete, TTLMs: &ttl, CacheScope: "private", Meta: Meta{"a": 1}}},
+	} {
+		want, err := jsonrpc.Marshal(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, jerr := encodeToolResult(res)
+		if jerr != nil || string(got) != string(want) {
+			t.Errorf("encodeToolResult(%+v) = %s, %v; jsonrpc.Marshal: %s", res, got, jerr, want)
+		}
+	}
+}
+
+// spaced encodes itself with spaces and '<', as a typed tool's Out may.
+type spaced struct{}
+
+func (spaced) MarshalJSON() ([]byte, error) { return []byte(`{ "a" : [ 1, "<" ] }`), nil }
