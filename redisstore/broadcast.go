@@ -26,12 +26,15 @@ import (
 // calls the OnBroadcast function with each entry, holding the consumer
 // lock, which [Store.PauseBroadcasts] takes too.
 //
-// Failure policy: a broadcast Redis does not take (down, a timeout, an
-// error reply) is delivered by the raising node to its own clients only
-// (OnBroadcast with a zero ID) and counted in [Health].BroadcastsLocal:
-// the other nodes' clients miss it, as a Redis-less deployment's would.
-// One that finds the queue full (DefaultBroadcastQueue, Redis too slow)
-// or the Store closed is dropped and counted in [Health].BroadcastsDropped.
+// Failure policy: a broadcast Redis could not be reached to take (down,
+// the connection refused or broken) or refused with an error reply is
+// delivered by the raising node to its own clients only (OnBroadcast
+// with a zero ID) and counted in [Health].BroadcastsLocal: the other
+// nodes' clients miss it, as a Redis-less deployment's would. One whose
+// XADD timed out is counted in [Health].BroadcastsDropped and not
+// delivered here (it may still reach the log, and then every node
+// delivers it, late); so is one that finds the queue full
+// (broadcastQueue, Redis too slow) or the Store closed.
 // While the consumer cannot read the log it tries again every
 // PingInterval from where it stopped: the entries wait in the log, and
 // the node delivers them late, in order, unless the log's bound dropped
@@ -245,8 +248,15 @@ func (s *Store) addBroadcasts(batch [][]byte) {
 			if first == nil {
 				first = err
 			}
-			s.bc.local.Add(1)
-			s.deliverBroadcast(sessions.Cursor{}, batch[i])
+			if _, reply := rueidis.IsRedisErr(err); reply || unsent(err) {
+				s.bc.local.Add(1)
+				s.deliverBroadcast(sessions.Cursor{}, batch[i])
+			} else {
+				// A timeout: the XADD may yet reach the log (a hung
+				// Redis reads it once it wakes), and the consumer would
+				// deliver it a second time.
+				s.bc.dropped.Add(1)
+			}
 		}
 	}
 	if first != nil && s.ctx.Err() == nil {

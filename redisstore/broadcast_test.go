@@ -218,3 +218,51 @@ func TestBroadcastRedisRestart(t *testing.T) {
 		t.Error("b delivered a's broadcast that Redis never took")
 	}
 }
+
+// TestBroadcastRedisHung: an XADD that times out (Redis hung: SIGSTOP)
+// is not delivered here at once (counted as dropped): if Redis reads it
+// when it wakes, every node delivers it from the log, once; it is never
+// delivered twice.
+func TestBroadcastRedisHung(t *testing.T) {
+	r := testutil.StartRedis(t)
+	opts := &Options{Timeout: 200 * time.Millisecond, PingInterval: 50 * time.Millisecond}
+	a := newStore(t, r.URL(), opts)
+	var ra bcastRec
+	a.OnBroadcast(ra.on)
+	r.Pause()
+	a.Broadcast([]byte("hung"))
+	testutil.WaitFor(t, 5*time.Second, func() error {
+		if h := a.Health(); h.BroadcastsDropped != 1 {
+			return fmt.Errorf("BroadcastsDropped = %d, want 1 (the XADD timed out)", h.BroadcastsDropped)
+		}
+		return nil
+	})
+	if _, ps := ra.get(); len(ps) != 0 {
+		t.Fatalf("delivered %q while Redis hung, want nothing", ps)
+	}
+	r.Resume()
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		a.Broadcast([]byte("after"))
+		if _, ps := ra.get(); !slices.Contains(ps, "after") {
+			return fmt.Errorf("delivered %q, not yet \"after\"", ps)
+		}
+		return nil
+	})
+	ids, ps := ra.get()
+	n := 0
+	for i, p := range ps {
+		if p == "hung" {
+			n++
+			if ids[i].IsZero() {
+				t.Error("the timed-out broadcast was delivered here only (zero ID), not from the log")
+			}
+		}
+	}
+	if n > 1 {
+		t.Errorf("the timed-out broadcast was delivered %d times", n)
+	}
+	t.Logf("the timed-out broadcast reached the log: %v", n == 1)
+	if h := a.Health(); h.BroadcastsLocal != 0 {
+		t.Errorf("BroadcastsLocal = %d, want 0", h.BroadcastsLocal)
+	}
+}

@@ -37,7 +37,8 @@ type Health struct {
 	// that Redis did not take, delivered to this node's clients only.
 	BroadcastsLocal uint64
 	// BroadcastsDropped is the number of broadcasts since New dropped
-	// because the queue was full or the Store closed.
+	// because the queue was full, the Store closed, or their XADD timed
+	// out (those may have reached the log after all).
 	BroadcastsDropped uint64
 }
 
