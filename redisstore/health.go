@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -32,6 +33,13 @@ type Health struct {
 	// EventsRetried is the number of events and stream ends queued again
 	// since New because Redis could not be reached to take them.
 	EventsRetried uint64
+	// BroadcastsLocal is the number of this node's broadcasts since New
+	// that Redis did not take, delivered to this node's clients only.
+	BroadcastsLocal uint64
+	// BroadcastsDropped is the number of broadcasts since New dropped
+	// because the queue was full, the Store closed, or their XADD timed
+	// out (those may have reached the log after all).
+	BroadcastsDropped uint64
 }
 
 // Health returns the store's health. It does no I/O.
@@ -45,6 +53,8 @@ func (s *Store) Health() Health {
 	h.EventsDropped = s.evq.dropped
 	h.EventsRetried = s.evq.retried
 	s.evq.mu.Unlock()
+	h.BroadcastsLocal = s.bc.local.Load()
+	h.BroadcastsDropped = s.bc.dropped.Load()
 	return h
 }
 
@@ -104,22 +114,36 @@ func (s *Store) ping() {
 	}
 }
 
-// subscribe receives the events channel until Close (SSUBSCRIBE on a
-// cluster, SUBSCRIBE otherwise), and subscribes again, after a pause of
-// PingInterval, whenever the subscription ends (Redis down or restarted,
-// the channel's slot moved).
+// subscribe receives the events channel and this node's node channel
+// (claims.go) until Close (SSUBSCRIBE on a cluster, SUBSCRIBE otherwise),
+// and subscribes again whenever the subscription ends (Redis down or
+// restarted, the channel's slot moved): at once if it had lasted a
+// PingInterval, after a pause of PingInterval otherwise. While it is
+// down other nodes see this node as gone ([Store.NodeGone]). The first
+// confirmation of the node channel closes s.subscribed.
 func (s *Store) subscribe() {
 	defer s.wg.Done()
+	var once sync.Once
+	ch := s.nodeChannel(s.nodeNum)
+	ctx := rueidis.WithOnSubscriptionHook(s.ctx, func(sub rueidis.PubSubSubscription) {
+		if sub.Channel == ch && (sub.Kind == "subscribe" || sub.Kind == "ssubscribe") {
+			once.Do(func() { close(s.subscribed) })
+		}
+	})
 	t := time.NewTimer(0)
 	<-t.C
 	for {
-		sub := s.c.B().Subscribe().Channel(s.events).Build()
+		sub := s.c.B().Subscribe().Channel(s.events, ch).Build()
 		if s.cluster {
-			sub = s.c.B().Ssubscribe().Channel(s.events).Build()
+			sub = s.c.B().Ssubscribe().Channel(s.events, ch).Build()
 		}
-		err := s.c.Receive(s.ctx, sub, s.onMessage)
+		start := time.Now()
+		err := s.c.Receive(ctx, sub, s.onMessage)
 		if s.ctx.Err() != nil || errors.Is(err, rueidis.ErrClosing) {
 			return
+		}
+		if time.Since(start) >= s.opts.PingInterval {
+			continue // a blip: others see this node gone until it is back
 		}
 		t.Reset(s.opts.PingInterval)
 		select {
