@@ -29,7 +29,16 @@ import (
 // 1 logged, then the broadcasts it had not logged or that came while no
 // node held the stream, replayed from the broadcast log by the new
 // holder, then the live ones.
-func TestBinaryBroadcastKill(t *testing.T) {
+func TestBinaryBroadcastKill(t *testing.T) { testBroadcastResume(t, syscall.SIGKILL) }
+
+// TestBinaryBroadcastDrain (issue #11, "a node that leaves"): as
+// TestBinaryBroadcastKill, but node 1 gets SIGTERM: it closes its GET
+// streams over its drain window, each client reads its stream to its end
+// and resumes it on node 2 or 3 with Last-Event-ID, and again every
+// client holds every seq exactly once, in order.
+func TestBinaryBroadcastDrain(t *testing.T) { testBroadcastResume(t, syscall.SIGTERM) }
+
+func testBroadcastResume(t *testing.T, sig syscall.Signal) {
 	const (
 		clients   = 8
 		total     = 400                  // messages
@@ -39,7 +48,7 @@ func TestBinaryBroadcastKill(t *testing.T) {
 	)
 	bin := buildBinary(t)
 	rdb := testutil.StartRedis(t)
-	n := startNodes(t, bin, rdb, 3)
+	n := startNodes(t, bin, rdb, 3, "--drain-window", "300ms")
 	hc := &http.Client{Timeout: 10 * time.Second}
 	defer hc.CloseIdleConnections()
 
@@ -144,10 +153,17 @@ func TestBinaryBroadcastKill(t *testing.T) {
 			}
 		}
 	}
-	if err := n[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := n[0].cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	<-n[0].exited
+	if sig == syscall.SIGKILL {
+		<-n[0].exited
+	} else { // node 1 drains: each stream ends, with what it had
+		for _, c := range cs {
+			for read(c, c.get) == nil {
+			}
+		}
+	}
 	killedAt := sent.Load()
 	testutil.WaitFor(t, 10*time.Second, func() error { // messages while no node holds the streams
 		if got := sent.Load(); got < killedAt+unheld && got < total {
@@ -183,5 +199,5 @@ func TestBinaryBroadcastKill(t *testing.T) {
 	if h := st.Health(); h.BroadcastsLocal != 0 || h.BroadcastsDropped != 0 {
 		t.Errorf("source node: %d broadcasts delivered locally only, %d dropped; want none", h.BroadcastsLocal, h.BroadcastsDropped)
 	}
-	t.Logf("%d sessions, %d messages each, node 1 killed after %d, resumed after %d", clients, total, killedAt, killedAt+unheld)
+	t.Logf("%d sessions, %d messages each, node 1 stopped (%v) after %d, resumed after %d", clients, total, sig, killedAt, killedAt+unheld)
 }
