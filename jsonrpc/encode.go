@@ -88,23 +88,29 @@ func grow(dst []byte, n int) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// AppendString appends s to dst as a JSON string literal, escaping quotes,
-// backslashes, control characters and invalid UTF-8 (as U+FFFD). It
-// allocates only to grow dst.
+// AppendString appends s to dst as a JSON string literal, exactly as
+// [Marshal] encodes a string: no HTML escaping; \b, \f, \n, \r, \t and
+// \u00XX for the other control characters; U+2028 and U+2029 escaped;
+// each byte of invalid UTF-8 as \ufffd (FuzzAppendString holds it to
+// Marshal). It allocates only to grow dst.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
 		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
 				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
 			case '\n':
 				dst = append(dst, '\\', 'n')
 			case '\r':
@@ -119,9 +125,16 @@ func AppendString(dst []byte, s string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
+			switch r {
+			case '\u2028':
+				dst = append(dst, `\u2028`...)
+			case '\u2029':
+				dst = append(dst, `\u2029`...)
+			default:
+				dst = append(dst, `\ufffd`...)
+			}
 			i += size
 			start = i
 			continue

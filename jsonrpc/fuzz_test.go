@@ -162,12 +162,16 @@ func isStringOrInteger(raw []byte) bool {
 	return false
 }
 
-// FuzzAppendString: the output is valid JSON and decodes to the input,
-// with invalid UTF-8 replaced by U+FFFD byte by byte.
+// FuzzAppendString: the output is valid JSON, decodes to the input with
+// invalid UTF-8 replaced by U+FFFD byte by byte, and is what Marshal
+// writes for the string.
 //
 //	go test ./jsonrpc -run='^$' -fuzz='^FuzzAppendString$' -fuzztime=10s
 func FuzzAppendString(f *testing.F) {
 	for _, s := range stringCases {
+		f.Add(s)
+	}
+	for _, s := range []string{"a\bb\fc\n\r\t\"\\/", "\x00\x01\x1f\x7f", "\u2028\u2029", "\xed\xa0\x80", "<>&", "é😀", "\xf0\x9f\x98", "\xc0\xaf"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -181,6 +185,9 @@ func FuzzAppendString(f *testing.F) {
 		}
 		if want := replaceInvalid(s); got != want {
 			t.Fatalf("AppendString(%q) decodes to %q, want %q", s, got, want)
+		}
+		if want, err := Marshal(s); err != nil || string(b) != string(want) {
+			t.Fatalf("AppendString(%q) = %s, Marshal: %s, %v", s, b, want, err)
 		}
 	})
 }

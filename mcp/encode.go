@@ -3,8 +3,6 @@ package mcp
 // Encoding the common tools/call result without reflection.
 
 import (
-	"unicode/utf8"
-
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
 
@@ -44,7 +42,7 @@ func encodeToolResult(res *CallToolResult) ([]byte, *jsonrpc.Error) {
 				b = append(b, ',')
 			}
 			b = append(b, `{"type":"text","text":`...)
-			b = appendMarshalString(b, res.Content[i].Text)
+			b = jsonrpc.AppendString(b, res.Content[i].Text)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -57,62 +55,4 @@ func encodeToolResult(res *CallToolResult) ([]byte, *jsonrpc.Error) {
 		b = append(b, `,"isError":true`...)
 	}
 	return append(b, '}'), nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendMarshalString appends s as a JSON string exactly as
-// [jsonrpc.Marshal] encodes it: no HTML escaping; \b, \f, \n, \r, \t and
-// \u00XX for the other control characters; U+2028 and U+2029 escaped;
-// each byte of invalid UTF-8 as \ufffd. It allocates only to grow dst.
-func appendMarshalString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			switch r {
-			case '\u2028':
-				dst = append(dst, `\u2028`...)
-			case '\u2029':
-				dst = append(dst, `\u2029`...)
-			default:
-				dst = append(dst, `\ufffd`...)
-			}
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -8,28 +8,6 @@ import (
 	"github.com/mcpfiber/mcpfiber/jsonrpc"
 )
 
-var stringSeeds = []string{"", "hello", "a\bb\fc\n\r\t\"\\/", "\x00\x01\x1f\x7f", "\u2028\u2029", "a\xffb", "\xed\xa0\x80",
-	"<>&", "é😀", "\xf0\x9f\x98", "\u00e9\u0301", "\xc0\xaf"}
-
-// FuzzAppendMarshalString: appendMarshalString writes what
-// jsonrpc.Marshal writes for a string.
-//
-//	go test ./mcp -run='^$' -fuzz='^FuzzAppendMarshalString$' -fuzztime=20s
-func FuzzAppendMarshalString(f *testing.F) {
-	for _, s := range stringSeeds {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, err := jsonrpc.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendMarshalString(nil, s); string(got) != string(want) {
-			t.Fatalf("appendMarshalString(%q) = %s, jsonrpc.Marshal: %s", s, got, want)
-		}
-	})
-}
-
 // TestEncodeToolResult: encodeToolResult writes what jsonrpc.Marshal
 // writes, on its fast path and off it.
 func TestEncodeToolResult(t *testing.T) {
