@@ -7,7 +7,7 @@ import (
 )
 
 // encodeToolResult returns the JSON of res, byte for byte what
-// [jsonrpc.Marshal] writes (TestEncodeToolResult, FuzzAppendMarshalString).
+// [jsonrpc.Marshal] writes (TestEncodeToolResult, jsonrpc.FuzzAppendString).
 // The common shape (text blocks without annotations or _meta; structured
 // content from [AddTool] or none; no cache hints, as in every 2025
 // session) is appended to one buffer sized up front, its only
