@@ -72,7 +72,10 @@ type wireMessage struct {
 // has no method, and an object naming a member twice is
 // [CodeInvalidRequest]; text that is not UTF-8 is [CodeParseError].
 //
-// Decode copies what it keeps; body may be reused when it returns.
+// Decode copies what it keeps; body may be reused when it returns. For a
+// body that is not a batch it allocates the Message together with the
+// slice that holds it, and what the decoder allocates for the members the
+// Message keeps (TestDecodeAllocs).
 func Decode(body []byte) (msgs []*Message, batch bool, err *Error) {
 	i := skipSpace(body)
 	if i == len(body) {

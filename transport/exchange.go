@@ -165,7 +165,9 @@ func (ex *exchange) decideLocked() {
 }
 
 // complete records the answer to request id: its result, or its error,
-// or nothing when the client cancelled it (mcp.ErrNoResponse).
+// or nothing when the client cancelled it (mcp.ErrNoResponse). It copies
+// id and result into the encoded response, one allocation sized at once
+// (see resultLen).
 func (ex *exchange) complete(id []byte, result []byte, jerr *jsonrpc.Error) {
 	var resp []byte
 	refusal := refuseNone
