@@ -219,8 +219,8 @@ func FuzzScanRequest(f *testing.F) {
 			return
 		}
 		m := one.s[0]
-		want, err := decodeOne(body)
-		if err != nil {
+		want := new(Message)
+		if err := decodeOne(body, want); err != nil {
 			t.Fatalf("scanRequest(%q) accepts, decodeOne: %v", body, err)
 		}
 		if m.Kind != want.Kind || m.Method != want.Method || !bytes.Equal(m.ID, want.ID) || (m.ID == nil) != (want.ID == nil) ||

@@ -2,6 +2,7 @@ package jsonrpc
 
 import (
 	"strconv"
+	"sync"
 
 	json "github.com/goccy/go-json"
 
@@ -73,7 +74,10 @@ type wireMessage struct {
 // has no method, and an object naming a member twice is
 // [CodeInvalidRequest]; text that is not UTF-8 is [CodeParseError].
 //
-// Decode copies what it keeps; body may be reused when it returns.
+// Decode copies what it keeps; body may be reused when it returns. For a
+// body that is not a batch it allocates the Message together with the
+// slice that holds it, and what the decoder allocates for the members the
+// Message keeps (TestDecodeAllocs).
 func Decode(body []byte) (msgs []*Message, batch bool, err *Error) {
 	i := skipSpace(body)
 	if i == len(body) {
@@ -83,11 +87,12 @@ func Decode(body []byte) (msgs []*Message, batch bool, err *Error) {
 		if one := scanRequest(body); one != nil {
 			return one.s[:], false, nil
 		}
-		m, err := decodeOne(body)
-		if err != nil {
+		one := new(single) // the message and the slice in one allocation
+		if err := decodeOne(body, &one.m); err != nil {
 			return nil, false, err
 		}
-		return []*Message{m}, false, nil
+		one.s[0] = &one.m
+		return one.s[:], false, nil
 	}
 	var raws []json.RawMessage
 	if e := Unmarshal(body, &raws); e != nil {
@@ -99,59 +104,74 @@ func Decode(body []byte) (msgs []*Message, batch bool, err *Error) {
 	case len(raws) > MaxBatch:
 		return nil, true, errBatchTooLarge
 	}
+	ms := make([]Message, len(raws))
 	msgs = make([]*Message, len(raws))
 	for k, raw := range raws {
-		m, err := decodeOne(raw)
-		if err != nil {
+		if err := decodeOne(raw, &ms[k]); err != nil {
 			return nil, true, &Error{Code: err.Code, Message: err.Message + " (batch member " + strconv.Itoa(k) + ")"}
 		}
-		msgs[k] = m
+		msgs[k] = &ms[k]
 	}
 	return msgs, true, nil
 }
 
-func decodeOne(raw []byte) (*Message, *Error) {
-	var w wireMessage
-	if e := Unmarshal(raw, &w); e != nil {
-		return nil, decodeError(e)
+// single is what Decode returns for a body that is not a batch: the
+// message and the one-element slice that points at it.
+type single struct {
+	m Message
+	s [1]*Message
+}
+
+// wirePool holds the wireMessages decodeOne decodes into; they go back
+// zeroed, since the members decoded into them now belong to a Message.
+var wirePool = sync.Pool{New: func() any { return new(wireMessage) }}
+
+// decodeOne decodes raw into *m, which it sets only on success.
+func decodeOne(raw []byte, m *Message) *Error {
+	w := wirePool.Get().(*wireMessage)
+	defer func() {
+		*w = wireMessage{}
+		wirePool.Put(w)
+	}()
+	if e := Unmarshal(raw, w); e != nil {
+		return decodeError(e)
 	}
 	if w.JSONRPC == nil || *w.JSONRPC != "2.0" {
-		return nil, errVersion
+		return errVersion
 	}
-	m := &Message{Params: nullToNil(w.Params)}
+	params := nullToNil(w.Params)
 	if w.Method != nil {
 		if *w.Method == "" {
-			return nil, errNoMethod
+			return errNoMethod
 		}
 		if w.Result != nil || w.Error != nil {
-			return nil, errMixed
+			return errMixed
 		}
-		if m.Params != nil && m.Params[0] != '{' && m.Params[0] != '[' {
-			return nil, errParams
+		if params != nil && params[0] != '{' && params[0] != '[' {
+			return errParams
 		}
-		m.Method = *w.Method
 		if w.ID == nil {
-			m.Kind = KindNotification
-			return m, nil
+			*m = Message{Kind: KindNotification, Method: *w.Method, Params: params}
+			return nil
 		}
 		if !validRequestID(w.ID) {
-			return nil, errRequestID
+			return errRequestID
 		}
-		m.Kind, m.ID = KindRequest, w.ID
-		return m, nil
+		*m = Message{Kind: KindRequest, ID: w.ID, Method: *w.Method, Params: params}
+		return nil
 	}
 	// A response: exactly one of result and error, and an ID.
 	if (w.Result == nil) == (w.Error == nil) || w.ID == nil {
-		return nil, errNotMessage
+		return errNotMessage
 	}
 	if w.Error == nil && !validRequestID(w.ID) {
-		return nil, errRequestID
+		return errRequestID
 	}
 	if w.Error != nil && !validRequestID(w.ID) && string(w.ID) != "null" {
-		return nil, errRequestID
+		return errRequestID
 	}
-	m.Kind, m.ID, m.Result, m.Error = KindResponse, w.ID, w.Result, w.Error
-	return m, nil
+	*m = Message{Kind: KindResponse, ID: w.ID, Params: params, Result: w.Result, Error: w.Error}
+	return nil
 }
 
 // validRequestID reports whether raw is a JSON string or a JSON integer.
@@ -212,14 +232,6 @@ var (
 	errEmptyBatch    = NewError(CodeInvalidRequest, "Invalid Request: empty batch")
 	errBatchTooLarge = NewError(CodeInvalidRequest, "Invalid Request: batch has more than "+strconv.Itoa(MaxBatch)+" messages")
 )
-
-// single is what Decode returns for a body that is not a batch: the
-// message and the one-element slice that points at it, in one
-// allocation.
-type single struct {
-	m Message
-	s [1]*Message
-}
 
 // scanRequest decodes body as [decodeOne] does when it is a request or a
 // notification of the common shape: an object with "jsonrpc":"2.0", a

@@ -116,8 +116,9 @@ type Server struct {
 	hasProm   bool
 	hasRes    bool
 
-	toolsList atomic.Pointer[[]byte] // cached legacy tools/list result; nil after a change
-	scoped    atomic.Bool            // sticky: a tool, prompt or resource declared Scopes (see RequiredScopes)
+	toolsList atomic.Pointer[[]byte]        // cached legacy tools/list result; nil after a change
+	initRes   [3]atomic.Pointer[initResult] // encoded initialize results, by legacyIndex of the version; see initResultFor
+	scoped    atomic.Bool                   // sticky: a tool, prompt or resource declared Scopes (see RequiredScopes)
 
 	smu       sync.Mutex // guards sessions and listeners
 	sessions  map[*SessionState]struct{}
@@ -212,16 +213,105 @@ func (s *Server) has(kind featureKind) bool {
 // result and the new session's [Conn], whose state the Server follows for
 // list_changed and resource notifications until it closes. params that are
 // not an object with a protocolVersion string give CodeInvalidParams.
+//
+// params may alias the request body: Initialize copies what it keeps. The
+// result is shared by every session that negotiated the same version
+// while the server declared the same capabilities (see initResultFor):
+// the caller must not modify it.
 func (s *Server) Initialize(params json.RawMessage) ([]byte, Conn, *jsonrpc.Error) {
-	var p InitializeParams
-	if len(params) == 0 || jsonrpc.Unmarshal(params, &p) != nil || p.ProtocolVersion == "" {
+	p := initParamsPool.Get().(*InitializeParams)
+	defer func() {
+		*p = InitializeParams{} // what it points at now belongs to the session, or is garbage
+		initParamsPool.Put(p)
+	}()
+	if len(params) == 0 || jsonrpc.Unmarshal(params, p) != nil || p.ProtocolVersion == "" {
 		return nil, nil, invalidParams("initialize needs params with a protocolVersion string")
 	}
-	var caps ClientCapabilities
-	if len(p.Capabilities) > 0 {
-		_ = jsonrpc.Unmarshal(p.Capabilities, &caps) // unknown shapes declare nothing
-	}
 	version := NegotiateVersion(p.ProtocolVersion)
+	b, jerr := s.initResultFor(version)
+	if jerr != nil {
+		return nil, nil, jerr
+	}
+	sc := new(serverSession) // the Conn and its state: one allocation
+	sc.st.init(version, p.ClientInfo, decodeClientCaps(p.Capabilities))
+	sc.conn = serverConn{s: s, st: &sc.st}
+	s.addSession(&sc.st)
+	return b, &sc.conn, nil
+}
+
+// initParamsPool holds the InitializeParams Initialize decodes into
+// (escaping to the decoder, they would take an allocation each).
+var initParamsPool = sync.Pool{New: func() any { return new(InitializeParams) }}
+
+// A serverSession is what Initialize makes for a new session: its Conn
+// and the state the Conn carries, in one allocation.
+type serverSession struct {
+	conn serverConn
+	st   SessionState
+}
+
+// decodeClientCaps decodes the capabilities of an initialize request;
+// unknown shapes declare nothing. It allocates nothing for none or {}, the
+// common case.
+func decodeClientCaps(raw json.RawMessage) ClientCapabilities {
+	if len(raw) == 0 || string(raw) == "{}" {
+		return ClientCapabilities{}
+	}
+	caps := new(ClientCapabilities) // escapes to Unmarshal
+	_ = jsonrpc.Unmarshal(raw, caps)
+	return *caps
+}
+
+// An initResult is an encoded initialize result and the capabilities it
+// declares (capsKey).
+type initResult struct {
+	caps uint8
+	b    []byte
+}
+
+// capsKey is what of the declared capabilities can change while the
+// server runs: a bit each for tools, prompts and resources (sticky, see
+// [Server.capabilities]). The rest (completions, tasks, instructions,
+// serverInfo) is fixed by NewServer.
+func (s *Server) capsKey() uint8 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var k uint8
+	if s.hasTools {
+		k |= 1
+	}
+	if s.hasProm {
+		k |= 2
+	}
+	if s.hasRes {
+		k |= 4
+	}
+	return k
+}
+
+// legacyIndex is the index of a legacy version in Server.initRes, or -1.
+func legacyIndex(v string) int {
+	switch v {
+	case Version20251125:
+		return 0
+	case Version20250618:
+		return 1
+	case Version20250326:
+		return 2
+	}
+	return -1
+}
+
+// initResultFor returns the encoded initialize result for the negotiated
+// version: made once per version and set of declared capabilities, then
+// shared (read-only). It does not allocate once the result is cached.
+func (s *Server) initResultFor(version string) ([]byte, *jsonrpc.Error) {
+	k, i := s.capsKey(), legacyIndex(version)
+	if i >= 0 {
+		if r := s.initRes[i].Load(); r != nil && r.caps == k {
+			return r.b, nil
+		}
+	}
 	res := InitializeResult{
 		ProtocolVersion: version,
 		Capabilities:    s.capabilities(),
@@ -233,11 +323,12 @@ func (s *Server) Initialize(params json.RawMessage) ([]byte, Conn, *jsonrpc.Erro
 	}
 	b, err := jsonrpc.Marshal(res)
 	if err != nil {
-		return nil, nil, jsonrpc.AsError(err)
+		return nil, jsonrpc.AsError(err)
 	}
-	st := NewSessionState(version, p.ClientInfo, caps)
-	s.addSession(st)
-	return b, &serverConn{s: s, st: st}, nil
+	if i >= 0 && k == s.capsKey() { // no feature registered meanwhile: b declares k
+		s.initRes[i].Store(&initResult{caps: k, b: b})
+	}
+	return b, nil
 }
 
 // Restore rebuilds the Conn of a session from its record ([Restorer]):

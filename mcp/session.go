@@ -53,9 +53,10 @@ type SessionState struct {
 	inflight map[string]context.CancelFunc // by raw request ID
 	pending  map[string]chan *jsonrpc.Message
 	subs     map[string]struct{} // resources/subscribe URIs
-	onClose  []func()
-	out      Outbound     // the session's GET stream, set by the transport
-	relay    func([]byte) // SetRelay's
+	onClose  []func()            // onCloseA's until it grows
+	onCloseA [2]func()           // a Server's session has two OnClose functions: the Server's and the transport's
+	out      Outbound            // the session's GET stream, set by the transport
+	relay    func([]byte)        // SetRelay's
 }
 
 // SetOutbound sets where [SessionState.Send] delivers: the session's GET
@@ -124,14 +125,18 @@ var ErrSessionEnded = errors.New("mcp: session ended")
 // version. A [Backend] other than [Server] makes its sessions' states
 // with it.
 func NewSessionState(version string, info *Implementation, caps ClientCapabilities) *SessionState {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &SessionState{
-		ProtocolVersion:    version,
-		ClientInfo:         info,
-		ClientCapabilities: caps,
-		ctx:                ctx,
-		cancel:             cancel,
-	}
+	st := new(SessionState)
+	st.init(version, info, caps)
+	return st
+}
+
+// init makes st, which is zero, the state of a new session, as
+// NewSessionState does, for a caller that allocates st with something
+// else (see [Server.Initialize]).
+func (st *SessionState) init(version string, info *Implementation, caps ClientCapabilities) {
+	st.ProtocolVersion, st.ClientInfo, st.ClientCapabilities = version, info, caps
+	st.ctx, st.cancel = context.WithCancel(context.Background())
+	st.onClose = st.onCloseA[:0]
 }
 
 // newStatelessState returns the state of one 2026-07-28 request, done
@@ -181,7 +186,8 @@ func (st *SessionState) Close() {
 	fns := st.onClose
 	st.onClose = nil
 	st.mu.Unlock()
-	for _, f := range fns {
+	for i, f := range fns {
+		fns[i] = nil // onCloseA may outlive the functions: let them go
 		f()
 	}
 }

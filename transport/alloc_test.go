@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/mcpfiber/mcpfiber/sessions"
 )
 
 // Zero-allocation contracts. Under -race sync.Pool drops items at random,
@@ -131,3 +133,66 @@ func TestListenerDeadlineAllocs(t *testing.T) {
 		t.Errorf("SetReadDeadline: %v allocs/op, want 0", n)
 	}
 }
+
+// TestWriteJSONResultAllocs checks that writeJSONResult encodes into the
+// response's body buffer without allocating once the buffer has grown.
+func TestWriteJSONResultAllocs(t *testing.T) {
+	ctx := newRequestCtx(fasthttp.MethodPost, nil)
+	id, result := []byte(`7`), []byte(`{"protocolVersion":"2025-11-25"}`)
+	writeJSONResult(ctx, id, result)
+	if got, want := string(ctx.Response.Body()), `{"jsonrpc":"2.0","id":7,"result":{"protocolVersion":"2025-11-25"}}`; got != want {
+		t.Fatalf("body %s, want %s", got, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { writeJSONResult(ctx, id, result) }); n != 0 {
+		t.Fatalf("writeJSONResult: got %v allocs/op, want 0", n)
+	}
+}
+
+// TestHandshakeAllocs holds the allocations of a session's life as
+// BenchmarkHandshake drives it (initialize, notifications/initialized,
+// DELETE), and of a tools/call answered with JSON (BenchmarkCall): a
+// ceiling each, so that what #16 removed does not come back unnoticed.
+// Most of what remains is decoding (the envelope, initialize's params,
+// the call's arguments), the session's state and the tool's result.
+func TestHandshakeAllocs(t *testing.T) {
+	ts, app := newInProcess(t, &Options{Sessions: sessions.Options{MaxSessions: -1}})
+	init := newRequestCtx(fasthttp.MethodPost, []byte(initBody("2025-11-25")), "Content-Type", ctJSONValue, "Accept", acceptBoth)
+	notif := newRequestCtx(fasthttp.MethodPost, []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`),
+		"Content-Type", ctJSONValue, "Accept", acceptBoth, "MCP-Protocol-Version", "2025-11-25", "Mcp-Session-Id", unknownSID)
+	del := newRequestCtx(fasthttp.MethodDelete, nil, "MCP-Protocol-Version", "2025-11-25", "Mcp-Session-Id", unknownSID)
+	failed := ""
+	handshake := func() {
+		app(init)
+		sid := init.Response.Header.Peek("Mcp-Session-Id")
+		notif.Request.Header.SetBytesV("Mcp-Session-Id", sid)
+		del.Request.Header.SetBytesV("Mcp-Session-Id", sid)
+		app(notif)
+		app(del)
+		if init.Response.StatusCode() != fasthttp.StatusOK || notif.Response.StatusCode() != fasthttp.StatusAccepted || del.Response.StatusCode() != fasthttp.StatusNoContent {
+			failed = string(init.Response.Body())
+		}
+	}
+	handshake()
+	if n := testing.AllocsPerRun(100, handshake); n > maxHandshakeAllocs {
+		t.Errorf("handshake: got %v allocs/op, want at most %v", n, maxHandshakeAllocs)
+	}
+	if failed != "" || ts.h.Sessions().Len() != 0 {
+		t.Fatalf("handshake failed (initialize answered %s), or %d sessions left", failed, ts.h.Sessions().Len())
+	}
+
+	sid := initializeInProcess(t, app, "2025-11-25")
+	call := newRequestCtx(fasthttp.MethodPost, []byte(callBody(7, "echo", `{"message":"hello"}`)), "Content-Type", ctJSONValue, "Accept", acceptBoth, "Mcp-Session-Id", sid)
+	app(call)
+	if call.Response.StatusCode() != fasthttp.StatusOK {
+		t.Fatalf("call: status %d, body %s", call.Response.StatusCode(), call.Response.Body())
+	}
+	if n := testing.AllocsPerRun(100, func() { app(call) }); n > maxCallAllocs {
+		t.Errorf("tools/call: got %v allocs/op, want at most %v", n, maxCallAllocs)
+	}
+}
+
+// The ceilings of TestHandshakeAllocs: 42 and 35 before #16.
+const (
+	maxHandshakeAllocs = 27
+	maxCallAllocs      = 29
+)

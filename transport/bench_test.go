@@ -235,3 +235,39 @@ func BenchmarkDeadline(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHandshake measures a session's whole life as the pinned
+// handshake figure drives it (bench/cmd/pinned): initialize,
+// notifications/initialized and DELETE, one op each.
+//
+// go test ./transport -run='^$' -bench=BenchmarkHandshake -benchmem -count=10
+func BenchmarkHandshake(b *testing.B) {
+	_, app := newInProcess(b, &Options{Sessions: sessions.Options{MaxSessions: -1}})
+	init := newRequestCtx(fasthttp.MethodPost, []byte(initBody("2025-11-25")), "Content-Type", ctJSONValue, "Accept", acceptBoth)
+	notif := newRequestCtx(fasthttp.MethodPost, []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`),
+		"Content-Type", ctJSONValue, "Accept", acceptBoth, "MCP-Protocol-Version", "2025-11-25", "Mcp-Session-Id", unknownSID)
+	del := newRequestCtx(fasthttp.MethodDelete, nil, "MCP-Protocol-Version", "2025-11-25", "Mcp-Session-Id", unknownSID)
+	b.ReportAllocs()
+	for b.Loop() {
+		init.Response.Reset()
+		app(init)
+		sid := init.Response.Header.Peek("Mcp-Session-Id")
+		notif.Request.Header.SetBytesV("Mcp-Session-Id", sid)
+		del.Request.Header.SetBytesV("Mcp-Session-Id", sid)
+		notif.Response.Reset()
+		app(notif)
+		del.Response.Reset()
+		app(del)
+		if del.Response.StatusCode() != fasthttp.StatusNoContent {
+			break
+		}
+	}
+	for _, c := range []struct {
+		ctx  *fasthttp.RequestCtx
+		want int
+	}{{init, fasthttp.StatusOK}, {notif, fasthttp.StatusAccepted}, {del, fasthttp.StatusNoContent}} {
+		if got := c.ctx.Response.StatusCode(); got != c.want {
+			b.Fatalf("status %d, want %d (body %s)", got, c.want, c.ctx.Response.Body())
+		}
+	}
+}

@@ -165,13 +165,15 @@ func (ex *exchange) decideLocked() {
 }
 
 // complete records the answer to request id: its result, or its error,
-// or nothing when the client cancelled it (mcp.ErrNoResponse).
+// or nothing when the client cancelled it (mcp.ErrNoResponse). It copies
+// id and result into the encoded response, one allocation sized at once
+// (see resultLen).
 func (ex *exchange) complete(id []byte, result []byte, jerr *jsonrpc.Error) {
 	var resp []byte
 	refusal := refuseNone
 	switch {
 	case jerr == nil:
-		resp = jsonrpc.AppendResult(nil, id, result)
+		resp = jsonrpc.AppendResult(make([]byte, 0, resultLen(id, result)), id, result)
 	case errors.Is(jerr, mcp.ErrNoResponse):
 		// no response for a cancelled request
 	default:
@@ -203,6 +205,12 @@ func (ex *exchange) complete(id []byte, result []byte, jerr *jsonrpc.Error) {
 			ex.sink.finish()
 		}
 	}
+}
+
+// resultLen is the length of the success response to id with result, as
+// [jsonrpc.AppendResult] encodes it: what complete allocates at once.
+func resultLen(id, result []byte) int {
+	return len(`{"jsonrpc":"2.0","id":,"result":}`) + len(id) + max(len(result), len("{}"))
 }
 
 // reply answers the POST once ex is decided: 202 when no request left a
@@ -266,6 +274,17 @@ func writeJSON(ctx *fasthttp.RequestCtx, b []byte) {
 	ctx.Response.SetStatusCode(fasthttp.StatusOK)
 	ctx.Response.Header.SetContentTypeBytes(ctJSON)
 	ctx.Response.SetBody(b)
+}
+
+// writeJSONResult answers 200 with the application/json body of the
+// success response to id with result. It encodes into the response's own
+// body buffer (fasthttp's, pooled), so it allocates only to grow that
+// buffer; id and result are copied, not retained.
+func writeJSONResult(ctx *fasthttp.RequestCtx, id, result []byte) {
+	ctx.Response.SetStatusCode(fasthttp.StatusOK)
+	ctx.Response.Header.SetContentTypeBytes(ctJSON)
+	b := ctx.Response.SwapBody(nil)
+	ctx.Response.SwapBody(jsonrpc.AppendResult(b[:0], id, result))
 }
 
 func joinResponses(resps [][]byte, batch bool) []byte {

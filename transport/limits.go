@@ -142,6 +142,7 @@ type flight struct {
 	// The request: a session's, run on its conn, or a 2026-07-28 one.
 	conn mcp.Conn
 	c    *mcp.Call
+	call mcp.Call // what c points at for a session's request: one allocation for both
 	sb   mcp.StatelessBackend
 	sc   *mcp.StatelessCall
 }
@@ -161,7 +162,7 @@ func (h *Handler) startCall(f *flight) {
 	if f.s != nil {
 		f.s.Hold() // a call in flight keeps the session from idle expiry
 	}
-	h.workers.run(f.run) // owner: the Handler (calls); exit: the method handler returns
+	h.workers.run(f) // owner: the Handler (calls); exit: the method handler returns
 }
 
 // expireFlights ends, every sweepPeriod(d), the flights past their
@@ -184,7 +185,7 @@ func (h *Handler) expireFlights(d time.Duration) {
 			n := now.UnixNano()
 			h.flights.Range(func(f *flight, _ struct{}) bool {
 				if f.deadline != 0 && n >= f.deadline && !f.ended.Load() {
-					h.workers.run(f.expire) // owner: the Handler; exit: expire returns
+					h.workers.run(funcJob(f.expire)) // owner: the Handler; exit: expire returns
 				}
 				return true
 			})

@@ -246,7 +246,7 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 	}
 	ctx.Response.Header.Set(headerSessionID, s.ID())
 	if acceptJSON { // nothing is sent before it: no exchange to decide
-		writeJSON(ctx, jsonrpc.AppendResult(nil, m.ID, result))
+		writeJSONResult(ctx, m.ID, result)
 		return
 	}
 	// A client that accepts only SSE: an exchange in SSE mode carries it.
@@ -267,13 +267,17 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sess
 	st := conn.State()
 	ex := h.newExchange(s, len(requests), batch, acceptSSE && !h.opts.JSONResponse, !acceptJSON)
 	for _, m := range requests {
-		c := &mcp.Call{Session: st, Method: m.Method, ID: m.ID, Params: m.Params, Out: ex, Principal: principalOf(ctx)}
+		call := mcp.Call{Session: st, Method: m.Method, ID: m.ID, Params: m.Params, Out: ex, Principal: principalOf(ctx)}
 		if h.backend.Inline(m.Method) {
+			c := new(mcp.Call) // escapes to the backend
+			*c = call
 			result, jerr := h.handle(conn, c)
 			ex.complete(m.ID, result, jerr)
 			continue
 		}
-		h.startCall(&flight{h: h, s: s, slots: sl, ex: ex, conn: conn, c: c})
+		f := &flight{h: h, s: s, slots: sl, ex: ex, conn: conn, call: call}
+		f.c = &f.call // the flight and its call: one allocation
+		h.startCall(f)
 	}
 	h.reply(ctx, ex)
 }

@@ -137,7 +137,7 @@ func (c *sseConn) wake() {
 		switch st := c.state.Load(); st {
 		case connIdle:
 			if c.state.CompareAndSwap(connIdle, connScheduled) {
-				c.h.workers.run(c.runFn)
+				c.h.workers.run(funcJob(c.runFn))
 				return
 			}
 		case connRunning:

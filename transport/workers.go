@@ -15,31 +15,42 @@ const workerIdle = 10 * time.Second
 // Owner: the Handler. A worker exits after workerIdle without work, or when
 // the Handler's stop channel closes (the end of Shutdown).
 type workers struct {
-	ready chan func() // unbuffered: a send succeeds only if a worker is idle
+	ready chan job // unbuffered: a send succeeds only if a worker is idle
 	stop  <-chan struct{}
 }
 
+// A job is what a worker runs. A pointer type implements it without an
+// allocation per job, where a method value (f.run) would take one.
+type job interface{ run() }
+
+// funcJob is a func() as a [job]; converting a func to it does not
+// allocate.
+type funcJob func()
+
+func (f funcJob) run() { f() }
+
 func newWorkers(stop <-chan struct{}) *workers {
-	return &workers{ready: make(chan func()), stop: stop}
+	return &workers{ready: make(chan job), stop: stop}
 }
 
-// run runs f on an idle worker, or on a new one.
-func (w *workers) run(f func()) {
+// run runs j on an idle worker, or on a new one. It allocates only when it
+// starts a worker.
+func (w *workers) run(j job) {
 	select {
-	case w.ready <- f:
+	case w.ready <- j:
 	default:
-		go w.loop(f)
+		go w.loop(j)
 	}
 }
 
-func (w *workers) loop(f func()) {
+func (w *workers) loop(j job) {
 	t := time.NewTimer(workerIdle)
 	defer t.Stop()
 	for {
-		f()
+		j.run()
 		t.Reset(workerIdle)
 		select {
-		case f = <-w.ready:
+		case j = <-w.ready:
 		case <-t.C:
 			return
 		case <-w.stop:
