@@ -210,6 +210,25 @@ func writeGetKillMarkdown(w io.Writer, g *load.GetKillResult) {
 			fmt.Fprintln(w)
 		}
 	}
+	if g.Nodes > 1 {
+		fmt.Fprintln(w, "| streams opened on node | streams | lost | duplicated | out of order |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|")
+		for _, p := range g.PerNode {
+			role := ""
+			switch {
+			case p.Node == g.Source:
+				role = " (broadcasts raised here)"
+			case p.Node == g.Victim:
+				role = " (killed)"
+			}
+			fmt.Fprintf(w, "| %d%s | %d | %d | %d | %d |\n", p.Node, role, p.Streams, p.Lost, p.Duplicated, p.OutOfOrder)
+		}
+		fmt.Fprintln(w)
+	}
+	if e := g.Example; e != nil {
+		fmt.Fprintf(w, "Example: stream %d, node %d → %d: broadcasts up to %d before the break; the first after the resumption: %v (this stream: %d lost, %d duplicated, %d out of order)\n\n",
+			e.Stream, e.From, e.To, e.MaxBefore, e.After, e.Lost, e.Dup, e.OutOfOrd)
+	}
 	fmt.Fprintln(w, "Targets (issue #11):")
 	fmt.Fprintln(w)
 	for _, t := range g.Targets {

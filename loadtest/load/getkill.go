@@ -165,8 +165,38 @@ type GetKillResult struct {
 	// FirstEventMissed counts the resumptions after which no event came
 	// (before the stream broke again, or the run ended).
 	FirstEventMissed int `json:"first_event_missed,omitempty"`
+	// PerNode are the checks' sums by the node each stream was opened on
+	// (the broadcasts go to Source).
+	Source  int         `json:"source"`
+	PerNode []NodeCheck `json:"per_node"`
+	// Example is the first resumed stream that lost, repeated or
+	// reordered a broadcast, if any: what it received around the break.
+	Example *ResumeExample `json:"example,omitempty"`
 	// Targets are issue #11's.
 	Targets []Target `json:"targets"`
+}
+
+// A NodeCheck sums the checks of the streams opened on one node.
+type NodeCheck struct {
+	Node       int   `json:"node"`
+	Streams    int   `json:"streams"`
+	Lost       int64 `json:"lost"`
+	Duplicated int64 `json:"duplicated"`
+	OutOfOrder int64 `json:"out_of_order"`
+}
+
+// A ResumeExample is what one stream received around its first break.
+type ResumeExample struct {
+	Stream int `json:"stream"`
+	From   int `json:"from_node"`
+	To     int `json:"to_node"`
+	// MaxBefore is the highest broadcast received before the break;
+	// After the first ones received after the resumption, in order.
+	MaxBefore int64   `json:"max_before"`
+	After     []int64 `json:"after"`
+	Lost      int64   `json:"lost"`
+	Dup       int64   `json:"duplicated"`
+	OutOfOrd  int64   `json:"out_of_order"`
 }
 
 // Missed returns the targets that were not met.
@@ -275,7 +305,17 @@ type gkStream struct {
 	statuses                      map[string]int64
 	waitFirst                     time.Time // the break, until the first event after the resumption
 	firstMissed                   bool
+	// The first resumption, for the report: the node it went to, the
+	// highest number received before the break, and the first numbers
+	// received after it (up to sampleAfter).
+	resumedOn   int
+	maxBefore   int64
+	afterResume []int64
 }
+
+// sampleAfter is how many numbers received after the first resumption
+// a stream keeps for the report.
+const sampleAfter = 24
 
 // Run sets up the sessions and streams, raises the broadcasts, kills the
 // victim, and returns what was measured: Result's counts and latency are
@@ -469,15 +509,29 @@ func (g *GetKill) Run(ctx context.Context) (Result, error) {
 	// 4. Check each stream.
 	skip := func(n int64) bool { return n < int64(len(g.raised)) && g.raised[n].Load() == 0 }
 	gr.ResumeStatuses = map[string]int64{}
+	gr.Source = g.source
+	gr.PerNode = make([]NodeCheck, g.n)
+	for i := range gr.PerNode {
+		gr.PerNode[i].Node = i
+	}
 	for _, s := range live {
 		c := &s.check
 		lost, dup := c.Lost(last, skip), c.Duplicated()
+		pn := &gr.PerNode[s.first]
+		pn.Streams++
+		pn.Lost += lost
+		pn.Duplicated += dup
+		pn.OutOfOrder += c.OutOfOrder()
 		gr.Events += c.Received()
 		gr.Lost += lost
 		gr.Duplicated += dup
 		gr.OutOfOrder += c.OutOfOrder()
 		if lost > 0 {
 			gr.StreamsWithLoss++
+		}
+		if gr.Example == nil && s.resumed > 0 && (lost > 0 || dup > 0 || c.OutOfOrder() > 0) {
+			gr.Example = &ResumeExample{Stream: s.idx, From: s.first, To: s.resumedOn, MaxBefore: s.maxBefore, After: s.afterResume,
+				Lost: lost, Dup: dup, OutOfOrd: c.OutOfOrder()}
 		}
 		if dup > 0 {
 			gr.StreamsWithDup++
@@ -631,6 +685,9 @@ func (g *GetKill) read(ctx context.Context, s *gkStream) {
 		s.lastID = append(s.lastID[:0], id...)
 		s.check.Add(seq)
 		s.events.Add(1)
+		if s.resumed > 0 && len(s.afterResume) < sampleAfter {
+			s.afterResume = append(s.afterResume, seq)
+		}
 		s.maxSeq.Store(s.check.Max())
 		if !s.waitFirst.IsZero() {
 			g.record(g.firstHist, now.Sub(s.waitFirst))
@@ -649,6 +706,9 @@ func (g *GetKill) read(ctx context.Context, s *gkStream) {
 		}
 		broke := time.Now()
 		s.breaks++
+		if s.breaks == 1 {
+			s.maxBefore = s.check.Max()
+		}
 		if k := g.killAt.Load(); k > 0 && s.node == g.Victim && len(g.Nodes) > 1 {
 			s.victimBreaks++
 		}
@@ -662,6 +722,9 @@ func (g *GetKill) read(ctx context.Context, s *gkStream) {
 			return
 		}
 		g.record(g.resumeHist, time.Since(broke))
+		if s.resumed == 0 {
+			s.resumedOn = s.node
+		}
 		s.resumed++
 		s.waitFirst = broke
 	}
