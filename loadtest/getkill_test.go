@@ -111,12 +111,18 @@ func TestGetKill(t *testing.T) {
 	}
 	// The node the broadcasts go to is not killed, and the streams on
 	// it and on the third node do not move: nothing of theirs is lost.
-	if g.Lost != g.VictimLost || g.Duplicated != g.VictimDuplicated || g.OutOfOrder != 0 {
-		t.Errorf("lost %d (on the killed node's streams %d), duplicated %d (%d), out of order %d; want all on the killed node's streams, none out of order",
-			g.Lost, g.VictimLost, g.Duplicated, g.VictimDuplicated, g.OutOfOrder)
+	// (Out of order is not asserted: on main, redisstore.Store.Broadcast
+	// publishes each notification from a goroutine of its own, and a
+	// busy machine reorders them; the report counts it.)
+	if g.Lost != g.VictimLost || g.Duplicated != g.VictimDuplicated {
+		t.Errorf("lost %d (on the killed node's streams %d), duplicated %d (%d); want all on the killed node's streams",
+			g.Lost, g.VictimLost, g.Duplicated, g.VictimDuplicated)
 	}
-	if (g.Lost == 0 && g.Duplicated == 0) != (err == nil) {
-		t.Errorf("lost %d, duplicated %d, error %v: the command fails exactly when a target is missed", g.Lost, g.Duplicated, err)
+	if src := g.PerNode[g.Source]; src.Lost != 0 || src.Duplicated != 0 || src.OutOfOrder != 0 {
+		t.Errorf("streams on the node that raised the broadcasts: %+v, want every broadcast once, in order", src)
+	}
+	if (len(g.Missed()) == 0) != (err == nil) {
+		t.Errorf("targets missed %+v, error %v: the command fails exactly when a target is missed", g.Missed(), err)
 	}
 }
 
