@@ -52,6 +52,11 @@ func TestCluster(t *testing.T) {
 			t.Fatal("Create beyond the cap succeeded")
 		}
 	})
+	t.Run("claims", func(t *testing.T) { // SHARDNUMSUB of the node channel
+		x := newStore(t, c.URL(), &Options{PingInterval: 50 * time.Millisecond})
+		y := newStore(t, c.URLs()[2], nil)
+		testClaims(t, x, y, func() { _ = x.Close() })
+	})
 	// The record keys spread over the masters: the hash tag is the ID.
 	counts := make([]string, len(c.Nodes))
 	for i, node := range c.Nodes {

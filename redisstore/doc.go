@@ -54,8 +54,14 @@
 //   - P + "e:{" + id + "}:" + stream: the event log of a stream of session
 //     id, a Redis Stream (see "# Event logs").
 //   - P + "g:{" + id + "}": the number of the node holding session id's
-//     GET stream ([Store.ClaimGET]), renewed by its pinger, expiring
-//     three pings after its node stops.
+//     GET stream ([Store.ClaimGET]), renewed by its pinger (only while it
+//     holds this node's number), expiring three pings after its node
+//     stops, and taken over at once by another node that finds its
+//     holder gone ([Store.NodeGone], [Store.StealGET]).
+//   - "{" + P + "events}:n:" + n: node n's channel; its subscriber
+//     listens on it, so that Redis tells whether node n's process is
+//     still there (PUBSUB NUMSUB), at once after a SIGKILL where its
+//     liveness key lasts three pings. Nothing is published on it.
 //   - P + "events": the channel of every event between the nodes, each
 //     "<kind> <node> …", <node> 16 hex digits random to each Store
 //     ([Store.NodeID]), so that a node ignores its own: "c" (Save) and
@@ -146,9 +152,11 @@
 //   - the pinger: every [Options.PingInterval] (default 1 s), SET NX of
 //     the secret and SET of the node's liveness key in one round trip,
 //     for [Store.Health] and [Store.NodeAlive];
-//   - the subscriber: receives the events channel and calls the Watch
-//     function for other nodes' events; it subscribes again after a
-//     PingInterval whenever the subscription ends;
+//   - the subscriber: receives the events channel (and listens on the
+//     node's channel) and calls the Watch function for other nodes'
+//     events; it subscribes again whenever the subscription ends, at
+//     once after one that lasted a PingInterval, after a PingInterval
+//     otherwise; New returns once it listens;
 //   - the writer: sends the queued events (see "# Event logs"); at Close
 //     it sends what is queued, within [Options.Timeout], and exits.
 //

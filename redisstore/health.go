@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -104,22 +105,36 @@ func (s *Store) ping() {
 	}
 }
 
-// subscribe receives the events channel until Close (SSUBSCRIBE on a
-// cluster, SUBSCRIBE otherwise), and subscribes again, after a pause of
-// PingInterval, whenever the subscription ends (Redis down or restarted,
-// the channel's slot moved).
+// subscribe receives the events channel and this node's node channel
+// (claims.go) until Close (SSUBSCRIBE on a cluster, SUBSCRIBE otherwise),
+// and subscribes again whenever the subscription ends (Redis down or
+// restarted, the channel's slot moved): at once if it had lasted a
+// PingInterval, after a pause of PingInterval otherwise. While it is
+// down other nodes see this node as gone ([Store.NodeGone]). The first
+// confirmation of the node channel closes s.subscribed.
 func (s *Store) subscribe() {
 	defer s.wg.Done()
+	var once sync.Once
+	ch := s.nodeChannel(s.nodeNum)
+	ctx := rueidis.WithOnSubscriptionHook(s.ctx, func(sub rueidis.PubSubSubscription) {
+		if sub.Channel == ch && (sub.Kind == "subscribe" || sub.Kind == "ssubscribe") {
+			once.Do(func() { close(s.subscribed) })
+		}
+	})
 	t := time.NewTimer(0)
 	<-t.C
 	for {
-		sub := s.c.B().Subscribe().Channel(s.events).Build()
+		sub := s.c.B().Subscribe().Channel(s.events, ch).Build()
 		if s.cluster {
-			sub = s.c.B().Ssubscribe().Channel(s.events).Build()
+			sub = s.c.B().Ssubscribe().Channel(s.events, ch).Build()
 		}
-		err := s.c.Receive(s.ctx, sub, s.onMessage)
+		start := time.Now()
+		err := s.c.Receive(ctx, sub, s.onMessage)
 		if s.ctx.Err() != nil || errors.Is(err, rueidis.ErrClosing) {
 			return
+		}
+		if time.Since(start) >= s.opts.PingInterval {
+			continue // a blip: others see this node gone until it is back
 		}
 		t.Reset(s.opts.PingInterval)
 		select {

@@ -104,6 +104,8 @@ type Store struct {
 	hmu       sync.Mutex
 	health    Health
 
+	subscribed chan struct{} // closed when the subscriber first listens on the node channel
+
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup // the pinger, the subscriber and the writer
@@ -166,11 +168,21 @@ func New(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.health = Health{Up: true, Since: time.Now()}
 	s.evq.wake = make(chan struct{}, 1)
+	s.subscribed = make(chan struct{})
 	s.ping() // fills RTT, and shows the node alive
 	s.wg.Add(3)
 	go s.pinger()    // owner: the Store; exit: Close
 	go s.subscribe() // owner: the Store; exit: Close
 	go s.writer()    // owner: the Store; exit: Close, after writing what is queued
+	// Until it listens on its node channel, the node looks gone to the
+	// others (NodeGone): wait for that, within Timeout, before it can
+	// claim GET streams.
+	t := time.NewTimer(o.Timeout)
+	select {
+	case <-s.subscribed:
+	case <-t.C:
+	}
+	t.Stop()
 	return s, nil
 }
 

@@ -128,6 +128,17 @@ type GETClaims interface {
 	// OnStandalone sets f to take what other nodes relay to this node's
 	// GET streams. f must not block.
 	OnStandalone(f func(id string, msg []byte))
+	// NodeGone reports whether the process of node is gone (killed,
+	// crashed), as the store can tell at once, before its claims
+	// expire. A live node may rarely look gone (its link to the store
+	// is being re-established): it then loses the claims others steal.
+	NodeGone(ctx context.Context, node uint32) (bool, error)
+	// StealGET takes session id's claim from node from, found gone,
+	// unless another node holds it now: ok false.
+	StealGET(ctx context.Context, id string, from uint32) (ok bool, err error)
+	// OnLostGET sets f to be called with each session whose claim this
+	// node held and another node took. f must not block.
+	OnLostGET(f func(id string))
 }
 
 // Errors of a [Store] and of [Map.Resolve].

@@ -15,7 +15,8 @@ import (
 // another node while the claim lasts gets 409, and the messages other
 // nodes have for that stream (a log message or a request not tied to a
 // request of the client) are relayed to the node holding it. A claim
-// ends with its stream, or within seconds of its node's death.
+// ends with its stream, or within seconds of its node's death; a node that
+// finds the holder gone (killed) takes it over at once (claimGET).
 
 // claimTimeout bounds a claim, a release or a holder lookup.
 const claimTimeout = 500 * time.Millisecond
@@ -24,11 +25,14 @@ const claimTimeout = 500 * time.Millisecond
 // when another node holds it (409). When the store cannot tell, the
 // stream is opened here: the rule is kept by the nodes that can reach it.
 //
-// A node holding the stream of a client that hung up may not have
+// A holder that is gone (killed: sessions.GETClaims.NodeGone) leaves its
+// claim behind for seconds; claimGET takes it over at once (StealGET).
+// A holder alive with the stream of a client that hung up may not have
 // noticed yet (it finds out at its next keep-alive); as a GET on the
 // node itself would (reapDeadGET), claimGET asks it to look (an empty
 // message relayed to its GET stream), and claims again while the holder
-// closes a dead stream, for up to claimRetry.
+// closes a dead stream, for up to claimRetry, checking each time whether
+// the holder is gone.
 func (h *Handler) claimGET(s *sessions.Session) bool {
 	if h.claims == nil {
 		return true
@@ -39,25 +43,41 @@ func (h *Handler) claimGET(s *sessions.Session) bool {
 	if ok || err != nil {
 		return true
 	}
-	node, err := h.claims.GETHolder(ctx, s.ID())
-	if err == nil && node == 0 { // the claim expired in between
-		ok, err := h.claims.ClaimGET(ctx, s.ID())
-		return ok || err != nil
-	}
-	if err != nil || node == h.node || h.claims.RelayStandalone(ctx, node, s.ID(), nil) != nil {
-		return false
-	}
+	probed := false
 	deadline := time.Now().Add(claimRetry)
 	t := time.NewTimer(claimPoll)
 	defer t.Stop()
-	for time.Now().Before(deadline) {
-		<-t.C // the holder's probe and close take a round trip and a pump
+	for {
+		node, err := h.claims.GETHolder(ctx, s.ID())
+		switch {
+		case err != nil || node == h.node:
+			return false
+		case node == 0: // the claim expired in between
+		default:
+			if gone, err := h.claims.NodeGone(ctx, node); err == nil && gone {
+				if ok, err := h.claims.StealGET(ctx, s.ID(), node); ok || err != nil {
+					return true
+				}
+				continue // another node was quicker: who holds it now?
+			}
+			if !probed {
+				if h.claims.RelayStandalone(ctx, node, s.ID(), nil) != nil {
+					return false
+				}
+				probed = true
+			}
+		}
+		if node != 0 {
+			if !time.Now().Before(deadline) {
+				return false
+			}
+			<-t.C // the holder's probe and close take a round trip and a pump
+			t.Reset(claimPoll)
+		}
 		if ok, err := h.claims.ClaimGET(ctx, s.ID()); ok || err != nil {
 			return true
 		}
-		t.Reset(claimPoll)
 	}
-	return false
 }
 
 // claimRetry bounds how long claimGET waits for another node to close a
@@ -139,6 +159,19 @@ func (h *Handler) standaloneRelayed(id string, msg []byte) {
 	if s := h.sessions.Lookup(id); s != nil {
 		if st := s.Standalone(); st != nil {
 			_ = streamSink{st}.send(msg)
+		}
+	}
+}
+
+// lostGET is told that another node took session id's GET stream claim
+// from this node (it found this node gone while it was not: see
+// sessions.GETClaims.NodeGone): the client has opened its stream there,
+// so the one here, if still attached, is closed (its reader detached;
+// the stream keeps collecting, as after any server-side close).
+func (h *Handler) lostGET(id string) {
+	if s := h.sessions.Lookup(id); s != nil {
+		if st := s.Standalone(); st != nil {
+			st.Kick()
 		}
 	}
 }

@@ -101,6 +101,7 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 		if es, ok := so.Store.(sessions.EventStore); ok {
 			h.claims, h.node = c, es.Node()
 			c.OnStandalone(h.standaloneRelayed)
+			c.OnLostGET(h.lostGET)
 		}
 	}
 	h.sessions = sessions.New(&so)
