@@ -677,12 +677,14 @@ func parseSeq(data []byte) int64 {
 // closes it or it cannot be resumed.
 func (g *GetKill) read(ctx context.Context, s *gkStream) {
 	onEvent := func(id, data []byte) {
+		if id != nil { // the last event ID, as an SSE client keeps it
+			s.lastID = append(s.lastID[:0], id...)
+		}
 		seq := parseSeq(data)
 		if seq == 0 {
 			return
 		}
 		now := time.Now()
-		s.lastID = append(s.lastID[:0], id...)
 		s.check.Add(seq)
 		s.events.Add(1)
 		if s.resumed > 0 && len(s.afterResume) < sampleAfter {

@@ -1,6 +1,11 @@
 package load
 
-import "testing"
+import (
+	"bufio"
+	"slices"
+	"strings"
+	"testing"
+)
 
 // TestSeqCheck checks the per-stream check of getkill on sequences with
 // every kind of fault: what is lost, repeated, or late.
@@ -58,5 +63,38 @@ func TestParseSeq(t *testing.T) {
 		if got := parseSeq([]byte(tc.data)); got != tc.want {
 			t.Errorf("parseSeq(%s) = %d, want %d", tc.data, got, tc.want)
 		}
+	}
+}
+
+// TestReadEvents checks what ReadEvents reports of each SSE event: the
+// id field as an SSE client keeps it (the priming event's too, with no
+// data), and the data; and that Read still sees the data only.
+func TestReadEvents(t *testing.T) {
+	const in = "id: s_0\ndata:\n\n" + // a priming event: an id, no data
+		"retry: 1000\n\n" + // neither: not reported
+		"id: s_1\ndata: one\n\n" +
+		": keep-alive\n\n" +
+		"data: two\n\n" + // no id field: the last one stands
+		"id:\ndata: three\n\n" // an empty id field resets it
+	type ev struct{ id, data string }
+	want := []ev{{"s_0", "<nil>"}, {"s_1", "one"}, {"<nil>", "two"}, {"", "three"}}
+	str := func(b []byte) string {
+		if b == nil {
+			return "<nil>"
+		}
+		return string(b)
+	}
+	var got []ev
+	s := &Stream{br: bufio.NewReader(strings.NewReader(in))}
+	if err := s.ReadEvents(func(id, data []byte) { got = append(got, ev{str(id), str(data)}) }); err != nil {
+		t.Fatalf("ReadEvents: %v", err)
+	}
+	if !slices.Equal(got, want) || s.Events() != 3 || s.Comments() != 1 {
+		t.Errorf("ReadEvents got %q, events %d, comments %d; want %q, 3, 1", got, s.Events(), s.Comments(), want)
+	}
+	var data []string
+	s = &Stream{br: bufio.NewReader(strings.NewReader(in))}
+	if err := s.Read(func(d []byte) { data = append(data, string(d)) }); err != nil || !slices.Equal(data, []string{"one", "two", "three"}) {
+		t.Errorf("Read got %q, %v; want the data of the three events with data", data, err)
 	}
 }

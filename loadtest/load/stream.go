@@ -109,15 +109,23 @@ func (s *Stream) Read(onEvent func(data []byte)) error {
 	if onEvent == nil {
 		return s.ReadEvents(nil)
 	}
-	return s.ReadEvents(func(_, data []byte) { onEvent(data) })
+	return s.ReadEvents(func(_, data []byte) {
+		if data != nil {
+			onEvent(data)
+		}
+	})
 }
 
-// ReadEvents is [Stream.Read] with each event's ID as well (its id field,
-// empty if it had none): what a client sends back as Last-Event-ID. id
-// and data are only valid during the call.
+// ReadEvents is [Stream.Read] with each event's id field as well: what a
+// client sends back as Last-Event-ID. It is called for the events with
+// data and for those with an id field and no data (an SSE client updates
+// its last event ID on both: the priming event of a 2025-11-25 stream is
+// one): data is nil for an event without data, id is nil for an event
+// without an id field (the last ID stands) and empty for an empty one
+// (the last ID is reset). id and data are only valid during the call.
 func (s *Stream) ReadEvents(onEvent func(id, data []byte)) error {
 	var data, id []byte
-	hasData := false
+	hasData, hasID := false, false
 	for {
 		line, err := s.br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull { // an over-long line: keep reading it
@@ -135,11 +143,21 @@ func (s *Stream) ReadEvents(onEvent func(id, data []byte)) error {
 		case len(line) == 0:
 			if hasData {
 				s.events.Add(1)
-				if onEvent != nil {
-					onEvent(id, data)
-				}
 			}
-			data, id, hasData = data[:0], id[:0], false
+			if onEvent != nil && (hasData || hasID) {
+				var i, d []byte
+				if hasID {
+					i = id[:len(id):len(id)]
+					if i == nil {
+						i = []byte{}
+					}
+				}
+				if hasData {
+					d = data
+				}
+				onEvent(i, d)
+			}
+			data, id, hasData, hasID = data[:0], id[:0], false, false
 		case line[0] == ':':
 			s.comments.Add(1)
 		case bytes.HasPrefix(line, tokData):
@@ -159,7 +177,7 @@ func (s *Stream) ReadEvents(onEvent func(id, data []byte)) error {
 			if len(d) > 0 && d[0] == ' ' {
 				d = d[1:]
 			}
-			id = append(id[:0], d...)
+			id, hasID = append(id[:0], d...), true
 		}
 	}
 }
