@@ -41,9 +41,10 @@ func checkGetKillTotals(t *testing.T, res *load.Result, nodes int, stdout string
 	if g.Nodes != nodes || g.Streams != 30 || g.Opened != 30 {
 		t.Errorf("nodes %d, streams %d, opened %d; want %d, 30, 30 (statuses %v)", g.Nodes, g.Streams, g.Opened, nodes, res.Statuses)
 	}
-	// 20/s for 300ms + 2×1.5s, one at a time.
-	if g.Broadcasts < 50 || g.BroadcastFailed != 0 || res.Requests != g.Broadcasts || res.OK != g.Broadcasts {
-		t.Errorf("broadcasts %d (failed %d), ops %d (ok %d); want at least 50, none failed, one op each", g.Broadcasts, g.BroadcastFailed, res.Requests, res.OK)
+	// 20/s for 300ms + 2×1.5s is 66, one at a time; a starved machine
+	// (-race, other work) may raise fewer, which is measured, not wrong.
+	if g.Broadcasts < 20 || g.BroadcastFailed != 0 || res.Requests != g.Broadcasts || res.OK != g.Broadcasts {
+		t.Errorf("broadcasts %d (failed %d), ops %d (ok %d); want at least 20, none failed, one op each", g.Broadcasts, g.BroadcastFailed, res.Requests, res.OK)
 	}
 	if g.Silent != 0 || g.FirstSeqMax != 1 {
 		t.Errorf("silent streams %d, highest first seq %d; want 0 and 1: every stream was open before the first broadcast", g.Silent, g.FirstSeqMax)
