@@ -81,8 +81,11 @@ func (s *Server) liveListeners() []*listener {
 // and every subscriptions/listen stream that asked for it (2026-07-28
 // basic/patterns/subscriptions).
 func (s *Server) listChanged(kind featureKind) {
-	s.listChangedHere(kind)
-	if f := s.opts.OnNotifyAll; f != nil {
+	f := s.opts.OnNotifyAll
+	if f == nil || !s.opts.OnNotifyAllSelf {
+		s.listChangedHere(kind)
+	}
+	if f != nil {
 		f(kind.method(), nil)
 	}
 }
@@ -108,8 +111,11 @@ func (s *Server) listChangedHere(kind featureKind) {
 // resources/subscribe, on their GET stream, and subscriptions/listen
 // streams whose resourceSubscriptions name it.
 func (s *Server) ResourceUpdated(uri string) {
-	s.resourceUpdatedHere(uri)
-	if f := s.opts.OnNotifyAll; f != nil {
+	f := s.opts.OnNotifyAll
+	if f == nil || !s.opts.OnNotifyAllSelf {
+		s.resourceUpdatedHere(uri)
+	}
+	if f != nil {
 		p, _ := jsonrpc.Marshal(&ResourceUpdatedParams{URI: uri})
 		f(NotificationResourcesUpdated, p)
 	}
@@ -131,8 +137,11 @@ func (s *Server) LogAll(level LoggingLevel, logger string, data any) error {
 	if err != nil {
 		return err
 	}
-	s.logHere(level, p)
-	if f := s.opts.OnNotifyAll; f != nil {
+	f := s.opts.OnNotifyAll
+	if f == nil || !s.opts.OnNotifyAllSelf {
+		s.logHere(level, p)
+	}
+	if f != nil {
 		f(NotificationMessage, p)
 	}
 	return nil
@@ -182,6 +191,35 @@ func (s *Server) NotifyAll(method string, params json.RawMessage) {
 		var p ResourceUpdatedParams
 		if jsonrpc.Unmarshal(params, &p) == nil && p.URI != "" {
 			s.resourceUpdatedHere(p.URI)
+		}
+	}
+}
+
+// NotifyOne does what [Server.NotifyAll] does, for the legacy session
+// st only (on its GET stream, with the same filter: st initialized, its
+// logging/setLevel for notifications/message, its resources/subscribe
+// for notifications/resources/updated). The transport calls it to
+// deliver again, to one session, broadcasts it missed while no process
+// held its GET stream (sessions.BroadcastLog). It allocates the message.
+func (s *Server) NotifyOne(st *SessionState, method string, params json.RawMessage) {
+	if !st.Initialized() {
+		return
+	}
+	switch method {
+	case NotificationMessage:
+		var p struct {
+			Level LoggingLevel `json:"level"`
+		}
+		if jsonrpc.Unmarshal(params, &p) == nil && p.Level.severity() != 0 && st.wants(p.Level) {
+			_ = st.sendHere(jsonrpc.AppendNotification(nil, NotificationMessage, params))
+		}
+	case NotificationToolsListChanged, NotificationPromptsListChanged, NotificationResourcesListChanged:
+		_ = st.sendHere(jsonrpc.AppendNotification(nil, method, nil))
+	case NotificationResourcesUpdated:
+		var p ResourceUpdatedParams
+		if jsonrpc.Unmarshal(params, &p) == nil && p.URI != "" && st.subscribed(p.URI) {
+			b, _ := jsonrpc.Marshal(&ResourceUpdatedParams{URI: p.URI})
+			_ = st.sendHere(jsonrpc.AppendNotification(nil, NotificationResourcesUpdated, b))
 		}
 	}
 }

@@ -72,14 +72,21 @@ type ServerOptions struct {
 	// with a session store that relays calls (redisstore).
 	ForwardTask func(ctx context.Context, node string, req *StatelessCall) ([]byte, *jsonrpc.Error)
 	// OnNotifyAll, if set, is called after the server told its own
-	// clients that a list changed, a resource was updated or a message was
-	// logged for every client ([Server.LogAll]) (method and params as
-	// sent, params nil for list_changed), so that the other
-	// processes of a deployment tell theirs ([Server.NotifyAll]). It runs
+	// clients (unless OnNotifyAllSelf) that a list changed, a resource
+	// was updated or a message was logged for every client
+	// ([Server.LogAll]) (method and params as sent, params nil for
+	// list_changed), so that the other processes of a deployment tell
+	// theirs ([Server.NotifyAll]). It runs
 	// on the goroutine that made the change and must not block. server.New
 	// sets it with a session store (redisstore), whose nodes share the
 	// clients.
 	OnNotifyAll func(method string, params json.RawMessage)
+	// OnNotifyAllSelf says that OnNotifyAll also brings the notification
+	// to this process's own clients (through [Server.NotifyAll], from a
+	// log every process reads in the same order): the server then does
+	// not tell them first itself. server.New sets it with redisstore's
+	// broadcast log. Default: false.
+	OnNotifyAllSelf bool
 }
 
 // Defaults used where [ServerOptions] fields are zero.

@@ -52,6 +52,7 @@ func TestCluster(t *testing.T) {
 			t.Fatal("Create beyond the cap succeeded")
 		}
 	})
+	t.Run("broadcast log", func(t *testing.T) { testBroadcastLog(t, a, b) })
 	t.Run("claims", func(t *testing.T) { // SHARDNUMSUB of the node channel
 		x := newStore(t, c.URL(), &Options{PingInterval: 50 * time.Millisecond})
 		y := newStore(t, c.URLs()[2], nil)

@@ -68,9 +68,14 @@
 //     "d" (Delete) for [Store.Watch], "k" a node's acknowledgement of a
 //     "d" (Delete waits for them), "r" a client's message relayed to the
 //     other nodes ([Store.Relay]), "s" a message for the GET stream of
-//     the node holding it ([Store.RelayStandalone]), "b" a notification
-//     for every node's clients ([Store.Broadcast]), "q" and "a" a call to
-//     one node and its answer ([Store.Call]).
+//     the node holding it ([Store.RelayStandalone]), "q" and "a" a call
+//     to one node and its answer ([Store.Call]).
+//   - P + "b": the broadcast log, a Redis Stream of the notifications for
+//     every node's clients ([Store.Broadcast]), one field p each, which
+//     every node reads in order; bounded by XADD MAXLEN ~
+//     [Options.BroadcastLogLen] (default 100 000 entries: over five
+//     minutes at 300 broadcasts a second), no TTL. See broadcast.go for
+//     the failure policy.
 //
 // A session ID is 48 lowercase hex digits: 16 random bytes and an 8-byte
 // tag, the first half of their AES-128 encryption under the derived key (a
@@ -146,7 +151,7 @@
 //
 // # Goroutines
 //
-// A Store runs three long-lived goroutines, started by New and ended by
+// A Store runs five long-lived goroutines, started by New and ended by
 // [Store.Close], which waits for them:
 //
 //   - the pinger: every [Options.PingInterval] (default 1 s), SET NX of
@@ -158,12 +163,19 @@
 //     once after one that lasted a PingInterval, after a PingInterval
 //     otherwise; New returns once it listens;
 //   - the writer: sends the queued events (see "# Event logs"); at Close
-//     it sends what is queued, within [Options.Timeout], and exits.
+//     it sends what is queued, within [Options.Timeout], and exits;
+//   - the broadcaster: adds the queued broadcasts to the broadcast log,
+//     in order, in one pipeline per batch; at Close it drops what is
+//     queued (counted);
+//   - the consumer: reads the broadcast log (XREAD BLOCK of at most
+//     max(PingInterval, 1 s), on a connection of rueidis's blocking pool)
+//     and calls the OnBroadcast function with each entry in order;
+//     Close cancels its read.
 //
 // And short-lived ones, each ending within Options.Timeout: an answer to
-// another node's call, an acknowledgement, a broadcast (their PUBLISH
-// must not hold up the subscriber); Close waits for them too. The pinger
-// also renews this node's GET stream claims.
+// another node's call, an acknowledgement (their PUBLISH must not hold
+// up the subscriber); Close waits for them too. The pinger also renews
+// this node's GET stream claims.
 //
 // rueidis runs its own goroutines per connection (writer, reader), which
 // end when Close closes the client.

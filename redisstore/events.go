@@ -39,6 +39,7 @@ type evItem struct {
 	stream uint64
 	seq    uint64 // the event's; the last event's for an end
 	data   []byte // nil for an end
+	cur    sessions.Cursor
 	ttl    time.Duration
 	maxLen int
 	end    bool
@@ -86,12 +87,13 @@ func (s *Store) eventsKey(id string, stream uint64) string {
 
 // AppendEvent queues event seq of stream (of session id) for the
 // writer, which sends it as XADD key MAXLEN ~ maxLen <seq>-1 d data
-// (maxLen <= 0: no trimming), and PEXPIRE key ttl (ttl <= 0: none). It
-// never blocks and takes ownership of data. With [Options.EventQueue]
-// items or 64 MiB of data queued, or after Close, it drops the event and
-// counts it in [Health].EventsDropped.
-func (s *Store) AppendEvent(id string, stream, seq uint64, data []byte, ttl time.Duration, maxLen int) {
-	s.enqueue(evItem{id: id, stream: stream, seq: seq, data: data, ttl: ttl, maxLen: maxLen})
+// [c <cur>] (maxLen <= 0: no trimming; the field c, the broadcast cursor
+// "<ms>-<n>", only if cur is not zero), and PEXPIRE key ttl (ttl <= 0:
+// none). It never blocks and takes ownership of data. With
+// [Options.EventQueue] items or 64 MiB of data queued, or after Close,
+// it drops the event and counts it in [Health].EventsDropped.
+func (s *Store) AppendEvent(id string, stream, seq uint64, data []byte, cur sessions.Cursor, ttl time.Duration, maxLen int) {
+	s.enqueue(evItem{id: id, stream: stream, seq: seq, data: data, cur: cur, ttl: ttl, maxLen: maxLen})
 }
 
 // FinishStream queues the end of stream after its event last: XADD key
@@ -227,11 +229,22 @@ func (s *Store) write(ctx context.Context, batch []evItem) (rest []evItem) {
 			} else {
 				idb = append(idb, "-1"...)
 				x := s.c.B().Xadd().Key(key)
-				if it.maxLen > 0 {
+				d := rueidis.BinaryString(it.data)
+				c := ""
+				if !it.cur.IsZero() {
+					c = string(sessions.AppendCursor(nil, it.cur))
+				}
+				switch {
+				case it.maxLen > 0 && c != "":
 					cmd = x.Maxlen().Almost().Threshold(strconv.Itoa(it.maxLen)).Id(string(idb)).
-						FieldValue().FieldValue("d", rueidis.BinaryString(it.data)).Build()
-				} else {
-					cmd = x.Id(string(idb)).FieldValue().FieldValue("d", rueidis.BinaryString(it.data)).Build()
+						FieldValue().FieldValue("d", d).FieldValue("c", c).Build()
+				case it.maxLen > 0:
+					cmd = x.Maxlen().Almost().Threshold(strconv.Itoa(it.maxLen)).Id(string(idb)).
+						FieldValue().FieldValue("d", d).Build()
+				case c != "":
+					cmd = x.Id(string(idb)).FieldValue().FieldValue("d", d).FieldValue("c", c).Build()
+				default:
+					cmd = x.Id(string(idb)).FieldValue().FieldValue("d", d).Build()
 				}
 			}
 			cmds = append(cmds, cmd)
@@ -370,7 +383,13 @@ func toEvents(entries []rueidis.XRangeSlice) (evs []sessions.Event, finished boo
 			if evs == nil {
 				evs = make([]sessions.Event, 0, len(entries))
 			}
-			evs = append(evs, sessions.Event{Seq: seq, Data: []byte(e.FieldValues[0].Value)})
+			ev := sessions.Event{Seq: seq, Data: []byte(e.FieldValues[0].Value)}
+			for _, fv := range e.FieldValues[1:] {
+				if fv.Field == "c" {
+					ev.Cursor, _ = sessions.ParseCursor([]byte(fv.Value))
+				}
+			}
+			evs = append(evs, ev)
 		case "2":
 			return evs, true
 		}

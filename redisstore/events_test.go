@@ -72,7 +72,7 @@ func eventLogs(t *testing.T, a, b *Store) {
 	streams := []uint64{uint64(a.Node())<<32 | 1, 0}
 	for seq := uint64(1); seq <= n; seq++ {
 		for _, st := range streams {
-			a.AppendEvent(id, st, seq, eventData(st, seq), time.Minute, 2048)
+			a.AppendEvent(id, st, seq, eventData(st, seq), sessions.Cursor{}, time.Minute, 2048)
 		}
 	}
 	for _, st := range streams {
@@ -124,7 +124,7 @@ func TestEventTTLAndMaxLen(t *testing.T) {
 	id := s.NewID()
 	const n, maxLen = 2000, 300
 	for seq := uint64(1); seq <= n; seq++ {
-		s.AppendEvent(id, 1, seq, eventData(1, seq), time.Minute, maxLen)
+		s.AppendEvent(id, 1, seq, eventData(1, seq), sessions.Cursor{}, time.Minute, maxLen)
 	}
 	key := s.eventsKey(id, 1)
 	testutil.WaitFor(t, 10*time.Second, func() error {
@@ -154,7 +154,7 @@ func TestEventTTLAndMaxLen(t *testing.T) {
 		t.Fatalf("PTTL = %s, want about 60000", pttl)
 	}
 	// No TTL: no expiry.
-	s.AppendEvent(id, 2, 1, eventData(2, 1), 0, 0)
+	s.AppendEvent(id, 2, 1, eventData(2, 1), sessions.Cursor{}, 0, 0)
 	s.FinishStream(id, 3, 0, time.Second)
 	testutil.WaitFor(t, 5*time.Second, func() error {
 		if evs, fin, err := s.ReadEvents(context.Background(), id, 3, 0, 0); err != nil || len(evs) != 0 || !fin {
@@ -175,7 +175,7 @@ func TestEventStaleID(t *testing.T) {
 	s := newStore(t, r.URL(), nil)
 	id := s.NewID()
 	for _, seq := range []uint64{1, 2, 3, 3, 2, 4} {
-		s.AppendEvent(id, 1, seq, eventData(1, seq), time.Minute, 100)
+		s.AppendEvent(id, 1, seq, eventData(1, seq), sessions.Cursor{}, time.Minute, 100)
 	}
 	evs := waitEventCount(t, s, id, 1, 4)
 	checkSeq(t, evs, 1, 1)
@@ -218,7 +218,7 @@ func TestReadEventsWait(t *testing.T) {
 	}
 	ch := read(0)
 	time.Sleep(100 * time.Millisecond) // let the reader block first (either order must work)
-	a.AppendEvent(id, 5, 1, eventData(5, 1), time.Minute, 100)
+	a.AppendEvent(id, 5, 1, eventData(5, 1), sessions.Cursor{}, time.Minute, 100)
 	select {
 	case res := <-ch:
 		if res.err != nil || res.fin || len(res.evs) != 1 {
@@ -320,7 +320,7 @@ func TestEventsRedisDown(t *testing.T) {
 	defer r.Resume()
 	start := time.Now()
 	for seq := uint64(1); seq <= 10_000; seq++ {
-		s.AppendEvent(id, 1, seq, eventData(1, seq), time.Minute, 100)
+		s.AppendEvent(id, 1, seq, eventData(1, seq), sessions.Cursor{}, time.Minute, 100)
 	}
 	s.FinishStream(id, 1, 10_000, time.Minute)
 	if d := time.Since(start); d > 500*time.Millisecond {
@@ -344,7 +344,7 @@ func TestEventsRedisDown(t *testing.T) {
 	}
 	start = time.Now()
 	for seq := uint64(1); seq <= 10_000; seq++ {
-		s.AppendEvent(id, 2, seq, eventData(2, seq), time.Minute, 100)
+		s.AppendEvent(id, 2, seq, eventData(2, seq), sessions.Cursor{}, time.Minute, 100)
 	}
 	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Fatalf("10 000 AppendEvents with Redis gone took %v", d)
@@ -360,7 +360,7 @@ func TestEventsRedisDown(t *testing.T) {
 	if d := time.Since(start); d > 2*timeout+500*time.Millisecond {
 		t.Fatalf("Close with Redis gone took %v", d)
 	}
-	s.AppendEvent(id, 3, 1, nil, 0, 0) // after Close: dropped, no panic
+	s.AppendEvent(id, 3, 1, nil, sessions.Cursor{}, 0, 0) // after Close: dropped, no panic
 }
 
 // TestEventsCluster appends and reads on a Redis Cluster of three
@@ -390,7 +390,7 @@ func TestEventsCluster(t *testing.T) {
 		ch <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
-	a.AppendEvent(id, 1, 1, eventData(1, 1), time.Minute, 10)
+	a.AppendEvent(id, 1, 1, eventData(1, 1), sessions.Cursor{}, time.Minute, 10)
 	if err := <-ch; err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +425,7 @@ func BenchmarkAppendEvent(b *testing.B) {
 			var seq uint64
 			for b.Loop() {
 				seq++
-				s.AppendEvent(ids[seq%nStreams], 1, seq, data, time.Minute, maxLen)
+				s.AppendEvent(ids[seq%nStreams], 1, seq, data, sessions.Cursor{}, time.Minute, maxLen)
 				if seq%1024 == 0 {
 					for n, bytes := s.queued(); n > DefaultEventQueue/2 || bytes > maxQueuedBytes/2; n, bytes = s.queued() {
 						time.Sleep(50 * time.Microsecond)

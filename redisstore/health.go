@@ -33,6 +33,13 @@ type Health struct {
 	// EventsRetried is the number of events and stream ends queued again
 	// since New because Redis could not be reached to take them.
 	EventsRetried uint64
+	// BroadcastsLocal is the number of this node's broadcasts since New
+	// that Redis did not take, delivered to this node's clients only.
+	BroadcastsLocal uint64
+	// BroadcastsDropped is the number of broadcasts since New dropped
+	// because the queue was full, the Store closed, or their XADD timed
+	// out (those may have reached the log after all).
+	BroadcastsDropped uint64
 }
 
 // Health returns the store's health. It does no I/O.
@@ -46,6 +53,8 @@ func (s *Store) Health() Health {
 	h.EventsDropped = s.evq.dropped
 	h.EventsRetried = s.evq.retried
 	s.evq.mu.Unlock()
+	h.BroadcastsLocal = s.bc.local.Load()
+	h.BroadcastsDropped = s.bc.dropped.Load()
 	return h
 }
 

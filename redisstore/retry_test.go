@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mcpfiber/mcpfiber/internal/testutil"
+	"github.com/mcpfiber/mcpfiber/sessions"
 )
 
 // TestEventsRetryAfterBlip: events and a stream's end queued while Redis
@@ -22,12 +23,12 @@ func TestEventsRetryAfterBlip(t *testing.T) {
 	s := newStore(t, r.URL(), &Options{Timeout: timeout, PingInterval: 50 * time.Millisecond})
 	id := s.NewID()
 	for seq := uint64(1); seq <= 5; seq++ {
-		s.AppendEvent(id, 1, seq, eventData(1, seq), time.Minute, 100)
+		s.AppendEvent(id, 1, seq, eventData(1, seq), sessions.Cursor{}, time.Minute, 100)
 	}
 	waitEventCount(t, s, id, 1, 5)
 	r.Kill()
 	for seq := uint64(6); seq <= 10; seq++ {
-		s.AppendEvent(id, 1, seq, eventData(1, seq), time.Minute, 100)
+		s.AppendEvent(id, 1, seq, eventData(1, seq), sessions.Cursor{}, time.Minute, 100)
 	}
 	s.FinishStream(id, 1, 10, time.Minute)
 	testutil.WaitFor(t, 5*time.Second, func() error { // the batch failed

@@ -45,6 +45,13 @@ type Options struct {
 	//
 	// Optional. Default: [DefaultEventQueue].
 	EventQueue int
+	// BroadcastLogLen bounds the broadcast log (broadcast.go): XADD
+	// MAXLEN ~, so it keeps between BroadcastLogLen and about 100 more
+	// entries. A GET stream resumed on another node gets the broadcasts
+	// it missed only while the log still holds them.
+	//
+	// Optional. Default: [DefaultBroadcastLogLen].
+	BroadcastLogLen int
 }
 
 // DefaultPrefix is the default [Options.Prefix].
@@ -66,6 +73,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.EventQueue <= 0 {
 		r.EventQueue = DefaultEventQueue
+	}
+	if r.BroadcastLogLen <= 0 {
+		r.BroadcastLogLen = DefaultBroadcastLogLen
 	}
 	return r
 }
@@ -92,13 +102,13 @@ type Store struct {
 
 	cluster bool // Redis Cluster: sharded pub/sub (SPUBLISH, SSUBSCRIBE)
 
-	capped    atomic.Bool // the live set is in use (a Create with max > 0 was seen)
-	watch     atomic.Pointer[func(id string, ended bool)]
-	relay     relayFunc                            // OnRelay's (relay.go)
-	calls     calls                                // Call and OnCall (rpc.go)
-	claims    claims                               // GET stream claims (claims.go)
-	acks      acks                                 // deletes waiting for the other nodes (acks.go)
-	broadcast atomic.Pointer[func(payload []byte)] // OnBroadcast's (relay.go)
+	capped atomic.Bool // the live set is in use (a Create with max > 0 was seen)
+	watch  atomic.Pointer[func(id string, ended bool)]
+	relay  relayFunc // OnRelay's (relay.go)
+	calls  calls     // Call and OnCall (rpc.go)
+	claims claims    // GET stream claims (claims.go)
+	acks   acks      // deletes waiting for the other nodes (acks.go)
+	bc     bcast     // the broadcast log (broadcast.go)
 
 	ops, errs atomic.Uint64
 	hmu       sync.Mutex
@@ -108,7 +118,7 @@ type Store struct {
 
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
-	wg        sync.WaitGroup // the pinger, the subscriber and the writer
+	wg        sync.WaitGroup // the pinger, the subscriber, the writer, the broadcaster and the consumer
 	closeOnce sync.Once
 }
 
@@ -117,7 +127,7 @@ var _ sessions.Store = (*Store)(nil)
 
 // New connects to the Redis at rawURL, agrees with the other nodes on the
 // shared secret and a node number, and starts the pinger, the
-// subscriber and the writer goroutines.
+// subscriber, the writer, the broadcaster and the consumer goroutines.
 //
 // rawURL is redis://[user:password@]host:port[/db] (rediss:// for TLS;
 // for a Redis Cluster, further nodes as ?addr=host:port&addr=…; the
@@ -169,11 +179,19 @@ func New(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 	s.health = Health{Up: true, Since: time.Now()}
 	s.evq.wake = make(chan struct{}, 1)
 	s.subscribed = make(chan struct{})
+	if s.bc.pos, err = s.lastBroadcast(ctx); err != nil {
+		s.cancel()
+		c.Close()
+		return nil, fmt.Errorf("redisstore: %s: %w", where, err)
+	}
+	s.bc.wake = make(chan struct{}, 1)
 	s.ping() // fills RTT, and shows the node alive
-	s.wg.Add(3)
-	go s.pinger()    // owner: the Store; exit: Close
-	go s.subscribe() // owner: the Store; exit: Close
-	go s.writer()    // owner: the Store; exit: Close, after writing what is queued
+	s.wg.Add(5)
+	go s.pinger()      // owner: the Store; exit: Close
+	go s.subscribe()   // owner: the Store; exit: Close
+	go s.writer()      // owner: the Store; exit: Close, after writing what is queued
+	go s.broadcaster() // owner: the Store; exit: Close (what is queued then is dropped)
+	go s.consume()     // owner: the Store; exit: Close (its XREAD BLOCK is cancelled)
 	// Until it listens on its node channel, the node looks gone to the
 	// others (NodeGone): wait for that, within Timeout, before it can
 	// claim GET streams.
@@ -238,7 +256,8 @@ func (s *Store) agree(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the pinger, the subscriber and the writer (which first
+// Close stops the pinger, the subscriber, the broadcaster, the consumer
+// and the writer (which first
 // writes what is queued, within [Options.Timeout]), waits for them to
 // exit, deletes the node's liveness key, and closes the connections.
 // Operations after Close fail with an error wrapping
@@ -568,9 +587,6 @@ func (s *Store) onMessage(m rueidis.PubSubMessage) {
 			return
 		case 'q', 'a':
 			s.onCallEvent(p)
-			return
-		case 'b':
-			s.onBroadcast(p)
 			return
 		case 's':
 			s.onStandalone(p)

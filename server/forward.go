@@ -97,11 +97,15 @@ type discard struct{}
 
 func (discard) Send([]byte) error { return nil }
 
-// Notifications for every client (a list changed, a resource was updated)
-// raised on one node reach the clients of the others: the node that
-// raised them broadcasts them through Redis (mcp.ServerOptions.OnNotifyAll,
-// redisstore Broadcast), and every other node tells its own clients
-// (mcp.Server.NotifyAll).
+// Notifications for every client (a list changed, a resource was
+// updated, a log message for all) raised on one node reach the clients
+// of every node: the node that raised them adds them to the broadcast
+// log in Redis (mcp.ServerOptions.OnNotifyAll, redisstore Broadcast), and
+// every node, that one included, reads the log in order and tells its
+// own clients (transport.Options.OnBroadcast → mcp.Server.NotifyAll). A
+// node that takes a GET stream over delivers again to that one session
+// the broadcasts its client missed (transport.Options.ReplayBroadcast →
+// mcp.Server.NotifyOne).
 
 // notifyAll is the wire form of a broadcast notification.
 type notifyAll struct {
@@ -118,13 +122,24 @@ func broadcastNotify(st *redisstore.Store) func(method string, params json.RawMe
 	}
 }
 
-// notifyHere is the redisstore OnBroadcast function: another node's
-// notification, for this node's clients.
+// notifyHere is the transport's OnBroadcast function: a notification of
+// the broadcast log, for this node's clients.
 func notifyHere(srv *mcp.Server) func(payload []byte) {
 	return func(payload []byte) {
 		var n notifyAll
 		if jsonrpc.Unmarshal(payload, &n) == nil {
 			srv.NotifyAll(n.Method, n.Params)
+		}
+	}
+}
+
+// notifyOne is the transport's ReplayBroadcast function: a notification
+// of the broadcast log, for one session.
+func notifyOne(srv *mcp.Server) func(st *mcp.SessionState, payload []byte) {
+	return func(st *mcp.SessionState, payload []byte) {
+		var n notifyAll
+		if jsonrpc.Unmarshal(payload, &n) == nil {
+			srv.NotifyOne(st, n.Method, n.Params)
 		}
 	}
 }

@@ -161,13 +161,18 @@ func New(cfg Config) *Server {
 		opts.RequestIDPrefix = cfg.SessionStore.NodeID() + "-"
 		opts.ForwardTask = forwardTask(cfg.SessionStore)
 		opts.OnNotifyAll = broadcastNotify(cfg.SessionStore)
+		opts.OnNotifyAllSelf = true // through the broadcast log, in its order
 	}
 	cat.Options(opts)
 	srv := mcp.NewServer(mcp.Implementation{Name: "mcpfiber", Version: Version}, opts)
 	cat.Register(srv)
 	if cfg.SessionStore != nil {
 		cfg.SessionStore.OnCall(answerForwarded(srv))
-		cfg.SessionStore.OnBroadcast(notifyHere(srv))
+	}
+	var onBroadcast func([]byte)
+	var replayBroadcast func(*mcp.SessionState, []byte)
+	if cfg.SessionStore != nil {
+		onBroadcast, replayBroadcast = notifyHere(srv), notifyOne(srv)
 	}
 	var backend mcp.Backend = srv
 	var br *bridge.Bridge
@@ -205,6 +210,8 @@ func New(cfg Config) *Server {
 		MaxInflight:           cfg.MaxInflight,
 		CallTimeout:           cfg.CallTimeout,
 		MaxHeaderBytes:        cfg.MaxHeaderBytes,
+		OnBroadcast:           onBroadcast,
+		ReplayBroadcast:       replayBroadcast,
 		Sessions: sessions.Options{
 			IdleTimeout:          cfg.SessionIdleTimeout,
 			MaxSessions:          cfg.MaxSessions,

@@ -47,10 +47,15 @@ func TestLookupAllocs(t *testing.T) {
 }
 
 func TestParseEventIDAllocs(t *testing.T) {
-	for _, id := range [][]byte{[]byte("3_1234"), []byte("18446744073709551615_18446744073709551615"), []byte("x_1"), nil} {
+	for _, id := range [][]byte{[]byte("3_1234"), []byte("18446744073709551615_18446744073709551615"), []byte("x_1"), nil,
+		[]byte("4294967296_7_1764460800000-3"), []byte("1_2_3-x")} {
 		n := testing.AllocsPerRun(1000, func() { _, _, sinkBool = ParseEventID(id) })
 		if n != 0 {
 			t.Errorf("ParseEventID(%q): %v allocs per call, want 0", id, n)
+		}
+		n = testing.AllocsPerRun(1000, func() { _, _, _, sinkBool = ParseEventIDCursor(id) })
+		if n != 0 {
+			t.Errorf("ParseEventIDCursor(%q): %v allocs per call, want 0", id, n)
 		}
 	}
 }
@@ -76,6 +81,13 @@ func TestAppendEventIDAllocs(t *testing.T) {
 	}
 	if string(buf) != "9223372036854775808_9223372036854775808" {
 		t.Errorf("AppendEventID wrote %q", buf)
+	}
+	buf = make([]byte, 0, 96)
+	n = testing.AllocsPerRun(1000, func() {
+		buf = AppendEventIDCursor(buf[:0], 1<<63, 1<<63, Cursor{1764460800000, 3})
+	})
+	if n != 0 {
+		t.Errorf("AppendEventIDCursor into a buffer with room: %v allocs per call, want 0", n)
 	}
 }
 

@@ -34,7 +34,9 @@
 //
 // A [Stream] is an ordered log of SSE events for one response stream, with
 // per-stream sequence numbers. Event IDs are "<stream>_<seq>" in decimal
-// ([AppendEventID], [ParseEventID]), unique across the streams of a session
+// ([AppendEventID], [ParseEventID]; a GET stream's events add
+// "_<ms>-<n>", its broadcast [Cursor], when the node delivers broadcasts
+// from a [BroadcastLog]: [AppendEventIDCursor]), unique across the streams of a session
 // and naming the stream they came from (2025-11-25 basic/transports
 // §Resumability and Redelivery), so a Last-Event-ID replays that stream and
 // only that stream. With an [EventStore] the stream part names the node
@@ -96,5 +98,7 @@
 // # Locks
 //
 // Lock order: Map bucket (inside xsync) → Session.mu → Stream.mu. No lock is
-// held while calling out of the package.
+// held while calling out of the package. A [BroadcastLog]'s delivery lock
+// (OnBroadcast, PauseBroadcasts) comes before all of them: a delivery
+// appends to streams.
 package sessions

@@ -88,31 +88,76 @@ func TestEventID(t *testing.T) {
 	}
 }
 
-// FuzzParseEventID: ParseEventID never panics, what it accepts is exactly
-// what AppendEventID writes, and AppendEventID's output always parses.
+func TestEventIDCursor(t *testing.T) {
+	valid := []struct {
+		s           string
+		stream, seq uint64
+		c           Cursor
+	}{
+		{"0_0", 0, 0, Cursor{}},
+		{"4294967296_7", 1 << 32, 7, Cursor{}},
+		{"4294967296_7_1764460800000-3", 1 << 32, 7, Cursor{1764460800000, 3}},
+		{"1_0_1-0", 1, 0, Cursor{1, 0}},
+		{"0_0_0-1", 0, 0, Cursor{0, 1}},
+		{"18446744073709551615_18446744073709551615_18446744073709551615-18446744073709551615",
+			math.MaxUint64, math.MaxUint64, Cursor{math.MaxUint64, math.MaxUint64}},
+	}
+	for _, tt := range valid {
+		stream, seq, c, ok := ParseEventIDCursor([]byte(tt.s))
+		if !ok || stream != tt.stream || seq != tt.seq || c != tt.c {
+			t.Errorf("ParseEventIDCursor(%q) = %d, %d, %v, %v; want %d, %d, %v, true", tt.s, stream, seq, c, ok, tt.stream, tt.seq, tt.c)
+		}
+		if stream, seq, ok := ParseEventID([]byte(tt.s)); !ok || stream != tt.stream || seq != tt.seq {
+			t.Errorf("ParseEventID(%q) = %d, %d, %v; want %d, %d, true", tt.s, stream, seq, ok, tt.stream, tt.seq)
+		}
+		if got := string(AppendEventIDCursor(nil, tt.stream, tt.seq, tt.c)); got != tt.s {
+			t.Errorf("AppendEventIDCursor(%d, %d, %v) = %q, want %q", tt.stream, tt.seq, tt.c, got, tt.s)
+		}
+	}
+	for _, s := range []string{
+		"1_2_", "1_2_3", "1_2_3-", "1_2_-3", "1_2_0-0", "1_2_01-1", "1_2_1-01", "1_2_1-2-3",
+		"1_2_1_2", "1_2_1-2_3", "1_2__1-2", "1_2_+1-2", "1_2_1-2 ", "1_2_1-18446744073709551616",
+		"1_2_" + strings.Repeat("1", 20) + "-" + strings.Repeat("1", 20) + "0", // too long
+	} {
+		if stream, seq, c, ok := ParseEventIDCursor([]byte(s)); ok {
+			t.Errorf("ParseEventIDCursor(%q) = %d, %d, %v, true; want false", s, stream, seq, c)
+		}
+	}
+}
+
+// FuzzParseEventID: ParseEventIDCursor never panics, what it accepts is
+// exactly what AppendEventIDCursor writes (AppendEventID without a
+// cursor), ParseEventID agrees with it, and AppendEventIDCursor's output
+// always parses.
 //
-//	go test ./sessions -run='^$' -fuzz='^FuzzParseEventID$' -fuzztime=10s
+//	go test ./sessions -run='^$' -fuzz='^FuzzParseEventID$' -fuzztime=20s
 func FuzzParseEventID(f *testing.F) {
 	for _, s := range []string{"0_0", "1_2", "18446744073709551615_18446744073709551615",
-		"18446744073709551616_0", "01_1", "1_", "_", "", "1_2_3", "+1_2", "1_2 ", "\xff_1"} {
-		f.Add([]byte(s), uint64(0), uint64(0))
+		"18446744073709551616_0", "01_1", "1_", "_", "", "1_2_3", "+1_2", "1_2 ", "\xff_1",
+		"1_2_3-4", "1_2_0-0", "1_2_3-", "1_2_-4", "1_2_3-4_5"} {
+		f.Add([]byte(s), uint64(0), uint64(0), uint64(0), uint64(0))
 	}
-	f.Add([]byte("7_7"), uint64(math.MaxUint64), uint64(1))
-	f.Fuzz(func(t *testing.T, b []byte, stream, seq uint64) {
-		if st, sq, ok := ParseEventID(b); ok {
-			if got := AppendEventID(nil, st, sq); string(got) != string(b) {
-				t.Fatalf("ParseEventID(%q) = %d, %d but AppendEventID gives %q", b, st, sq, got)
+	f.Add([]byte("7_7"), uint64(math.MaxUint64), uint64(1), uint64(1764460800000), uint64(2))
+	f.Fuzz(func(t *testing.T, b []byte, stream, seq, ms, n uint64) {
+		st, sq, c, ok := ParseEventIDCursor(b)
+		if st2, sq2, ok2 := ParseEventID(b); ok2 != ok || st2 != st || sq2 != sq {
+			t.Fatalf("ParseEventID(%q) = %d, %d, %v; ParseEventIDCursor says %d, %d, %v", b, st2, sq2, ok2, st, sq, ok)
+		}
+		if ok {
+			if got := AppendEventIDCursor(nil, st, sq, c); string(got) != string(b) {
+				t.Fatalf("ParseEventIDCursor(%q) = %d, %d, %v but AppendEventIDCursor gives %q", b, st, sq, c, got)
 			}
-			// The reference: strconv agrees on both halves.
+			// The reference: strconv agrees on the stream.
 			i := strings.IndexByte(string(b), '_')
 			if u, err := strconv.ParseUint(string(b[:i]), 10, 64); err != nil || u != st {
-				t.Fatalf("ParseEventID(%q) stream %d; strconv says %d, %v", b, st, u, err)
+				t.Fatalf("ParseEventIDCursor(%q) stream %d; strconv says %d, %v", b, st, u, err)
 			}
 		}
-		id := AppendEventID(nil, stream, seq)
-		st, sq, ok := ParseEventID(id)
-		if !ok || st != stream || sq != seq {
-			t.Fatalf("ParseEventID(AppendEventID(%d, %d) = %q) = %d, %d, %v", stream, seq, id, st, sq, ok)
+		want := Cursor{ms, n}
+		id := AppendEventIDCursor(nil, stream, seq, want)
+		st, sq, c, ok = ParseEventIDCursor(id)
+		if !ok || st != stream || sq != seq || c != want {
+			t.Fatalf("ParseEventIDCursor(AppendEventIDCursor(%d, %d, %v) = %q) = %d, %d, %v, %v", stream, seq, want, id, st, sq, c, ok)
 		}
 	})
 }

@@ -30,13 +30,13 @@ func (m *Map) eventStore() EventStore {
 
 // shareAppend passes an event of a stream this node writes to the
 // EventStore. Called by Append after the stream's lock is released.
-func (st *Stream) shareAppend(seq uint64, data []byte) {
+func (st *Stream) shareAppend(seq uint64, data []byte, cur Cursor) {
 	if st.mirror {
 		return
 	}
 	if es := st.sess.m.eventStore(); es != nil {
 		ss := st.sess.m.st
-		es.AppendEvent(st.sess.id, st.EventStreamID(), seq, data, ss.ttl, st.sess.m.opts.MaxEventsPerStream)
+		es.AppendEvent(st.sess.id, st.EventStreamID(), seq, data, cur, ss.ttl, st.sess.m.opts.MaxEventsPerStream)
 	}
 }
 
@@ -72,20 +72,23 @@ func (st *Stream) EventStreamID() uint64 {
 
 // TakeOverGET makes this node's GET stream go on from another node's:
 // from is that stream's ID as its event IDs carry it (OtherNodesGET), and
-// after the last of its events the client received. The events that node
-// wrote to the store after it (up to its death, or until it let the
-// stream go) are appended to this node's GET stream, as its own, and
+// after the last of its events the client received, whose broadcast
+// cursor was cur (zero: unknown). The events that node wrote to the
+// store after it (up to its death, or until it let the stream go) are
+// appended to this node's GET stream, as its own, with their cursors, and
 // TakeOverGET returns the sequence number to attach the reader after, so
 // that the client gets those events and then this node's: no event the
-// other node logged is lost, none repeated. Without an EventStore, or
-// when the store cannot be read, nothing is appended. It returns false
-// after the session ended.
-func (s *Session) TakeOverGET(from, after uint64) (attachAfter uint64, ok bool) {
+// other node logged is lost, none repeated. The stream's cursor is then
+// the last such event's, or cur (see [BroadcastLog] for what comes next).
+// Without an EventStore, or when the store cannot be read, nothing is
+// appended. It returns false after the session ended.
+func (s *Session) TakeOverGET(from, after uint64, cur Cursor) (attachAfter uint64, ok bool) {
 	st := s.Standalone()
 	if st == nil {
 		return 0, false
 	}
 	attachAfter = st.Last()
+	st.SetCursor(cur)
 	es := s.m.eventStore()
 	if es == nil {
 		return attachAfter, true
@@ -98,7 +101,7 @@ func (s *Session) TakeOverGET(from, after uint64) (attachAfter uint64, ok bool) 
 			break
 		}
 		for _, e := range evs {
-			st.Append(e.Data)
+			st.append(e.Data, true, e.Cursor, curSet)
 			after = e.Seq
 		}
 		if finished || len(evs) == 0 {
@@ -276,5 +279,5 @@ func (st *Stream) appendAt(seq uint64, data []byte) {
 		st.last = seq - 1
 	}
 	st.mu.Unlock()
-	st.append(data, false)
+	st.append(data, false, Cursor{}, curKeep)
 }

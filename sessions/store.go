@@ -88,17 +88,18 @@ type EventStore interface {
 	// sharing the store while they live.
 	Node() uint32
 	// AppendEvent queues event seq of stream (of session id) for the
-	// shared log, to expire ttl after the last append (ttl <= 0: never),
-	// keeping about maxLen events. It never blocks and takes ownership of
-	// data: past a bound on what waits to be written it drops the event
-	// (counted), and a resumption on another node then starts after a
-	// gap, as when the log's own bounds drop events.
-	AppendEvent(id string, stream, seq uint64, data []byte, ttl time.Duration, maxLen int)
+	// shared log, with its broadcast cursor cur (zero: none; see
+	// [BroadcastLog]), to expire ttl after the last append (ttl <= 0:
+	// never), keeping about maxLen events. It never blocks and takes
+	// ownership of data: past a bound on what waits to be written it
+	// drops the event (counted), and a resumption on another node then
+	// starts after a gap, as when the log's own bounds drop events.
+	AppendEvent(id string, stream, seq uint64, data []byte, cur Cursor, ttl time.Duration, maxLen int)
 	// FinishStream queues the end of stream after its event last: a
 	// node following the stream stops there.
 	FinishStream(id string, stream, last uint64, ttl time.Duration)
-	// ReadEvents returns the events of stream after seq after, in order,
-	// at most 256; with none and wait > 0 it waits up to wait for one.
+	// ReadEvents returns the events of stream after seq after, in order
+	// (with their cursors), at most 256; with none and wait > 0 it waits up to wait for one.
 	// finished reports that the stream's end was read (after the events
 	// returned). A stream the store has no events of returns none,
 	// finished false.

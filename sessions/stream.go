@@ -4,9 +4,13 @@ import "sync"
 
 // An Event is one SSE event of a stream: its sequence number (1, 2, … per
 // stream) and a JSON-RPC message. Data is never modified once appended.
+// Cursor is, on a GET stream whose node delivers broadcasts from a
+// [BroadcastLog], the stream's broadcast cursor once the event was
+// appended (see [Stream.AppendCursor]); zero otherwise.
 type Event struct {
-	Seq  uint64
-	Data []byte
+	Seq    uint64
+	Data   []byte
+	Cursor Cursor
 }
 
 // A Stream is the ordered event log of one SSE stream of a session: the
@@ -61,6 +65,13 @@ type Stream struct {
 	// resumable until evicted (first among the retained streams).
 	delivered bool
 	mirror    bool // a copy of another node's stream, filled from the EventStore (mirror.go)
+	// cursor is the broadcast cursor of a GET stream (broadcast.go): every
+	// broadcast of the log up to it that concerns the session is in the
+	// stream, none after it is. Zero: none kept.
+	cursor Cursor
+	// held: this node holds the GET stream (its claim) and delivers the
+	// broadcasts to it (broadcast.go).
+	held bool
 }
 
 // newStream makes a stream the session retains (and counts the bytes of);
@@ -83,15 +94,37 @@ func (st *Stream) Session() *Session { return st.sess }
 // the event's sequence number, or false if the stream is finished or
 // dropped.
 func (st *Stream) Append(data []byte) (seq uint64, ok bool) {
-	return st.append(data, true)
+	return st.append(data, true, Cursor{}, curKeep)
 }
 
-// append is Append; share passes the event to the EventStore, if any.
-func (st *Stream) append(data []byte, share bool) (seq uint64, ok bool) {
+// How append treats the stream's broadcast cursor (broadcast.go).
+type curMode uint8
+
+const (
+	curKeep curMode = iota // the event gets the stream's cursor
+	curSet                 // the cursor becomes cur (even zero) first: a take-over's replay
+	curHeld                // only if held, and cur (if not zero) is after the cursor, which becomes cur
+)
+
+// append is Append; share passes the event to the EventStore, if any;
+// cur and how say what becomes of the stream's broadcast cursor.
+func (st *Stream) append(data []byte, share bool, cur Cursor, how curMode) (seq uint64, ok bool) {
 	st.mu.Lock()
 	if st.finished || st.dropped {
 		st.mu.Unlock()
 		return 0, false
+	}
+	switch how {
+	case curSet:
+		st.cursor = cur
+	case curHeld:
+		if !st.held || !cur.IsZero() && !st.cursor.Less(cur) {
+			st.mu.Unlock()
+			return 0, false
+		}
+		if !cur.IsZero() {
+			st.cursor = cur
+		}
 	}
 	opts := &st.sess.m.opts
 	n := len(st.events)
@@ -115,13 +148,13 @@ func (st *Stream) append(data []byte, share bool) (seq uint64, ok bool) {
 		st.events = st.events[:k]
 	}
 	st.last++
-	st.events = append(st.events, Event{Seq: st.last, Data: data})
+	st.events = append(st.events, Event{Seq: st.last, Data: data, Cursor: st.cursor})
 	st.addBytesLocked(size - freed)
 	st.wakeLocked()
-	seq, counted := st.last, st.counted
+	seq, counted, cur := st.last, st.counted, st.cursor
 	st.mu.Unlock()
 	if share {
-		st.shareAppend(seq, data)
+		st.shareAppend(seq, data, cur)
 	}
 	if counted && st.sess.eventBytes.Load() > int64(opts.MaxSessionEventBytes) {
 		st.sess.trimEventBytes(st)

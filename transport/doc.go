@@ -45,7 +45,9 @@
 // requests gets application/json when no request sends anything before its
 // response, and text/event-stream from the first notification a request
 // sends on (progress, logging); [Options.JSONResponse] forces JSON. Each
-// SSE event has an event ID "<stream>_<seq>"; the session keeps a bounded
+// SSE event has an event ID "<stream>_<seq>" (with a session store's
+// broadcast log, a GET stream's events add "_<ms>-<n>", the stream's
+// broadcast cursor: broadcast.go); the session keeps a bounded
 // log per stream, so GET with Last-Event-ID replays what a dropped
 // connection missed, of that stream only. GET opens the session's one
 // standalone stream (a second gets 409). Sessions at 2025-11-25 or later

@@ -95,6 +95,9 @@ func (h *Handler) releaseGET(s *sessions.Session) {
 	if h.claims == nil {
 		return
 	}
+	if st := s.Standalone(); st != nil {
+		h.unhold(st) // the next holder delivers the broadcasts
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), claimTimeout)
 	defer cancel()
 	h.claims.ReleaseGET(ctx, s.ID())
@@ -119,6 +122,7 @@ func (h *Handler) resumeGET(ctx *fasthttp.RequestCtx, s *sessions.Session, seq u
 		h.refuse(ctx, refuseConflict)
 		return
 	}
+	h.hold(s, st, st.Cursor()) // the broadcasts missed since it let the stream go
 	h.startGETStream(ctx, s, func(notify func()) (*sessions.Reader, bool) {
 		return st.AttachNotify(seq, notify), true
 	})
@@ -130,18 +134,22 @@ func (h *Handler) resumeGET(ctx *fasthttp.RequestCtx, s *sessions.Session, seq u
 // claimed here (409 while the other node still holds it for a live
 // client), the events that node logged after seq are appended to this
 // node's GET stream, and the client gets them and then what comes
-// (sessions.Session.TakeOverGET).
-func (h *Handler) takeOverGET(ctx *fasthttp.RequestCtx, s *sessions.Session, from, seq uint64) {
+// (sessions.Session.TakeOverGET). cur is the broadcast cursor the
+// Last-Event-ID carries (zero: none): with a broadcast log, the
+// broadcasts after the cursor of the last event replayed (or cur) go to
+// the stream next (hold, broadcast.go).
+func (h *Handler) takeOverGET(ctx *fasthttp.RequestCtx, s *sessions.Session, from, seq uint64, cur sessions.Cursor) {
 	if !h.claimGET(s) {
 		h.refuse(ctx, refuseConflict)
 		return
 	}
-	after, ok := s.TakeOverGET(from, seq)
+	after, ok := s.TakeOverGET(from, seq, cur)
 	st := s.Standalone()
 	if !ok || st == nil {
 		h.refuse(ctx, h.endedRefusal(s))
 		return
 	}
+	h.hold(s, st, st.Cursor())
 	h.startGETStream(ctx, s, func(notify func()) (*sessions.Reader, bool) {
 		return st.AttachNotify(after, notify), true
 	})
@@ -171,6 +179,7 @@ func (h *Handler) standaloneRelayed(id string, msg []byte) {
 func (h *Handler) lostGET(id string) {
 	if s := h.sessions.Lookup(id); s != nil {
 		if st := s.Standalone(); st != nil {
+			h.unhold(st)
 			st.Kick()
 		}
 	}
@@ -203,10 +212,18 @@ func (o standaloneOutbound) Send(msg []byte) error {
 	return streamSink{st}.send(msg)
 }
 
+// With a broadcast log, SendHere appends only to a stream this node holds
+// (claimed, attached or not yet: the reader reads it once attached), with
+// the position of the broadcast being delivered as the stream's cursor,
+// and not a broadcast the stream has already (broadcast.go).
 func (o standaloneOutbound) SendHere(msg []byte) error {
 	st := o.s.Standalone()
 	if st == nil {
 		return errSessionEnded
+	}
+	if h := o.h; h != nil && h.blog != nil {
+		st.AppendHeld(msg, h.deliveringBroadcast())
+		return nil
 	}
 	if o.h != nil && o.h.claims != nil && !st.Attached() {
 		return nil // the node holding the GET stream sends it

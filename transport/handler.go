@@ -25,6 +25,12 @@ type Handler struct {
 	relay    sessions.Relay     // the session store, if it relays between nodes (relay.go)
 	claims   sessions.GETClaims // the session store, if it keeps GET stream claims (getclaims.go)
 	node     uint32             // this node's number, with claims (sessions.EventStore)
+	// blog is the store's broadcast log, with claims (broadcast.go).
+	blog sessions.BroadcastLog
+	// bcur is the position of the broadcast being delivered (nil or
+	// zero: not from the log). It is set within OnBroadcast and
+	// PauseBroadcasts, which run one at a time, and read by SendHere.
+	bcur     atomic.Pointer[sessions.Cursor]
 	opts     Options
 	observed bool // opts.Observer is not NopObserver: refusals are reported
 	origins  originMatcher
@@ -102,6 +108,10 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 			h.claims, h.node = c, es.Node()
 			c.OnStandalone(h.standaloneRelayed)
 			c.OnLostGET(h.lostGET)
+			if bl, ok := so.Store.(sessions.BroadcastLog); ok {
+				h.blog = bl
+				bl.OnBroadcast(h.broadcastArrived)
+			}
 		}
 	}
 	h.sessions = sessions.New(&so)
@@ -331,10 +341,10 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		return
 	}
 	if last := hdr.lastEventID; len(last) > 0 {
-		streamID, seq, ok := sessions.ParseEventID(last)
+		streamID, seq, cur, ok := sessions.ParseEventIDCursor(last)
 		switch {
 		case ok && s.OtherNodesGET(streamID): // this node takes the stream over (getclaims.go)
-			h.takeOverGET(ctx, s, streamID, seq)
+			h.takeOverGET(ctx, s, streamID, seq, cur)
 			return
 		case ok && h.claims != nil && s.OwnGET(streamID): // this node's GET stream, claimed anew
 			h.resumeGET(ctx, s, seq)
@@ -366,6 +376,7 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		h.refuse(ctx, refuseConflict)
 		return
 	}
+	h.hold(s, st, sessions.Cursor{}) // the broadcasts from now on
 	started := h.startGETStream(ctx, s, st.TryAttachNotify)
 	if !started && s.Reason() == 0 && h.reapDeadGET(s) {
 		started = h.startGETStream(ctx, s, st.TryAttachNotify) // in place of a stream whose client hung up

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mcpfiber/mcpfiber/mcp"
 	"github.com/mcpfiber/mcpfiber/sessions"
 )
 
@@ -70,6 +71,19 @@ type Options struct {
 	MaxHeaderBytes int
 	// Sessions configure the session map the Handler owns.
 	Sessions sessions.Options
+	// OnBroadcast delivers a broadcast of the session store's log
+	// (Sessions.Store a [sessions.BroadcastLog]: redisstore) to this
+	// node's clients: server.New decodes it and calls
+	// mcp.Server.NotifyAll. It runs on the store's consumer, one at a
+	// time; the GET streams this node holds get what it sends
+	// (mcp.HereSender), with the entry's position as their cursor.
+	// Default: nil (the log's broadcasts are not delivered).
+	OnBroadcast func(payload []byte)
+	// ReplayBroadcast delivers a broadcast of the log to one session only,
+	// with the filter OnBroadcast's delivery applies (mcp.Server.NotifyOne):
+	// when this node takes a GET stream over, the broadcasts the client
+	// missed while no node held it. Default: nil (none replayed).
+	ReplayBroadcast func(st *mcp.SessionState, payload []byte)
 	// Logger receives the transport's diagnostics. Default: slog.Default().
 	Logger *slog.Logger
 	// Observer is told of sessions, refusals, SSE streams and requests,

@@ -37,11 +37,13 @@ type sseFramer struct {
 }
 
 // appendHead appends what comes before the data of event seq: its ID
-// line, if any, the event type and the first data field's name.
-func (f sseFramer) appendHead(dst []byte, seq uint64) []byte {
+// line, if any ("<stream>_<seq>", and "_<cursor>" after it for a GET
+// stream's event with a broadcast cursor), the event type and the first
+// data field's name.
+func (f sseFramer) appendHead(dst []byte, seq uint64, cur sessions.Cursor) []byte {
 	if f.ids {
 		dst = append(dst, "id: "...)
-		dst = sessions.AppendEventID(dst, f.stream, seq)
+		dst = sessions.AppendEventIDCursor(dst, f.stream, seq, cur)
 		dst = append(dst, '\n')
 	}
 	return append(dst, "event: message\ndata: "...)
@@ -51,7 +53,7 @@ func (f sseFramer) appendHead(dst []byte, seq uint64) []byte {
 // but each line of data gets its own data field all the same (a trailing
 // CR of a line is dropped).
 func (f sseFramer) appendEvent(dst []byte, e sessions.Event) []byte {
-	dst = f.appendHead(dst, e.Seq)
+	dst = f.appendHead(dst, e.Seq, e.Cursor)
 	data := e.Data
 	for {
 		line := data
@@ -70,11 +72,12 @@ func (f sseFramer) appendEvent(dst []byte, e sessions.Event) []byte {
 }
 
 // appendPriming appends a priming event: the event ID
-// "<stream>_<cursor>", a retry field and empty data (2025-11-25
+// "<stream>_<cursor>" ("_<bcur>" after it for a GET stream with a
+// broadcast cursor), a retry field and empty data (2025-11-25
 // basic/transports §Sending Messages to the Server, item 6).
-func (f sseFramer) appendPriming(dst []byte, cursor uint64, retry time.Duration) []byte {
+func (f sseFramer) appendPriming(dst []byte, cursor uint64, bcur sessions.Cursor, retry time.Duration) []byte {
 	dst = append(dst, "id: "...)
-	dst = sessions.AppendEventID(dst, f.stream, cursor)
+	dst = sessions.AppendEventIDCursor(dst, f.stream, cursor, bcur)
 	dst = appendRetry(append(dst, '\n'), retry)
 	return append(dst, "data: \n\n"...)
 }
@@ -170,7 +173,7 @@ func (h *Handler) writeSSE(a *sseAnswer) {
 	w := &a.w
 	defer a.src.Close()
 	if a.priming {
-		if w.write(a.frame.appendPriming(w.scratch[:0], a.cursor, h.opts.RetryHint)) != nil || w.flush() != nil {
+		if w.write(a.frame.appendPriming(w.scratch[:0], a.cursor, sessions.Cursor{}, h.opts.RetryHint)) != nil || w.flush() != nil {
 			return
 		}
 	}
@@ -285,7 +288,7 @@ func (sw *sseWriter) event(f sseFramer, e sessions.Event) error {
 	if bytes.IndexByte(e.Data, '\n') >= 0 {
 		return sw.write(f.appendEvent(nil, e))
 	}
-	if err := sw.write(f.appendHead(sw.scratch[:0], e.Seq)); err != nil {
+	if err := sw.write(f.appendHead(sw.scratch[:0], e.Seq, e.Cursor)); err != nil {
 		return err
 	}
 	if err := sw.write(bytes.TrimSuffix(e.Data, cr)); err != nil {

@@ -50,8 +50,9 @@ type sseConn struct {
 	s        *sessions.Session
 	r        *sessions.Reader // used by the running pump only, after start
 	conn     net.Conn
-	stream   uint64    // the stream's ID: 0 is the session's GET stream
-	frame    sseFramer // frames the stream's events, with IDs
+	stream   uint64          // the stream's ID: 0 is the session's GET stream
+	frame    sseFramer       // frames the stream's events, with IDs
+	bcur     sessions.Cursor // the broadcast cursor of the priming event (broadcast.go)
 	priming  bool
 	created  time.Time
 	done     chan struct{} // closed when the conn is closed
@@ -93,6 +94,7 @@ func (h *Handler) startGETStream(ctx *fasthttp.RequestCtx, s *sessions.Session, 
 		s.Conn().State().MarkInitialized()
 	}
 	c.frame = sseFramer{stream: r.Stream().EventStreamID(), ids: true}
+	c.bcur = r.Stream().CursorAt(r.Cursor())
 	h.writers.Add(1)
 	h.registerSSE(c)
 	ctx.Response.SetStatusCode(fasthttp.StatusOK) // for observers; fasthttp writes nothing
@@ -119,7 +121,7 @@ func (c *sseConn) start() {
 	_ = c.conn.SetReadDeadline(time.Time{})
 	out := append(make([]byte, 0, 512), sseHead...)
 	if c.priming {
-		out = c.frame.appendPriming(out, c.r.Cursor(), c.h.opts.RetryHint)
+		out = c.frame.appendPriming(out, c.r.Cursor(), c.bcur, c.h.opts.RetryHint)
 	}
 	if !c.write(out) {
 		c.kill()
