@@ -87,12 +87,12 @@ func checkGetKillTotals(t *testing.T, res *load.Result, nodes int, stdout string
 }
 
 // TestGetKill runs getkill against three mcpfiber nodes on a Redis of the
-// test's own: 30 GET streams, 10 on the node that is killed. The streams
-// on the two others must get every broadcast once; those on the killed
-// node must break and be resumed elsewhere with Last-Event-ID (before
-// h11a, after 409s for as long as the dead node's claim lasted), never
-// get a broadcast twice, and what they missed in between is counted as
-// lost: the totals add up either way.
+// test's own: 30 GET streams, 10 on the node that is killed. Those must
+// break and be resumed elsewhere with Last-Event-ID, and every stream
+// must get every broadcast exactly once, in order: issue #11's target.
+// (On main before h11a the killed node's streams got 409s while the dead
+// node's claim lasted and lost the broadcasts raised meanwhile, and the
+// nodes that got the broadcasts through Redis could reorder them.)
 func TestGetKill(t *testing.T) {
 	bin := mcpfiberBinary(t)
 	if help, _ := exec.Command(bin, "-h").CombinedOutput(); !strings.Contains(string(help), "loadtest") {
@@ -111,20 +111,9 @@ func TestGetKill(t *testing.T) {
 		t.Errorf("resumed %d, not resumed %d, resume GETs %d, p50 %.3f ms, p99 %.3f ms; want the 10 streams resumed (statuses %v)",
 			g.Resumed, g.NotResumed, g.ResumeGETs, g.ResumeP50Ms, g.ResumeP99Ms, g.ResumeStatuses)
 	}
-	// The node the broadcasts go to is not killed, and the streams on
-	// it and on the third node do not move: nothing of theirs is lost.
-	// (Out of order is not asserted: on main, redisstore.Store.Broadcast
-	// publishes each notification from a goroutine of its own, and a
-	// busy machine reorders them; the report counts it.)
-	// The killed node's streams may lose what was raised while no node
-	// held them (SendHere drops a broadcast there), but they must never
-	// get one twice: the resumption replays after Last-Event-ID only.
-	if g.Lost != g.VictimLost || g.Duplicated != 0 {
-		t.Errorf("lost %d (on the killed node's streams %d), duplicated %d; want all losses on the killed node's streams, and none duplicated",
-			g.Lost, g.VictimLost, g.Duplicated)
-	}
-	if src := g.PerNode[g.Source]; src.Lost != 0 || src.Duplicated != 0 || src.OutOfOrder != 0 {
-		t.Errorf("streams on the node that raised the broadcasts: %+v, want every broadcast once, in order", src)
+	if g.Lost != 0 || g.Duplicated != 0 || g.OutOfOrder != 0 {
+		t.Errorf("lost %d (%d on the killed node's streams), duplicated %d, out of order %d, by node %+v; want every broadcast once, in order (example: %+v)",
+			g.Lost, g.VictimLost, g.Duplicated, g.OutOfOrder, g.PerNode, g.Example)
 	}
 	if (len(g.Missed()) == 0) != (err == nil) {
 		t.Errorf("targets missed %+v, error %v: the command fails exactly when a target is missed", g.Missed(), err)
