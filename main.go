@@ -81,7 +81,7 @@ func run(args []string) error {
 		drainDelay  = fs.Duration("drain-delay", 0, "at shutdown, keep the listener open at least this long, /healthz answering 503, so that a load balancer takes the node out first")
 		grace       = fs.Duration("grace-period", server.DefaultGracePeriod, "upper bound on the whole shutdown")
 		logLevel    = fs.String("log-level", "info", "log level: debug, info, warn or error")
-		catalogName = fs.String("catalog", "default", "feature set served: default (echo, progress) or conformance (the official MCP conformance suite's tools, resources and prompts)")
+		catalogName = fs.String("catalog", "default", "feature set served: default (echo, progress), conformance (the official MCP conformance suite's tools, resources and prompts) or loadtest (default, and broadcast: a log message to every session, for loadtest getkill)")
 		stateKey    = fs.String("state-key", "", "64 hex digits: the AES-256 key sealing 2026-07-28 requestState (share it between replicas); empty: a random key per process")
 		stdio       = fs.Bool("stdio", false, "serve the stdio MCP server whose command follows -- (one child process per session) instead of --catalog")
 		stdioCmd    = fs.String("stdio-command", "", "the stdio server's command as one string, shell-like words or a JSON array (the form for MCPFIBER_STDIO_COMMAND); implies --stdio")

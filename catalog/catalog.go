@@ -6,7 +6,10 @@
 //     notifications before its result, so its response comes as an SSE
 //     stream);
 //   - "conformance" ([Conformance]) is what the official MCP conformance
-//     suite calls: test tools, resources, prompts and completion.
+//     suite calls: test tools, resources, prompts and completion;
+//   - "loadtest" ([LoadTest]) is the default one and an event source for
+//     the load generator: broadcast, a log message to every session of the
+//     deployment.
 package catalog
 
 import (
@@ -30,7 +33,7 @@ type Catalog struct {
 }
 
 // Names are the catalogues [Lookup] knows.
-var Names = []string{"default", "conformance"}
+var Names = []string{"default", "conformance", "loadtest"}
 
 // Lookup returns the catalogue called name, one of [Names].
 func Lookup(name string) (Catalog, error) {
@@ -39,6 +42,8 @@ func Lookup(name string) (Catalog, error) {
 		return Catalog{Name: "default", Options: func(*mcp.ServerOptions) {}, Register: Default}, nil
 	case "conformance":
 		return Catalog{Name: "conformance", Options: ConformanceOptions, Register: Conformance}, nil
+	case "loadtest":
+		return Catalog{Name: "loadtest", Options: func(*mcp.ServerOptions) {}, Register: LoadTest}, nil
 	}
 	return Catalog{}, fmt.Errorf("unknown catalog %q (want one of %s)", name, strings.Join(Names, ", "))
 }

@@ -254,6 +254,27 @@ func TestConformance(t *testing.T) {
 	}
 }
 
+// TestLoadTest checks the loadtest catalogue: the default tools, and
+// broadcast, which returns empty content (what it logs goes to the GET
+// streams; loadtest's TestGetKill follows it over three nodes).
+func TestLoadTest(t *testing.T) {
+	c, err := catalog.Lookup("loadtest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, got := connect(t, c, "2025-11-25")
+	for _, tc := range []toolCase{
+		{tool: "echo", args: map[string]any{"message": "still here"}, text: "still here"},
+		{tool: "broadcast", args: map[string]any{"seq": 1}, text: "(0 contents)"},
+		{tool: "broadcast", args: map[string]any{"seq": 1 << 40}, text: "(0 contents)"},
+		{tool: "broadcast", args: map[string]any{}, isError: true, text: `required: missing properties: ["seq"]`},
+		{tool: "broadcast", args: map[string]any{"seq": 0}, isError: true, text: "at arguments/seq: minimum: "},
+		{tool: "broadcast", args: map[string]any{"seq": 1.5}, isError: true, text: "at arguments/seq: type: "},
+	} {
+		tc.check(t, cs, got)
+	}
+}
+
 // TestLookup checks the names Lookup knows and its error for others.
 func TestLookup(t *testing.T) {
 	for _, name := range append([]string{""}, catalog.Names...) {
@@ -265,7 +286,7 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q).Name = %q", name, c.Name)
 		}
 	}
-	if _, err := catalog.Lookup("nope"); err == nil || !strings.Contains(err.Error(), "default, conformance") {
+	if _, err := catalog.Lookup("nope"); err == nil || !strings.Contains(err.Error(), "default, conformance, loadtest") {
 		t.Errorf("Lookup(\"nope\") error = %v, want one that lists the names", err)
 	}
 }

@@ -75,7 +75,7 @@ func TestDownTarget(t *testing.T) {
 		start := time.Now()
 		_, err := run(context.Background(), []string{"--url", url, "--progress=false", s}, io.Discard, io.Discard)
 		want := url + " is not answering"
-		if fleetScenario(s) {
+		if nodesScenario(s) {
 			want = s + ": --server-cmd is required"
 		}
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -45,9 +45,28 @@
 //	           and started again; calls in flight on it are counted apart (lost in
 //	           flight); reports each client's next call after the kill (target: all
 //	           succeed, p99 < 1 s) and re-initializations (target: 0).
+//	getkill    issue #11: --streams sessions, each with a GET stream open on a node
+//	           (round robin), get numbered broadcasts at --rate (tools/call
+//	           broadcast of --catalog loadtest on a node that survives); after
+//	           --warmup and --duration, node --victim is killed (SIGKILL) and each
+//	           stream that broke resumes on the next node with Last-Event-ID (retries
+//	           on 409/503/refused, with backoff); --duration later the broadcasts
+//	           stop and each stream is checked: every broadcast from the first it saw,
+//	           once, in order. Reports lost/duplicated events, 409s, time to resume
+//	           (p50/p99) and the events/s delivered before the kill. With one --url
+//	           there is no kill: the baseline of one node.
 //
 // The rolling and kill calls run for --duration before the event and as
-// long after it. Their exit status is 1 when a target was missed.
+// long after it. Their exit status is 1 when a target was missed, as is
+// getkill's.
+//
+// --server-cmd may name {redis}: a redis-server of the run's own is
+// started first (on a free port of 127.0.0.1, no persistence, in a
+// temporary directory), and {redis} is replaced by its URL:
+//
+//	go run ./loadtest getkill --streams 1000 --rate 40 \
+//		--url http://127.0.0.1:8081/mcp,http://127.0.0.1:8082/mcp,http://127.0.0.1:8083/mcp \
+//		--server-cmd 'bin/mcpfiber --addr 127.0.0.1:{port} --catalog loadtest --redis-url {redis}'
 //
 // Pacing: with --rate > 0 the run is open-loop (operation i is due at
 // i/rate and its latency is measured from then, so a stalled server cannot
@@ -78,6 +97,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -115,10 +135,15 @@ var scenarios = []struct{ name, help string }{
 	{"modern", "2026-07-28 stateless tools/call (no session); 400 -32022 if the server does not serve it"},
 	{"rolling", "--clients sessions over the --url nodes call echo at --rate while --server-cmd nodes restart one by one (SIGTERM)"},
 	{"kill", "the same, but one node of the --url nodes is killed (SIGKILL) and started again"},
+	{"getkill", "--streams GET streams over the --url nodes get numbered broadcasts at --rate (--catalog loadtest); node --victim is killed (SIGKILL), the streams resume elsewhere with Last-Event-ID; reports lost/duplicated events, time to resume, events/s"},
 }
 
 // fleetScenario reports whether scenario runs a [load.Fleet].
 func fleetScenario(scenario string) bool { return scenario == "rolling" || scenario == "kill" }
+
+// nodesScenario reports whether scenario starts and stops the servers
+// itself (--server-cmd required): the fleet scenarios and getkill.
+func nodesScenario(scenario string) bool { return fleetScenario(scenario) || scenario == "getkill" }
 
 func scenarioNames() []string {
 	names := make([]string, len(scenarios))
@@ -147,6 +172,9 @@ type config struct {
 	naive       bool
 	naiveTries  int
 	serverCmd   string
+	redisServer string
+	redisURL    string // the URL of the redis-server the run started for {redis}
+	warmup      time.Duration
 	signal      string
 	healthz     string
 	victim      int
@@ -164,23 +192,25 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	var methods string
 	fs.Var((*urlList)(&c.urls), "url", "the server's MCP endpoint `URL` (default http://127.0.0.1:8080/mcp); repeat it, or give a comma-separated list, to spread the requests over several nodes round robin")
-	fs.Float64Var(&c.rate, "rate", 0, "open-loop rate in operations/s (0: closed loop; churn defaults to 100, rolling and kill to 1000)")
+	fs.Float64Var(&c.rate, "rate", 0, "open-loop rate in operations/s (0: closed loop; churn defaults to 100, rolling and kill to 1000; getkill: broadcasts/s, default 40)")
 	fs.IntVar(&c.concurrency, "concurrency", 16, "workers: closed-loop concurrency, or the bound on operations in flight in open loop")
 	fs.IntVar(&c.conns, "conns", 0, "max TCP connections to each server (0: max(concurrency, 64), storm: 512)")
 	fs.Int64Var(&c.count, "count", 0, "stop after this many operations (0: no bound)")
-	fs.DurationVar(&c.duration, "duration", 10*time.Second, "stop after this long (sse: how long the streams are held; rolling, kill: how long the calls run before the event and after it, and how long kill leaves its node down)")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "stop after this long (sse: how long the streams are held; rolling, kill: how long the calls run before the event and after it, and how long kill leaves its node down; getkill: the steady window before the kill, and how long the broadcasts go on after it)")
+	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "getkill: how long the broadcasts run before the steady window")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "per-request timeout")
 	fs.DurationVar(&c.window, "window", time.Second, "width of the latency-over-time windows")
 	fs.StringVar(&c.mode, "mode", "both", "call: the Accept the client sends: json (application/json), sse (text/event-stream) or both (what the spec requires; the server then chooses)")
 	fs.StringVar(&methods, "methods", "POST,GET,DELETE", "miss: the methods to rotate through")
-	fs.IntVar(&c.streams, "streams", 100, "sse: the number of GET streams to hold")
+	fs.IntVar(&c.streams, "streams", 100, "sse, getkill: the number of GET streams (one session each)")
 	fs.IntVar(&c.clients, "clients", 100, "storm, rolling, kill: the number of clients")
 	fs.BoolVar(&c.naive, "naive", false, "storm: clients resend their stale ID on failures other than 404, and never back off")
 	fs.IntVar(&c.naiveTries, "naive-retries", 3, "storm --naive: resends of a stale ID before starting over")
-	fs.StringVar(&c.serverCmd, "server-cmd", "", "start this server (sh -c) before the run and stop it after; storm restarts it to lose the sessions. It must listen on --url's host:port; with several --url, one server per URL, {addr}, {host} and {port} replaced by the URL's")
+	fs.StringVar(&c.serverCmd, "server-cmd", "", "start this server (sh -c) before the run and stop it after; storm restarts it to lose the sessions. It must listen on --url's host:port; with several --url, one server per URL, {addr}, {host} and {port} replaced by the URL's; {redis} is replaced by the URL of a redis-server the run starts first")
+	fs.StringVar(&c.redisServer, "redis-server", "redis-server", "the redis-server binary run when --server-cmd names {redis}")
 	fs.StringVar(&c.signal, "signal", "KILL", "storm: signal that stops --server-cmd: KILL (a crash) or TERM (a graceful shutdown)")
 	fs.StringVar(&c.healthz, "healthz", "/healthz", "path on each --url's host that answers 200 when a started server is ready (empty: wait for the port only)")
-	fs.IntVar(&c.victim, "victim", 0, "kill: the node to kill, an index into the --url list")
+	fs.IntVar(&c.victim, "victim", 0, "kill, getkill: the node to kill, an index into the --url list (getkill: -1 kills none)")
 	fs.IntVar(&c.pid, "pid", 0, "sample this server process's RSS and threads from /proc each second (default: the --server-cmd process)")
 	fs.StringVar(&c.metricsURL, "metrics-url", "", "sample goroutines each second from this URL (Prometheus go_goroutines, or /debug/pprof/goroutine?debug=1)")
 	fs.StringVar(&c.html, "html", "", "write an HTML report (latency over time, histogram) to this file")
@@ -196,7 +226,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		b.WriteString("\nExamples:\n  loadtest miss --duration 5s\n  loadtest call --mode json --rate 2000 --html call.html\n" +
 			"  loadtest storm --clients 10000 --server-cmd 'bin/mcpfiber --addr 127.0.0.1:8080'\n" +
 			"  loadtest rolling --clients 10000 --url http://127.0.0.1:8081/mcp,http://127.0.0.1:8082/mcp,http://127.0.0.1:8083/mcp \\\n" +
-			"    --server-cmd 'bin/mcpfiber --addr 127.0.0.1:{port} --redis-url redis://127.0.0.1:6379'\n\nFlags:\n")
+			"    --server-cmd 'bin/mcpfiber --addr 127.0.0.1:{port} --redis-url redis://127.0.0.1:6379'\n" +
+			"  loadtest getkill --streams 1000 --rate 40 --url http://127.0.0.1:8081/mcp,http://127.0.0.1:8082/mcp,http://127.0.0.1:8083/mcp \\\n" +
+			"    --server-cmd 'bin/mcpfiber --addr 127.0.0.1:{port} --catalog loadtest --redis-url {redis}'\n\nFlags:\n")
 		fmt.Fprint(fs.Output(), b.String())
 		fs.PrintDefaults()
 	}
@@ -249,7 +281,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if c.signal != "KILL" && c.signal != "TERM" {
 		return nil, fmt.Errorf("--signal %q: want KILL or TERM", c.signal)
 	}
-	if c.rate < 0 || c.concurrency <= 0 || c.count < 0 || c.duration < 0 || c.clients <= 0 || c.streams <= 0 {
+	if c.rate < 0 || c.concurrency <= 0 || c.count < 0 || c.duration < 0 || c.warmup < 0 || c.clients <= 0 || c.streams <= 0 {
 		return nil, errors.New("--rate, --count and --duration must not be negative; --concurrency, --clients and --streams must be positive")
 	}
 	if c.scenario == "churn" && c.rate == 0 {
@@ -262,15 +294,18 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if c.serverCmd != "" && len(c.urls) > 1 && !hasPlaceholder(c.serverCmd) {
 		return nil, fmt.Errorf("--server-cmd: with %d --url, it needs {addr}, {host} or {port} so that each server listens on its own", len(c.urls))
 	}
-	if fleetScenario(c.scenario) {
+	if nodesScenario(c.scenario) {
 		if c.serverCmd == "" {
 			return nil, fmt.Errorf("%s: --server-cmd is required: the scenario restarts the servers", c.scenario)
 		}
 		if c.rate == 0 {
 			c.rate = 1000
+			if c.scenario == "getkill" {
+				c.rate = 40
+			}
 		}
-		if c.victim < 0 || c.victim >= len(c.urls) {
-			return nil, fmt.Errorf("--victim %d: want an index into the %d --url", c.victim, len(c.urls))
+		if c.victim < 0 && (c.victim != -1 || c.scenario != "getkill") || c.victim >= len(c.urls) {
+			return nil, fmt.Errorf("--victim %d: want an index into the %d --url (getkill: or -1, no kill)", c.victim, len(c.urls))
 		}
 	}
 	if c.conns <= 0 {
@@ -302,6 +337,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*load.Re
 		warnOffHost(stderr, u)
 	}
 
+	redis, err := startRedis(ctx, c)
+	defer redis.stop()
+	if err != nil {
+		return nil, err
+	}
 	nodes, err := startNodes(ctx, c, client, stderr)
 	defer func() {
 		for _, n := range nodes {
@@ -347,6 +387,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*load.Re
 		}
 		res, err = runFleet(ctx, c, client, nodes, &done)
 		cancel()
+	case "getkill":
+		g := &load.GetKill{
+			Client: client, Nodes: nodes, Victim: c.victim, Streams: c.streams, Rate: c.rate,
+			Warmup: c.warmup, Steady: c.duration, Concurrency: c.concurrency, Window: c.window, Progress: &done,
+		}
+		res, err = g.Run(ctx)
 	case "sse":
 		h := &load.Hold{Client: client, Streams: c.streams, Concurrency: c.concurrency, For: c.duration, Progress: &done, Delete: true}
 		if sampling {
@@ -399,8 +445,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*load.Re
 	if res.Requests > 0 && res.OK == 0 {
 		return &res, fmt.Errorf("every operation failed (%d of %d): see the statuses above", res.Errors, res.Requests)
 	}
-	if f := res.Fleet; f != nil && !res.Interrupted {
-		if missed := f.Missed(); len(missed) > 0 {
+	var missed []load.Target
+	if f := res.Fleet; f != nil {
+		missed = f.Missed()
+	}
+	if g := res.GetKill; g != nil {
+		missed = g.Missed()
+	}
+	if !res.Interrupted {
+		if len(missed) > 0 {
 			names := make([]string, len(missed))
 			for i, t := range missed {
 				names[i] = t.Name + " " + t.Got + " (want " + t.Want + ")"
@@ -460,15 +513,19 @@ func startNodes(ctx context.Context, c *config, client *load.Client, stderr io.W
 	if c.serverCmd == "" {
 		return nil, nil
 	}
+	cmd := c.serverCmd
+	if c.redisURL != "" {
+		cmd = strings.ReplaceAll(cmd, "{redis}", c.redisURL)
+	}
 	var nodes []*load.ServerProcess
 	stderr = &lockedWriter{w: stderr} // the nodes write to it at once
 	for i := range client.Nodes() {
 		addr := client.NodeAddr(i)
-		p := &load.ServerProcess{Args: []string{"/bin/sh", "-c", "exec " + expandCmd(c.serverCmd, addr)}, Addr: addr, Stderr: stderr}
+		p := &load.ServerProcess{Args: []string{"/bin/sh", "-c", "exec " + expandCmd(cmd, addr)}, Addr: addr, Stderr: stderr}
 		if c.signal == "TERM" {
 			p.Signal = syscall.SIGTERM
 		}
-		if c.healthz != "" && fleetScenario(c.scenario) {
+		if c.healthz != "" && nodesScenario(c.scenario) {
 			p.HealthURL = healthURL(client.NodeURL(i), c.healthz)
 		}
 		if err := p.Start(ctx); err != nil {
@@ -477,6 +534,52 @@ func startNodes(ctx context.Context, c *config, client *load.Client, stderr io.W
 		nodes = append(nodes, p)
 	}
 	return nodes, nil
+}
+
+// A redisProcess is the redis-server a run starts when --server-cmd
+// names {redis}.
+type redisProcess struct {
+	p   *load.ServerProcess
+	dir string
+}
+
+// startRedis starts a redis-server if --server-cmd names {redis}: on a
+// free port of 127.0.0.1, without persistence, in a temporary directory;
+// it sets c.redisURL. The result's stop is safe to call on nil.
+func startRedis(ctx context.Context, c *config) (*redisProcess, error) {
+	if !strings.Contains(c.serverCmd, "{redis}") {
+		return nil, nil
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	dir, err := os.MkdirTemp("", "loadtest-redis-")
+	if err != nil {
+		return nil, err
+	}
+	r := &redisProcess{dir: dir, p: &load.ServerProcess{
+		Args: []string{c.redisServer, "--port", port, "--bind", "127.0.0.1", "--dir", dir,
+			"--save", "", "--appendonly", "no", "--logfile", filepath.Join(dir, "redis.log")},
+		Addr: addr, ReadyTimeout: 10 * time.Second,
+	}}
+	if err := r.p.Start(ctx); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("{redis}: %w", err)
+	}
+	c.redisURL = "redis://" + addr + "/0"
+	return r, nil
+}
+
+func (r *redisProcess) stop() {
+	if r == nil {
+		return
+	}
+	r.p.Stop()
+	os.RemoveAll(r.dir)
 }
 
 // A lockedWriter serialises the writes of several processes' output
@@ -647,6 +750,22 @@ func notes(c *config, r *load.Result) []string {
 		}
 	case "miss":
 		n = append(n, "ok means 404, as 2025-11-25 basic/transports §Session Management requires for an unknown session")
+	case "getkill":
+		n = append(n, "ops are the broadcasts (tools/call broadcast, one at a time, to a node that is not killed); latency is theirs, from when each was due")
+		if g := r.GetKill; g != nil {
+			switch {
+			case g.Nodes == 1:
+				n = append(n, "one node: no kill; the figures are the baseline of one node")
+			case g.Victim < 0:
+				n = append(n, "--victim -1: no kill; the steady delivery only")
+			}
+			if g.Opened < g.Streams {
+				n = append(n, fmt.Sprintf("%d of %d streams could not be opened (see the statuses); the others were measured", g.Streams-g.Opened, g.Streams))
+			}
+			if g.SteadyExpected > 0 && g.SteadyEvents < 0.95*g.SteadyExpected {
+				n = append(n, fmt.Sprintf("the streams got %.0f events/s of the %.0f/s raised before the kill: the nodes fell behind; lower --rate", g.SteadyEvents, g.SteadyExpected))
+			}
+		}
 	}
 	if r.Interrupted {
 		n = append(n, "interrupted: partial results")
@@ -720,6 +839,9 @@ func newBar(c *config, stderr io.Writer, done *atomic.Int64) *progress {
 		desc = "sse: opening streams"
 	case fleetScenario(c.scenario):
 		desc = c.scenario + ": calls" // how long the restarts take is not known in advance
+	case c.scenario == "getkill":
+		total = int64(c.rate * (c.warmup + 2*c.duration).Seconds())
+		desc = "getkill: broadcasts"
 	case c.count > 0:
 		total = c.count
 	case c.rate > 0 && c.duration > 0:

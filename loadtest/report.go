@@ -74,6 +74,9 @@ func writeMarkdown(w io.Writer, r *load.Result) {
 	if f := r.Fleet; f != nil {
 		writeFleetMarkdown(w, r, f)
 	}
+	if g := r.GetKill; g != nil {
+		writeGetKillMarkdown(w, g)
+	}
 	if s := r.Streams; s != nil {
 		fmt.Fprintln(w, "| streams wanted | opened | failed | dropped | open ms | held s | events | comments |")
 		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|")
@@ -173,6 +176,71 @@ func writeFleetMarkdown(w io.Writer, r *load.Result, f *load.FleetResult) {
 	fmt.Fprintln(w)
 }
 
+// writeGetKillMarkdown writes what a getkill run measured: the streams
+// and the broadcasts, the steady window's delivery, the check of every
+// stream's broadcasts, the resumptions, and whether each target was met.
+func writeGetKillMarkdown(w io.Writer, g *load.GetKillResult) {
+	victim := "none"
+	if g.Victim >= 0 {
+		victim = fmt.Sprintf("%d (%d streams, at %.2f s)", g.Victim, g.OnVictim, g.KillAtS)
+	}
+	fmt.Fprintln(w, "| nodes | streams | opened | killed node | broadcasts/s | broadcasts | failed |")
+	fmt.Fprintln(w, "|--:|--:|--:|---|--:|--:|--:|")
+	fmt.Fprintf(w, "| %d | %d | %d | %s | %.0f | %d | %d |\n\n", g.Nodes, g.Streams, g.Opened, victim, g.Rate, g.Broadcasts, g.BroadcastFailed)
+	fmt.Fprintln(w, "| steady window s | broadcasts/s | events/s delivered | events/s expected | delay p50 ms | delay p99 ms | delay max ms |")
+	fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintf(w, "| %.2f | %.1f | %.0f | %.0f | %.1f | %.1f | %.1f |\n\n",
+		g.SteadyS, g.SteadyBroadcasts, g.SteadyEvents, g.SteadyExpected, g.DelayP50Ms, g.DelayP99Ms, g.DelayMaxMs)
+	fmt.Fprintln(w, "| events | lost | duplicated | out of order | streams with loss | with dup | lost on the killed node's streams | dup there | silent streams | behind at the end | highest first seq |")
+	fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n\n",
+		g.Events, g.Lost, g.Duplicated, g.OutOfOrder, g.StreamsWithLoss, g.StreamsWithDup, g.VictimLost, g.VictimDuplicated, g.Silent, g.Behind, g.FirstSeqMax)
+	if g.Breaks > 0 || g.Victim >= 0 {
+		fmt.Fprintln(w, "| streams broken | of the killed node | resumed | not resumed | resume GETs | 409 | 503 | refused | resume p50 ms | p99 ms | max ms | first event p50 ms | p99 ms | max ms |")
+		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+		fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %d | %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n\n",
+			g.Breaks, g.VictimBreaks, g.Resumed, g.NotResumed, g.ResumeGETs, g.Conflicts, g.Unavailable, g.Refused,
+			g.ResumeP50Ms, g.ResumeP99Ms, g.ResumeMaxMs, g.FirstEventP50Ms, g.FirstEventP99Ms, g.FirstEventMaxMs)
+		if len(g.ResumeStatuses) > 0 {
+			fmt.Fprintln(w, "| other answers to a resume GET | count |")
+			fmt.Fprintln(w, "|---|--:|")
+			for _, k := range load.SortedKeys(g.ResumeStatuses) {
+				fmt.Fprintf(w, "| %s | %d |\n", k, g.ResumeStatuses[k])
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if g.Nodes > 1 {
+		fmt.Fprintln(w, "| streams opened on node | streams | lost | duplicated | out of order |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|")
+		for _, p := range g.PerNode {
+			role := ""
+			switch {
+			case p.Node == g.Source:
+				role = " (broadcasts raised here)"
+			case p.Node == g.Victim:
+				role = " (killed)"
+			}
+			fmt.Fprintf(w, "| %d%s | %d | %d | %d | %d |\n", p.Node, role, p.Streams, p.Lost, p.Duplicated, p.OutOfOrder)
+		}
+		fmt.Fprintln(w)
+	}
+	if e := g.Example; e != nil {
+		fmt.Fprintf(w, "Example: stream %d, node %d → %d: broadcasts up to %d before the break; the first after the resumption: %v (this stream: %d lost, %d duplicated, %d out of order)\n\n",
+			e.Stream, e.From, e.To, e.MaxBefore, e.After, e.Lost, e.Dup, e.OutOfOrd)
+	}
+	fmt.Fprintln(w, "Targets (issue #11):")
+	fmt.Fprintln(w)
+	for _, t := range g.Targets {
+		met := "met"
+		if !t.Met {
+			met = "NOT met"
+		}
+		fmt.Fprintf(w, "- %s: %s (want %s): %s\n", t.Name, t.Got, t.Want, met)
+	}
+	fmt.Fprintln(w)
+}
+
 func timeSeconds(d load.Duration) float64 { return float64(d) / 1e9 }
 
 // writeHTML writes a page with the latency over time (p50, p90, p99, max
@@ -255,6 +323,17 @@ func renderHTML(w io.Writer, r *load.Result) error {
 		rep.Summary = fmt.Sprintf("%s, %d nodes, %d clients: %d calls, %d ok, %d re-initializations, %d 404s, %d failed, %d lost in flight; p50 %.1f ms, p99 %.1f ms; recovered in %.1f ms",
 			f.Event, f.Nodes, f.Clients, f.Calls, f.OK, f.Reinits, f.NotFound, f.Failed, f.Lost, r.Latency.P50, r.Latency.P99, f.RecoverMs)
 		for _, t := range f.Targets {
+			met := "met"
+			if !t.Met {
+				met = "NOT met"
+			}
+			rep.Notes = append(rep.Notes, fmt.Sprintf("target: %s %s (want %s): %s", t.Name, t.Got, t.Want, met))
+		}
+	}
+	if g := r.GetKill; g != nil {
+		rep.Summary = fmt.Sprintf("%d nodes, %d GET streams, %d broadcasts at %.0f/s: %.0f events/s delivered before the kill (%.0f expected); %d lost, %d duplicated; %d streams broke, %d resumed (p50 %.1f ms, p99 %.1f ms), %d 409s",
+			g.Nodes, g.Opened, g.Broadcasts, g.Rate, g.SteadyEvents, g.SteadyExpected, g.Lost, g.Duplicated, g.Breaks, g.Resumed, g.ResumeP50Ms, g.ResumeP99Ms, g.Conflicts)
+		for _, t := range g.Targets {
 			met := "met"
 			if !t.Met {
 				met = "NOT met"

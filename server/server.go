@@ -58,8 +58,9 @@ type Config struct {
 	// Logger receives structured logs. Default: slog.Default().
 	Logger *slog.Logger
 	// Catalog names the feature set served, one of catalog.Names:
-	// "default" (echo, progress) or "conformance" (what the official MCP
-	// conformance suite calls). Default: "default". New panics on an
+	// "default" (echo, progress), "conformance" (what the official MCP
+	// conformance suite calls) or "loadtest" (default, and broadcast for
+	// the load generator). Default: "default". New panics on an
 	// unknown name; check it with catalog.Lookup first.
 	Catalog string
 	// StateKey is the 32-byte key that seals the requestState of

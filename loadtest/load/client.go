@@ -402,6 +402,14 @@ func (c *Client) Do(r *Request) Response {
 	}
 }
 
+// DoAt sends r to node i, and to no other: a client that picked its node
+// (see [Client.Do] for the answer).
+func (c *Client) DoAt(i int, r *Request) Response {
+	out := c.do(c.nodes[i], r)
+	out.Node = i
+	return out
+}
+
 // pick returns the index of the node of the next request.
 func (c *Client) pick() int {
 	if len(c.nodes) == 1 {
@@ -503,6 +511,7 @@ var (
 	tokCode    = []byte(`"code":`)
 	tokVersion = []byte(`"protocolVersion":"`)
 	tokData    = []byte("data:")
+	tokID      = []byte("id:")
 )
 
 // summarise finds the JSON-RPC response in body (a JSON body, or the data

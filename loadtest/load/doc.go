@@ -10,6 +10,9 @@
 //	Loop + Op ──▶ Run ──▶ Recorder (HdrHistogram, 1s windows) ──▶ Result
 //	Storm: establish N ─▶ lose them all (DELETE or restart) ─▶ N stale requests at once ─▶ recovery
 //	Hold:  K sessions ─▶ K GET streams held open ─▶ events counted
+//	Fleet: N sessions over several nodes call while the nodes restart (rolling) or one is killed
+//	GetKill: K GET streams over several nodes get numbered broadcasts; one node is killed;
+//	       the streams resume elsewhere with Last-Event-ID; each is checked: every broadcast once, in order
 //
 // # Client
 //

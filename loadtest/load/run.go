@@ -186,6 +186,7 @@ type Result struct {
 	Storm   *StormResult   `json:"storm,omitempty"`
 	Fleet   *FleetResult   `json:"fleet,omitempty"`
 	Streams *StreamsResult `json:"streams,omitempty"`
+	GetKill *GetKillResult `json:"getkill,omitempty"`
 	Proc    []ProcSample   `json:"proc,omitempty"`
 
 	Windows []Window `json:"-"`

@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 )
@@ -31,11 +33,21 @@ type Stream struct {
 	comments atomic.Int64 // SSE comments (keep-alives)
 }
 
-// OpenStream opens the GET stream of session sid. It returns the HTTP
-// status; the stream is nil unless the status is 200 with
-// text/event-stream.
+// OpenStream opens the GET stream of session sid on the next node. It
+// returns the HTTP status; the stream is nil unless the status is 200
+// with text/event-stream.
 func (c *Client) OpenStream(ctx context.Context, sid, version string) (*Stream, int, error) {
-	n := c.nodes[c.pick()]
+	return c.OpenStreamAt(ctx, c.pick(), sid, version, "")
+}
+
+// OpenStreamAt opens the GET stream of session sid on node i, with a
+// Last-Event-ID header when lastEventID is not empty (2025-11-25
+// basic/transports §Resumability and Redelivery): a client resuming its
+// stream where a load balancer sent it. It returns as [Client.OpenStream]
+// does; the error of a node that is down is the dial's (see
+// [IsConnRefused]).
+func (c *Client) OpenStreamAt(ctx context.Context, i int, sid, version, lastEventID string) (*Stream, int, error) {
+	n := c.nodes[i]
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", n.addr)
 	if err != nil {
@@ -60,6 +72,9 @@ func (c *Client) OpenStream(ctx context.Context, sid, version string) (*Stream, 
 	if version != "" {
 		fmt.Fprintf(&b, "MCP-Protocol-Version: %s\r\n", version)
 	}
+	if lastEventID != "" {
+		fmt.Fprintf(&b, "Last-Event-ID: %s\r\n", lastEventID)
+	}
 	b.WriteString("\r\n")
 	if _, err := io.WriteString(conn, b.String()); err != nil {
 		conn.Close()
@@ -81,14 +96,36 @@ func (c *Client) OpenStream(ctx context.Context, sid, version string) (*Stream, 
 	return &Stream{conn: conn, resp: resp, br: bufio.NewReaderSize(resp.Body, 1024)}, resp.StatusCode, nil
 }
 
+// IsConnRefused reports an error of a connect that the node refused: it
+// is down (or not up yet).
+func IsConnRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
+
 // Read reads events until the stream ends or fails, calling onEvent (if
 // not nil) with the data of each event that has data; data is only valid
 // during the call. It returns nil when the server ended the stream, and
 // the read error otherwise (including after Close). The caller owns the
 // goroutine that runs Read; Close makes it return.
 func (s *Stream) Read(onEvent func(data []byte)) error {
-	var data []byte
-	hasData := false
+	if onEvent == nil {
+		return s.ReadEvents(nil)
+	}
+	return s.ReadEvents(func(_, data []byte) {
+		if data != nil {
+			onEvent(data)
+		}
+	})
+}
+
+// ReadEvents is [Stream.Read] with each event's id field as well: what a
+// client sends back as Last-Event-ID. It is called for the events with
+// data and for those with an id field and no data (an SSE client updates
+// its last event ID on both: the priming event of a 2025-11-25 stream is
+// one): data is nil for an event without data, id is nil for an event
+// without an id field (the last ID stands) and empty for an empty one
+// (the last ID is reset). id and data are only valid during the call.
+func (s *Stream) ReadEvents(onEvent func(id, data []byte)) error {
+	var data, id []byte
+	hasData, hasID := false, false
 	for {
 		line, err := s.br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull { // an over-long line: keep reading it
@@ -106,11 +143,21 @@ func (s *Stream) Read(onEvent func(data []byte)) error {
 		case len(line) == 0:
 			if hasData {
 				s.events.Add(1)
-				if onEvent != nil {
-					onEvent(data)
-				}
 			}
-			data, hasData = data[:0], false
+			if onEvent != nil && (hasData || hasID) {
+				var i, d []byte
+				if hasID {
+					i = id[:len(id):len(id)]
+					if i == nil {
+						i = []byte{}
+					}
+				}
+				if hasData {
+					d = data
+				}
+				onEvent(i, d)
+			}
+			data, id, hasData, hasID = data[:0], id[:0], false, false
 		case line[0] == ':':
 			s.comments.Add(1)
 		case bytes.HasPrefix(line, tokData):
@@ -125,6 +172,12 @@ func (s *Stream) Read(onEvent func(data []byte)) error {
 				data = append(data, d...)
 				hasData = true
 			}
+		case bytes.HasPrefix(line, tokID):
+			d := line[len(tokID):]
+			if len(d) > 0 && d[0] == ' ' {
+				d = d[1:]
+			}
+			id, hasID = append(id[:0], d...), true
 		}
 	}
 }
