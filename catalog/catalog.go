@@ -76,19 +76,15 @@ func Default(s *mcp.Server) {
 }
 
 // echo reads its one argument without decoding the arguments
-// ([mcp.CallToolParams.StringArgument]) and returns it in a result
-// allocated with its content block.
+// ([mcp.CallToolParams.StringArgument]) and returns it as a text block,
+// written as any tool would write it: the benchmarks measure the server,
+// not a tool's tricks.
 func echo(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	msg, ok := req.Params.StringArgument("message")
 	if !ok {
 		return nil, fmt.Errorf("echo: arguments must be an object with a string \"message\"")
 	}
-	r := &struct {
-		res  mcp.CallToolResult
-		text [1]mcp.Content
-	}{text: [1]mcp.Content{mcp.TextContent(msg)}}
-	r.res.Content = r.text[:]
-	return &r.res, nil
+	return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent(msg)}}, nil
 }
 
 func progress(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {

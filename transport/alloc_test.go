@@ -191,9 +191,10 @@ func TestHandshakeAllocs(t *testing.T) {
 	}
 }
 
-// The ceilings of TestHandshakeAllocs: 42 and 35 before #16, 18 and 14
-// after it (BenchmarkHandshake, BenchmarkCall/mode=json).
+// The ceilings of TestHandshakeAllocs: 42 and 35 before #16, 18 and 15
+// after it (BenchmarkHandshake, BenchmarkCall/mode=json; the call's
+// count includes the echo tool's result, written as any tool writes it).
 const (
 	maxHandshakeAllocs = 18
-	maxCallAllocs      = 14
+	maxCallAllocs      = 15
 )
