@@ -58,6 +58,7 @@ type exchange struct {
 	// Guarded by mu (next to the flags above, to pack the struct).
 	mode    uint8
 	refusal refusalKind // 2026-07-28 JSON mode: the refusal the error response is sent as, or refuseNone (200)
+	ended   bool        // JSON mode: the session had ended when the last request was answered
 
 	mu       sync.Mutex    // guards mode, refusal and the fields below
 	pending  int           // requests not yet answered
@@ -192,6 +193,10 @@ func (ex *exchange) complete(id []byte, result []byte, jerr *jsonrpc.Error) {
 		}
 		if ex.pending == 0 {
 			ex.mode, ex.refusal = modeJSON, refusal
+			// A request that ended with its session (DELETE, expiry)
+			// returns what its cancelled context made of it: the POST
+			// gets the session's end (404), not that.
+			ex.ended = ex.s != nil && ex.s.Reason() != 0
 			ex.decideLocked()
 		}
 	case modeSSE:
@@ -217,7 +222,8 @@ func resultLen(id, result []byte) int {
 // response (each was cancelled; 2025-11-25 basic/utilities/cancellation),
 // application/json (an array for a batch; at 2026-07-28 an error response
 // with its status, see modernRefusal), or text/event-stream written by
-// writeSSE. A session that ends first gets 404.
+// writeSSE. A session that ends first (before the response was made)
+// gets 404, or 503 from a node that is shutting down.
 func (h *Handler) reply(ctx *fasthttp.RequestCtx, ex *exchange) {
 	ex.mu.Lock()
 	if ex.mode == modeUndecided {
@@ -235,10 +241,11 @@ func (h *Handler) reply(ctx *fasthttp.RequestCtx, ex *exchange) {
 		}
 		ex.mu.Lock()
 	}
-	mode, resps, refusal, src := ex.mode, ex.buffered, ex.refusal, ex.src
+	mode, resps, refusal, src, ended := ex.mode, ex.buffered, ex.refusal, ex.src, ex.ended
 	ex.mu.Unlock()
 	switch {
-	case mode == modeSSE && src == nil: // the session ended before its stream was made
+	case mode == modeSSE && src == nil, // the session ended before its stream was made
+		mode == modeJSON && ended: // or before the last response was made
 		h.refuse(ctx, h.endedRefusal(ex.s))
 	case mode == modeJSON && len(resps) == 0:
 		ctx.Response.SetStatusCode(fasthttp.StatusAccepted)
