@@ -60,10 +60,11 @@ fmt-check:
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-## bench: the in-process benchmarks (404 fast path, sessions map), then mcpfiber vs the Go SDK and mcp-go side by side: writes bench/RESULTS.md
+## bench: the in-process benchmarks (404 fast path, sessions map; allocation counts), then mcpfiber vs the Go SDK and mcp-go side by side (writes bench/RESULTS.md), then the pinned figures of bench-pinned (writes bench/RESULTS-pinned.txt and results-pinned/latest.jsonl)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./transport ./sessions
 	cd bench && $(GO) run ./cmd/report
+	cd bench && $(GO) run ./cmd/pinned $(PINNED_ARGS) -json results-pinned/latest.jsonl | tee RESULTS-pinned.txt
 
 .PHONY: bench-pinned
 ## bench-pinned: each server in a child process on CPU 0, load on CPU 1: ops/s and server CPU per op from /proc, vs the floors and the Go SDK (#16); PINNED_ARGS='-passes 1 -storm 1000' for a short run; figures go in bench/RESULTS.md by hand
