@@ -56,7 +56,8 @@ const (
 
 // Default adds the default tools to s:
 //
-//   - echo {message: string}: returns message as text.
+//   - echo {message: string}: returns message as text; an inline tool
+//     ([mcp.Tool.Inline]: it runs on the request's goroutine).
 //   - progress {steps?: integer (1–100, default 3), intervalMs?: integer
 //     (0–10000, default 10)}: sends steps progress notifications (when the
 //     request has a progressToken) and an info log message per step, then
@@ -67,6 +68,7 @@ func Default(s *mcp.Server) {
 		Name:        "echo",
 		Description: "Returns the message it is given.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"message":{"type":"string","description":"The text to return."}},"required":["message"]}`),
+		Inline:      true, // it only computes: no hand-off to a call worker
 	}, echo)
 	s.AddTool(&mcp.Tool{
 		Name:        "progress",

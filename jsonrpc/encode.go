@@ -14,9 +14,10 @@ var nullID = []byte("null")
 // AppendResult appends a success response {"jsonrpc":"2.0","id":id,"result":result}
 // to dst and returns the extended slice. id and result are raw JSON; an
 // empty result is written as {}. It allocates only to grow dst, at most
-// once (TestAppendAllocs).
+// once and then to the response's exact length (TestAppendAllocs), so
+// AppendResult(nil, id, result) makes one allocation of the right size.
 func AppendResult(dst, id, result []byte) []byte {
-	dst = grow(dst, len(`{"jsonrpc":"2.0","id":,"result":{}}`)+len(id)+len(result))
+	dst = grow(dst, len(`{"jsonrpc":"2.0","id":,"result":}`)+len(id)+max(len(result), len("{}")))
 	dst = append(dst, `{"jsonrpc":"2.0","id":`...)
 	dst = append(dst, id...)
 	dst = append(dst, `,"result":`...)

@@ -55,3 +55,19 @@ func TestTypedToolAllocs(t *testing.T) {
 		t.Errorf("typed echo: %v allocs/op, raw echo %v; want at most 2 more", allocs["typed"], allocs["raw"])
 	}
 }
+
+// TestInlineCallAllocs: InlineCall, which the transport asks for every
+// request that is not inline by its method, does not allocate.
+func TestInlineCallAllocs(t *testing.T) {
+	s := inlineServer()
+	defer s.Close()
+	fast, slow := []byte(`{"name":"fast","arguments":{"message":"hello"}}`), []byte(`{"name":"slow","arguments":{}}`)
+	f := func() {
+		if !s.InlineCall(mcp.MethodToolsCall, fast) || s.InlineCall(mcp.MethodToolsCall, slow) || s.InlineCall("nope", fast) {
+			t.Fatal("InlineCall answered wrong")
+		}
+	}
+	if n := testing.AllocsPerRun(100, f); n != 0 {
+		t.Errorf("InlineCall: got %v allocs/op, want 0", n)
+	}
+}

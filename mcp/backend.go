@@ -24,6 +24,17 @@ type Backend interface {
 	Inline(method string) bool
 }
 
+// An InlineCaller is a [Backend] (or a [StatelessBackend]) some of whose
+// requests are answered at once although their method is not (the
+// backend's Inline or InlineStateless says false): [Server.InlineCall],
+// for the tools registered with [Tool.Inline]. The transport then runs
+// the request on the HTTP request's goroutine. InlineCall must not
+// retain params and should not allocate: it runs for every request that
+// is not inline by its method.
+type InlineCaller interface {
+	InlineCall(method string, params []byte) bool
+}
+
 // A Conn is a [Backend]'s connection for one session, from initialize to
 // the session's end (2025-11-25 basic/transports §Session Management). It
 // holds what the backend keeps per session (the [Server]'s session state,

@@ -51,6 +51,7 @@ type Request struct {
 	call          *Call
 	progressToken json.RawMessage
 	task          *task // set when the call may run as a task
+	inline        bool  // a call of a Tool.Inline tool: it cannot ask the client
 }
 
 // ClientCapabilities returns the capabilities the client declared (at
@@ -142,6 +143,12 @@ func (o sessionOutbound) Send(msg []byte) error { return o.st.Send(msg) }
 // new request.
 var ErrStateless = errors.New("mcp: 2026-07-28 requests cannot send requests to the client; return InputRequests instead")
 
+// ErrInlineTool is returned by the server-to-client request methods in
+// a call of a [Tool.Inline] tool: the call runs on the HTTP request's
+// goroutine, and nothing would carry the request to the client before
+// the tool returns.
+var ErrInlineTool = errors.New("mcp: an inline tool cannot send requests to the client (Tool.Inline)")
+
 // Elicit asks the client for input with elicitation/create (2025-11-25
 // client/elicitation), on this request's stream, and waits for the answer
 // for at most ServerOptions.ClientRequestTimeout. It fails with a
@@ -180,6 +187,9 @@ func (r *Request) ListRoots(ctx context.Context) (*ListRootsResult, error) {
 // request's stream in a session; as an input request of the task when the
 // call runs as a task (the client answers with tasks/update).
 func (r *Request) ask(ctx context.Context, method string, params, result any) error {
+	if r.inline && r.task == nil {
+		return ErrInlineTool
+	}
 	if r.task == nil {
 		return r.Session.call(ctx, r.outbound(), r.srv.clientTimeout(), method, params, result)
 	}

@@ -257,6 +257,27 @@ func (s *Server) Inline(method string) bool {
 	return m == nil || m.eras&eraLegacy == 0 || m.inline
 }
 
+// InlineCall reports whether a request for method with params, which
+// [Server.Inline] or [Server.InlineStateless] did not find inline by its
+// method, is answered at once all the same: a tools/call of a tool
+// registered with [Tool.Inline] ([InlineCaller]). It reads the tool's
+// name from params with a scan, borrowing params only for the call, and
+// does not allocate (TestInlineCallAllocs); params it cannot read are
+// not inline (tools/call then answers them with its error on a worker).
+func (s *Server) InlineCall(method string, params []byte) bool {
+	if method != MethodToolsCall {
+		return false
+	}
+	name, ok := scanToolName(params)
+	if !ok {
+		return false
+	}
+	s.mu.RLock()
+	t := s.tools[string(name)]
+	s.mu.RUnlock()
+	return t != nil && t.tool.Inline
+}
+
 // InlineStateless reports whether a 2026-07-28 request for method is
 // answered at once, sending nothing first: discovery and the lists.
 // Methods 2026-07-28 does not have are not (the transport admits them as

@@ -149,6 +149,7 @@ func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
 	ctx := c.Session.beginIn(c.ID, &tc.fl)
 	defer tc.fl.end()
 	tc.req = CallToolRequest{Params: p, Request: s.newRequest(c, p.Meta)}
+	tc.req.inline = t.tool.Inline
 	return s.runTool(ctx, &tc.req, t)
 }
 
@@ -255,6 +256,23 @@ func scanCallParams(params []byte, p *CallToolParams) bool {
 	p.Name = unsafe.String(unsafe.SliceData(name), len(name))
 	p.Arguments = args
 	return true
+}
+
+// scanToolName returns the name of a tools/call's params, unescaped as
+// sent, a subslice of params; ok is false when the params are not an
+// object the scanner reads, or the name is absent or escaped. It does not
+// allocate.
+func scanToolName(params []byte) (name []byte, ok bool) {
+	sc := jsonscan.Scanner{B: params}
+	ok = sc.Object(0, func(k []byte) bool {
+		if string(k) != "name" {
+			return sc.Skip(1)
+		}
+		var escaped, ok bool
+		name, escaped, ok = sc.String()
+		return ok && !escaped
+	})
+	return name, ok && len(name) > 0 && sc.AtEnd()
 }
 
 // StringArgument returns the member name of the call's arguments when it

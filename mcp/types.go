@@ -186,6 +186,18 @@ type Tool struct {
 	// of the server's own (transport: 403 insufficient_scope listing all of
 	// them when the token lacks one). Not sent to clients.
 	Scopes []string `json:"-"`
+	// Inline marks a tool that answers at once and asks the client
+	// nothing: the transport runs its tools/call on the HTTP request's
+	// own goroutine instead of handing it to a call worker
+	// ([Server.InlineCall]), which saves the hand-off of every call. The
+	// price: a slow inline tool holds up its connection, is not counted
+	// by the in-flight caps and has no call deadline; what it sends
+	// before its result (progress, log messages) reaches the client
+	// with the result, not as it goes; and it cannot ask the client
+	// (Elicit, CreateMessage and ListRoots fail with [ErrInlineTool]:
+	// nothing would carry the question before the tool returns). A call
+	// that runs as a task is not affected. Not sent to clients.
+	Inline bool `json:"-"`
 }
 
 // ToolAnnotations are hints about a tool's behaviour (2025-11-25

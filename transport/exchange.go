@@ -67,8 +67,9 @@ type exchange struct {
 	src      eventSource   // SSE mode: what the writer reads; nil with sink
 	decided  chan struct{} // made by reply if it must wait; closed when the mode is decided
 
-	one [1][]byte  // buffered's first backing array: one response takes no allocation
-	q   eventQueue // 2026-07-28, SSE mode: the sink and source
+	one  [1][]byte  // buffered's first backing array: one response takes no allocation
+	call mcp.Call   // the Call of the POST's first inline request (answer): no allocation of its own
+	q    eventQueue // 2026-07-28, SSE mode: the sink and source
 }
 
 // newExchange returns the exchange of a POST with n requests of session s
@@ -168,13 +169,13 @@ func (ex *exchange) decideLocked() {
 // complete records the answer to request id: its result, or its error,
 // or nothing when the client cancelled it (mcp.ErrNoResponse). It copies
 // id and result into the encoded response, one allocation sized at once
-// (see resultLen).
+// (jsonrpc.AppendResult).
 func (ex *exchange) complete(id []byte, result []byte, jerr *jsonrpc.Error) {
 	var resp []byte
 	refusal := refuseNone
 	switch {
 	case jerr == nil:
-		resp = jsonrpc.AppendResult(make([]byte, 0, resultLen(id, result)), id, result)
+		resp = jsonrpc.AppendResult(nil, id, result) // one allocation, of the response's length
 	case errors.Is(jerr, mcp.ErrNoResponse):
 		// no response for a cancelled request
 	default:
@@ -210,12 +211,6 @@ func (ex *exchange) complete(id []byte, result []byte, jerr *jsonrpc.Error) {
 			ex.sink.finish()
 		}
 	}
-}
-
-// resultLen is the length of the success response to id with result, as
-// [jsonrpc.AppendResult] encodes it: what complete allocates at once.
-func resultLen(id, result []byte) int {
-	return len(`{"jsonrpc":"2.0","id":,"result":}`) + len(id) + max(len(result), len("{}"))
 }
 
 // reply answers the POST once ex is decided: 202 when no request left a

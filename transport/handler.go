@@ -21,6 +21,7 @@ import (
 // for concurrent use and must not be copied.
 type Handler struct {
 	backend  mcp.Backend
+	inliner  mcp.InlineCaller // the backend, if some of its requests are inline by their params
 	sessions *sessions.Map
 	relay    sessions.Relay     // the session store, if it relays between nodes (relay.go)
 	claims   sessions.GETClaims // the session store, if it keeps GET stream claims (getclaims.go)
@@ -73,6 +74,7 @@ func NewHandler(b mcp.Backend, opts *Options) *Handler {
 		stop:    make(chan struct{}),
 		halt:    make(chan struct{}),
 	}
+	h.inliner, _ = b.(mcp.InlineCaller)
 	_, nop := h.opts.Observer.(NopObserver)
 	h.observed = !nop
 	h.workers = newWorkers(h.stop)

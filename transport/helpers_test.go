@@ -153,6 +153,18 @@ func newBackend(ts *testServer) *mcp.Server {
 		}
 		return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent(fmt.Sprintf("sent %d", a.Count))}}, nil
 	})
+	srv.AddTool(&mcp.Tool{ // logs twice, then answers, on the request's goroutine
+		Name:        "inline_log",
+		InputSchema: json.RawMessage(`{"type":"object"}`),
+		Inline:      true,
+	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		for i := 1; i <= 2; i++ {
+			if err := req.Log(mcp.LevelInfo, "inline", map[string]int{"n": i}); err != nil {
+				return nil, err
+			}
+		}
+		return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("logged")}}, nil
+	})
 	srv.AddTool(&mcp.Tool{
 		Name:        "disconnect",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"gate":{"type":"string"}}}`),

@@ -173,10 +173,15 @@ func TestInflightCap(t *testing.T) {
 	}
 	checkCounts(t, ts, b, 3, 1)
 	for _, sid := range []string{a, b} {
-		checkBusy(t, ts.do(t, http.MethodPost, sid, callBody(9, "echo", `{"message":"x"}`)), "9",
+		checkBusy(t, ts.do(t, http.MethodPost, sid, callBody(9, "notify", `{"count":0}`)), "9",
 			"Service Unavailable: the server has 3 requests in flight (--max-inflight)")
 		if r := ts.do(t, http.MethodPost, sid, `{"jsonrpc":"2.0","id":6,"method":"ping"}`); r.status != http.StatusOK {
 			t.Fatalf("ping at the cap: status %d, body %s", r.status, r.body)
+		}
+		// echo is an inline tool (mcp.Tool.Inline): it runs on the
+		// request's goroutine, outside the caps.
+		if r := ts.do(t, http.MethodPost, sid, callBody(7, "echo", `{"message":"x"}`)); r.status != http.StatusOK {
+			t.Fatalf("inline tool at the cap: status %d, body %s", r.status, r.body)
 		}
 	}
 	checkCounts(t, ts, a, 3, 2)
@@ -445,8 +450,11 @@ func TestModernLimits(t *testing.T) {
 		ts.gate("m1").waitStarted(t)
 		b := ts.doAsync(t, http.MethodPost, sid, callBody(2, "block", `{"gate":"m2"}`))
 		ts.gate("m2").waitStarted(t)
-		checkBusy(t, await(t, ts.modernCall(t, 3, "echo", `{"message":"x"}`, acceptBoth)), "3", "--max-inflight")
-		checkBusy(t, ts.do(t, http.MethodPost, sid, callBody(4, "echo", `{"message":"x"}`)), "4", "--max-inflight")
+		checkBusy(t, await(t, ts.modernCall(t, 3, "notify", `{"count":0}`, acceptBoth)), "3", "--max-inflight")
+		checkBusy(t, ts.do(t, http.MethodPost, sid, callBody(4, "notify", `{"count":0}`)), "4", "--max-inflight")
+		if r := await(t, ts.modernCall(t, 7, "echo", `{"message":"x"}`, acceptBoth)); r.status != http.StatusOK {
+			t.Fatalf("inline tool at the cap: status %d, body %s", r.status, r.body)
+		}
 		// tools/list is answered inline: never refused.
 		list := ts.do(t, http.MethodPost, "", `{"jsonrpc":"2.0","id":5,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`,
 			"MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/list")
@@ -488,4 +496,45 @@ func TestModernLimits(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestInlineToolSends: an inline tool (mcp.Tool.Inline) runs on the
+// request's goroutine, so what it sends before its result cannot go out
+// as it goes: the POST is answered as an SSE stream holding its messages,
+// in order, then its response. With JSON only, the messages go to the
+// GET stream and the response is JSON, as for any call.
+func TestInlineToolSends(t *testing.T) {
+	ts := newTestServer(t, nil)
+	sid := ts.initialize(t, "2025-11-25")
+	r := ts.do(t, http.MethodPost, sid, callBody(1, "inline_log", `{}`))
+	if r.status != http.StatusOK || mediaType(r.header.Get("Content-Type")) != ctSSEValue {
+		t.Fatalf("status %d, Content-Type %q, body %s; want 200 text/event-stream", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	var got []string
+	for _, e := range newSSEReader(strings.NewReader(string(r.body))).readAll(t) {
+		if e.Data == "" {
+			continue
+		}
+		var m message
+		if err := json.Unmarshal([]byte(e.Data), &m); err != nil {
+			t.Fatalf("event %q: %v", e.Data, err)
+		}
+		if m.Method != "" {
+			got = append(got, m.Method+" "+string(m.Params.Data))
+		} else {
+			got = append(got, "response "+string(m.ID)+" "+string(m.Result))
+		}
+	}
+	want := []string{
+		`notifications/message {"n":1}`,
+		`notifications/message {"n":2}`,
+		`response 1 {"content":[{"type":"text","text":"logged"}]}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stream:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	j := ts.do(t, http.MethodPost, sid, callBody(2, "inline_log", `{}`), "Accept", ctJSONValue)
+	if j.status != http.StatusOK || !strings.Contains(string(j.body), `"logged"`) {
+		t.Fatalf("JSON only: status %d, body %s", j.status, j.body)
+	}
 }

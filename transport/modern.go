@@ -67,7 +67,7 @@ func (h *Handler) serveModern(ctx *fasthttp.RequestCtx, body []byte) {
 		return
 	}
 
-	inline := sb.InlineStateless(m.Method)
+	inline := sb.InlineStateless(m.Method) || h.inliner != nil && h.inliner.InlineCall(m.Method, m.Params)
 	if !inline {
 		// Admission (limits.go): a 2026-07-28 request has no session; it
 		// counts against the server's cap.

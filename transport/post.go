@@ -104,7 +104,8 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 	// Admission (limits.go): the requests that will run on workers take
 	// their slots, all or none, before anything of the POST is acted on.
 	var sl *sessionSlots
-	if n := h.workRequests(msgs); n > 0 {
+	n, inl := h.workRequests(msgs)
+	if n > 0 {
 		sl = h.slotsOf(s)
 		if jerr := h.admit(sl, n); jerr != nil {
 			var id []byte
@@ -135,19 +136,37 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		ctx.Response.SetStatusCode(fasthttp.StatusAccepted)
 		return
 	}
-	h.answer(ctx, s, sl, conn, requests, batch, acceptJSON, acceptSSE)
+	h.answer(ctx, s, sl, conn, requests, inl, batch, acceptJSON, acceptSSE)
+}
+
+// inline reports whether the session's request m runs on the HTTP
+// request's goroutine: its method says so (mcp.Backend.Inline), or its
+// params do (mcp.InlineCaller: a tools/call of an inline tool). It does
+// not allocate.
+func (h *Handler) inline(m *jsonrpc.Message) bool {
+	return h.backend.Inline(m.Method) || h.inliner != nil && h.inliner.InlineCall(m.Method, m.Params)
 }
 
 // workRequests counts the requests of msgs that run on a worker (those
 // the backend does not answer inline): what the in-flight caps count.
-func (h *Handler) workRequests(msgs []*jsonrpc.Message) int {
-	n := 0
+// Bit k of inl is set when the k-th request of msgs (requests only, in
+// order; the first 64) is inline, so that answer need not ask again.
+func (h *Handler) workRequests(msgs []*jsonrpc.Message) (n int, inl uint64) {
+	k := 0
 	for _, m := range msgs {
-		if m.Kind == jsonrpc.KindRequest && !h.backend.Inline(m.Method) {
+		if m.Kind != jsonrpc.KindRequest {
+			continue
+		}
+		if h.inline(m) {
+			if k < 64 {
+				inl |= 1 << k
+			}
+		} else {
 			n++
 		}
+		k++
 	}
-	return n
+	return n, inl
 }
 
 // scanTokens reports whether body contains metaVersionToken and
@@ -262,14 +281,18 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 // basic/transports §Sending Messages to the Server, item 5). The requests
 // that run on workers have taken their slots of sl and of the server's
 // count (admit); each gives them back when it ends, at the latest at its
-// deadline (limits.go).
-func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sessionSlots, conn mcp.Conn, requests []*jsonrpc.Message, batch, acceptJSON, acceptSSE bool) {
+// deadline (limits.go). The others, marked in inl (see workRequests), run
+// on this goroutine.
+func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sessionSlots, conn mcp.Conn, requests []*jsonrpc.Message, inl uint64, batch, acceptJSON, acceptSSE bool) {
 	st := conn.State()
 	ex := h.newExchange(s, len(requests), batch, acceptSSE && !h.opts.JSONResponse, !acceptJSON)
-	for _, m := range requests {
+	for k, m := range requests {
 		call := mcp.Call{Session: st, Method: m.Method, ID: m.ID, Params: m.Params, Out: ex, Principal: principalOf(ctx)}
-		if h.backend.Inline(m.Method) {
-			c := new(mcp.Call) // escapes to the backend
+		if k < 64 && inl&(1<<k) != 0 || k >= 64 && h.inline(m) {
+			c := &ex.call // escapes to the backend, with the exchange
+			if c.Method != "" {
+				c = new(mcp.Call) // a second inline request of a batch
+			}
 			*c = call
 			result, jerr := h.handle(conn, c)
 			ex.complete(m.ID, result, jerr)
