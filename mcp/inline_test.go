@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/mcpfiber/mcpfiber/jsonrpc"
 	"github.com/mcpfiber/mcpfiber/mcp"
 )
 
@@ -66,5 +67,47 @@ func TestInlineCall(t *testing.T) {
 	res, jerr := conn.Handle(&mcp.Call{Session: conn.State(), Method: mcp.MethodToolsCall, ID: json.RawMessage(`1`), Params: json.RawMessage(`{"name":"asks"}`)})
 	if jerr != nil || !json.Valid(res) || string(res) != `{"content":[{"type":"text","text":"refused"}]}` {
 		t.Errorf("asks = %s, %v; want the text refused", res, jerr)
+	}
+}
+
+// TestCloseCancelsRequests: the end of the session (SessionState.Close)
+// cancels every request in flight, including two that share an ID (a
+// client reusing one) and one that begins after the end; a request the
+// client cancels ends while the session goes on.
+func TestCloseCancelsRequests(t *testing.T) {
+	s := mcp.NewServer(mcp.Implementation{Name: "close", Version: "0"}, nil)
+	defer s.Close()
+	started := make(chan struct{}, 8)
+	s.AddTool(&mcp.Tool{Name: "wait", InputSchema: json.RawMessage(`{"type":"object"}`)}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		started <- struct{}{}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	_, conn, jerr := s.Initialize(json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}`))
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	conn.State().MarkInitialized()
+	call := func(id string) <-chan *jsonrpc.Error {
+		ch := make(chan *jsonrpc.Error, 1)
+		go func() { // owner: the test; exit: the tool returns when its context ends
+			_, jerr := conn.Handle(&mcp.Call{Session: conn.State(), Method: mcp.MethodToolsCall, ID: json.RawMessage(id), Params: json.RawMessage(`{"name":"wait"}`)})
+			ch <- jerr
+		}()
+		return ch
+	}
+	cancelled := call(`9`)
+	<-started
+	conn.Notify(mcp.NotificationCancelled, json.RawMessage(`{"requestId":9}`))
+	if jerr := <-cancelled; !errors.Is(jerr, mcp.ErrNoResponse) {
+		t.Fatalf("cancelled by the client: %v, want ErrNoResponse", jerr)
+	}
+	a, b, c := call(`1`), call(`1`), call(`2`)
+	for range 3 {
+		<-started
+	}
+	conn.Close()
+	for _, ch := range []<-chan *jsonrpc.Error{a, b, c, call(`3`)} {
+		<-ch // the tool returned: its context ended
 	}
 }

@@ -185,6 +185,9 @@ func (st *SessionState) Close() {
 	st.mu.Lock()
 	fns := st.onClose
 	st.onClose = nil
+	for _, cancel := range st.inflight { // their contexts are not st.ctx's children (beginIn)
+		cancel()
+	}
 	st.mu.Unlock()
 	for i, f := range fns {
 		fns[i] = nil // onCloseA may outlive the functions: let them go
@@ -233,9 +236,10 @@ func (st *SessionState) begin(id json.RawMessage) (context.Context, func()) {
 // [SessionState.beginIn] to its end; callers embed it in what they
 // allocate for the request anyway.
 type inflight struct {
-	st     *SessionState
-	id     string // aliases the request's ID
-	cancel context.CancelFunc
+	st         *SessionState
+	id         string // aliases the request's ID
+	cancel     context.CancelFunc
+	registered bool // in st.inflight: not a second request of an ID in flight
 }
 
 // beginIn is begin with the record in r: it registers an in-flight
@@ -243,23 +247,45 @@ type inflight struct {
 // for id or by the end of the session; r.end ends it. The registration
 // aliases id, which must not change until r.end. It allocates only the
 // context (context.WithCancel).
+//
+// A session's request context is not a child of the session's context:
+// Close cancels the requests it finds registered, which spares every
+// request the registration with the session's context and its removal
+// (a lock and a map write each). A request whose ID is in flight
+// already (a client reusing an ID) is a child all the same, and is not
+// registered (notifications/cancelled names the first); a 2026-07-28
+// request's context derives from its own.
 func (st *SessionState) beginIn(id json.RawMessage, r *inflight) context.Context {
-	ctx, cancel := context.WithCancel(st.ctx)
-	r.st, r.id, r.cancel = st, unsafe.String(unsafe.SliceData(id), len(id)), cancel
+	r.st, r.id = st, unsafe.String(unsafe.SliceData(id), len(id))
 	st.mu.Lock()
-	if st.inflight == nil {
-		st.inflight = make(map[string]context.CancelFunc)
+	_, dup := st.inflight[r.id]
+	parent := context.Background()
+	if dup || st.stateless {
+		parent = st.ctx
 	}
-	st.inflight[r.id] = cancel
+	ctx, cancel := context.WithCancel(parent)
+	r.cancel, r.registered = cancel, !dup
+	if !dup { // a second request of an ID in flight is not the one notifications/cancelled names
+		if st.inflight == nil {
+			st.inflight = make(map[string]context.CancelFunc)
+		}
+		st.inflight[r.id] = cancel
+	}
+	ended := st.ctx.Err() != nil // Close ran before the registration
 	st.mu.Unlock()
+	if ended {
+		cancel()
+	}
 	return ctx
 }
 
 // end unregisters the request and cancels its context.
 func (r *inflight) end() {
-	r.st.mu.Lock()
-	delete(r.st.inflight, r.id)
-	r.st.mu.Unlock()
+	if r.registered {
+		r.st.mu.Lock()
+		delete(r.st.inflight, r.id)
+		r.st.mu.Unlock()
+	}
 	r.cancel()
 }
 
