@@ -173,9 +173,12 @@ type Target struct {
 }
 
 // Missed returns the targets that were not met.
-func (r *FleetResult) Missed() []Target {
+func (r *FleetResult) Missed() []Target { return missed(r.Targets) }
+
+// missed returns the targets of ts that were not met.
+func missed(ts []Target) []Target {
 	var m []Target
-	for _, t := range r.Targets {
+	for _, t := range ts {
 		if !t.Met {
 			m = append(m, t)
 		}

@@ -200,15 +200,7 @@ type ResumeExample struct {
 }
 
 // Missed returns the targets that were not met.
-func (r *GetKillResult) Missed() []Target {
-	var m []Target
-	for _, t := range r.Targets {
-		if !t.Met {
-			m = append(m, t)
-		}
-	}
-	return m
-}
+func (r *GetKillResult) Missed() []Target { return missed(r.Targets) }
 
 // A SeqCheck checks the numbers one stream receives against those
 // raised, 1, 2, 3, …: each from the first it received to the last raised
