@@ -77,6 +77,10 @@
 //     minutes at 300 broadcasts a second), no TTL. See broadcast.go for
 //     the failure policy.
 //
+// Messages for one node that need no replay go by pub/sub; what must be
+// replayed or kept in order (events, broadcasts) goes in Redis Streams,
+// which cost more per message (BenchmarkRouting; bench/RESULTS.md).
+//
 // A session ID is 48 lowercase hex digits: 16 random bytes and an 8-byte
 // tag, the first half of their AES-128 encryption under the derived key (a
 // pseudo-random function on one block). [Store.ValidID] checks length,
