@@ -265,7 +265,7 @@ func (s *Server) Inline(method string) bool {
 // does not allocate (TestInlineCallAllocs); params it cannot read are
 // not inline (tools/call then answers them with its error on a worker).
 func (s *Server) InlineCall(method string, params []byte) bool {
-	if method != MethodToolsCall {
+	if method != MethodToolsCall || !s.anyInline.Load() {
 		return false
 	}
 	name, ok := scanToolName(params)

@@ -113,6 +113,9 @@ type Server struct {
 	resources map[string]*serverResource
 	templates []*serverTemplate
 	hasTools  bool // sticky: declared once anything was registered
+	// anyInline is set once a Tool.Inline tool is registered (sticky):
+	// until then InlineCall does not scan the params of a tools/call.
+	anyInline atomic.Bool
 	hasProm   bool
 	hasRes    bool
 

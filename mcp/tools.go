@@ -76,6 +76,9 @@ func (s *Server) AddTool(t *Tool, h ToolHandler) {
 	s.tools[t.Name] = &serverTool{tool: t, handler: schemas.validating(h), headers: headers}
 	s.noteScopes(t.Scopes)
 	s.hasTools = true
+	if t.Inline {
+		s.anyInline.Store(true)
+	}
 	s.mu.Unlock()
 	s.toolsList.Store(nil)
 	s.listChanged(kindTools)
