@@ -49,8 +49,8 @@ type SessionState struct {
 	revision       atomic.Uint64 // bumped by every change a SessionRecord shows; see Revision
 	announced      atomic.Uint64 // bumped by the changes other processes must learn at once; see AnnounceRevision
 
-	mu       sync.Mutex                    // guards the fields below
-	inflight map[string]context.CancelFunc // by raw request ID
+	mu       sync.Mutex           // guards the fields below
+	inflight map[string]*inflight // by raw request ID
 	pending  map[string]chan *jsonrpc.Message
 	subs     map[string]struct{} // resources/subscribe URIs
 	onClose  []func()            // onCloseA's until it grows
@@ -185,8 +185,8 @@ func (st *SessionState) Close() {
 	st.mu.Lock()
 	fns := st.onClose
 	st.onClose = nil
-	for _, cancel := range st.inflight { // their contexts are not st.ctx's children (beginIn)
-		cancel()
+	for _, r := range st.inflight { // their contexts are not st.ctx's children (beginIn)
+		r.cancelContext()
 	}
 	st.mu.Unlock()
 	for i, f := range fns {
@@ -234,49 +234,61 @@ func (st *SessionState) begin(id json.RawMessage) (context.Context, func()) {
 
 // An inflight records one in-flight request of a session, from
 // [SessionState.beginIn] to its end; callers embed it in what they
-// allocate for the request anyway.
+// allocate for the request anyway, and with it the request's context.
 type inflight struct {
 	st         *SessionState
-	id         string // aliases the request's ID
-	cancel     context.CancelFunc
-	registered bool // in st.inflight: not a second request of an ID in flight
+	id         string             // aliases the request's ID
+	ctx        requestContext     // the request's context, unless cancel is set
+	cancel     context.CancelFunc // cancels the request's context when it is a child of the session's (see beginIn)
+	registered bool               // in st.inflight: not a second request of an ID in flight
 }
 
 // beginIn is begin with the record in r: it registers an in-flight
 // request and returns its context, cancelled by notifications/cancelled
 // for id or by the end of the session; r.end ends it. The registration
-// aliases id, which must not change until r.end. It allocates only the
-// context (context.WithCancel).
+// aliases id, which must not change until r.end. The context is r's own
+// (a [requestContext]), so beginIn allocates nothing beyond a first
+// registration's map.
 //
 // A session's request context is not a child of the session's context:
 // Close cancels the requests it finds registered, which spares every
 // request the registration with the session's context and its removal
 // (a lock and a map write each). A request whose ID is in flight
-// already (a client reusing an ID) is a child all the same, and is not
-// registered (notifications/cancelled names the first); a 2026-07-28
-// request's context derives from its own.
+// already (a client reusing an ID) is a child all the same
+// (context.WithCancel, two allocations), and is not registered
+// (notifications/cancelled names the first); a 2026-07-28 request's
+// context derives from its own.
 func (st *SessionState) beginIn(id json.RawMessage, r *inflight) context.Context {
 	r.st, r.id = st, unsafe.String(unsafe.SliceData(id), len(id))
 	st.mu.Lock()
 	_, dup := st.inflight[r.id]
-	parent := context.Background()
+	var ctx context.Context = &r.ctx
 	if dup || st.stateless {
-		parent = st.ctx
+		ctx, r.cancel = context.WithCancel(st.ctx)
 	}
-	ctx, cancel := context.WithCancel(parent)
-	r.cancel, r.registered = cancel, !dup
+	r.registered = !dup
 	if !dup { // a second request of an ID in flight is not the one notifications/cancelled names
 		if st.inflight == nil {
-			st.inflight = make(map[string]context.CancelFunc)
+			st.inflight = make(map[string]*inflight)
 		}
-		st.inflight[r.id] = cancel
+		st.inflight[r.id] = r
 	}
 	ended := st.ctx.Err() != nil // Close ran before the registration
 	st.mu.Unlock()
 	if ended {
-		cancel()
+		r.cancelContext()
 	}
 	return ctx
+}
+
+// cancelContext cancels the request's context. It is safe to call more
+// than once, and concurrently with end.
+func (r *inflight) cancelContext() {
+	if r.cancel != nil {
+		r.cancel()
+		return
+	}
+	r.ctx.cancel()
 }
 
 // end unregisters the request and cancels its context.
@@ -286,7 +298,7 @@ func (r *inflight) end() {
 		delete(r.st.inflight, r.id)
 		r.st.mu.Unlock()
 	}
-	r.cancel()
+	r.cancelContext()
 }
 
 // cancelRequest cancels the in-flight request with the raw ID id and
@@ -294,12 +306,12 @@ func (r *inflight) end() {
 // unknown or finished IDs are ignored).
 func (st *SessionState) cancelRequest(id []byte) bool {
 	st.mu.Lock()
-	cancel := st.inflight[string(id)]
+	r := st.inflight[string(id)]
 	st.mu.Unlock()
-	if cancel == nil {
+	if r == nil {
 		return false
 	}
-	cancel()
+	r.cancelContext()
 	return true
 }
 

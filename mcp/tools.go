@@ -125,7 +125,7 @@ func (s *Server) listTools(c *Call) ([]byte, *jsonrpc.Error) {
 }
 
 func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
-	tc := new(toolCall) // the call's one allocation of its own, besides its context
+	tc := new(toolCall) // the call's one allocation of its own, its context included
 	p := &tc.p
 	if !scanCallParams(c.Params, p) && (len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, p) != nil || p.Name == "") {
 		return nil, invalidParams("tools/call needs params with a tool name")
@@ -157,7 +157,8 @@ func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
 }
 
 // A toolCall is what a tools/call holds while it runs, in one
-// allocation: the params, the handler's request, the in-flight record.
+// allocation: the params, the handler's request, the in-flight record
+// with the request's context.
 // The handler may keep the request (and so all of it) after it returns.
 type toolCall struct {
 	p   CallToolParams
