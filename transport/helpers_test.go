@@ -115,6 +115,21 @@ func newBackend(ts *testServer) *mcp.Server {
 			return nil, ctx.Err()
 		}
 	})
+	srv.AddTool(&mcp.Tool{ // block, on the request's goroutine
+		Name:        "inline_block",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"gate":{"type":"string"}}}`),
+		Inline:      true,
+	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		name, _ := req.Params.StringArgument("gate")
+		g := ts.gate(name)
+		g.markStarted()
+		select {
+		case <-g.release:
+			return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("released")}}, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
 	srv.AddTool(&mcp.Tool{
 		Name:        "notify",
 		InputSchema: json.RawMessage(`{"type":"object"}`),

@@ -282,7 +282,8 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 // that run on workers have taken their slots of sl and of the server's
 // count (admit); each gives them back when it ends, at the latest at its
 // deadline (limits.go). The others, marked in inl (see workRequests), run
-// on this goroutine.
+// on this goroutine; a POST of one such request that sends nothing first
+// has its response encoded straight into the HTTP response's body.
 func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sessionSlots, conn mcp.Conn, requests []*jsonrpc.Message, inl uint64, batch, acceptJSON, acceptSSE bool) {
 	st := conn.State()
 	ex := h.newExchange(s, len(requests), batch, acceptSSE && !h.opts.JSONResponse, !acceptJSON)
@@ -295,6 +296,10 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sess
 			}
 			*c = call
 			result, jerr := h.handle(conn, c)
+			if len(requests) == 1 && jerr == nil && ex.decideJSON() {
+				writeJSONResult(ctx, m.ID, result) // the common call: no buffered copy of the response
+				return
+			}
 			ex.complete(m.ID, result, jerr)
 			continue
 		}

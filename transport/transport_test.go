@@ -336,6 +336,29 @@ func TestDeleteEndsStreams(t *testing.T) {
 	}
 }
 
+// TestDeleteDuringInlineCall: a DELETE while an inline tool runs ends
+// its context; the POST gets 404, as for a call on a worker, not the
+// tool's error answered as if the session were alive. A call of the same
+// tool released in time gets its result as JSON.
+func TestDeleteDuringInlineCall(t *testing.T) {
+	ts := newTestServer(t, nil)
+	sid := ts.initialize(t, mcp.Version20251125)
+	g := ts.gate("released")
+	call := ts.doAsync(t, http.MethodPost, sid, callBody(2, "inline_block", `{"gate":"released"}`))
+	g.waitStarted(t)
+	g.Release()
+	if r := await(t, call); r.status != http.StatusOK || !strings.Contains(string(r.body), `"released"`) {
+		t.Fatalf("released call: status %d body %s, want 200 with the result", r.status, r.body)
+	}
+	g = ts.gate("deleted")
+	call = ts.doAsync(t, http.MethodPost, sid, callBody(3, "inline_block", `{"gate":"deleted"}`))
+	g.waitStarted(t)
+	statusCase{name: "end", method: "DELETE", sid: sid, status: 204}.check(t, ts)
+	if r := await(t, call); r.status != http.StatusNotFound {
+		t.Errorf("inline call in flight at DELETE: status %d body %s, want 404", r.status, r.body)
+	}
+}
+
 // TestMaxSessions checks that past Sessions.MaxSessions initialize gets 503
 // with Retry-After while existing sessions keep working, and that a freed
 // slot can be taken again.
