@@ -67,9 +67,8 @@ type exchange struct {
 	src      eventSource   // SSE mode: what the writer reads; nil with sink
 	decided  chan struct{} // made by reply if it must wait; closed when the mode is decided
 
-	one  [1][]byte  // buffered's first backing array: one response takes no allocation
-	call mcp.Call   // the Call of the POST's first inline request (answer): no allocation of its own
-	q    eventQueue // 2026-07-28, SSE mode: the sink and source
+	one  [1][]byte // buffered's first backing array: one response takes no allocation
+	call mcp.Call  // the Call of the POST's first inline request (answer): no allocation of its own
 }
 
 // newExchange returns the exchange of a POST with n requests of session s
@@ -143,8 +142,8 @@ func (ex *exchange) CloseStream() bool {
 func (ex *exchange) toSSELocked() {
 	ex.mode = modeSSE
 	if ex.s == nil {
-		ex.q.wake, ex.q.cancel = make(chan struct{}, 1), ex.cancel
-		ex.sink, ex.src = &ex.q, &ex.q
+		q := &eventQueue{wake: make(chan struct{}, 1), cancel: ex.cancel}
+		ex.sink, ex.src = q, q
 	} else if st := ex.s.NewStream(); st != nil {
 		ex.sink, ex.src = streamSink{st}, st.Attach(0)
 	}
