@@ -25,15 +25,15 @@ import (
 // The zero value is a live context. It must not be copied after first
 // use.
 type requestContext struct {
-	done      atomic.Value // of chan struct{}; made by Done, or closedChan when cancelled first
+	done      atomic.Value // of chan struct{}; made by Done (closedChan once cancelled)
 	cancelled atomic.Bool  // set before done is closed
 
 	mu     sync.Mutex            // guards afters, and serializes cancel with Done and AfterFunc
 	afters map[*afterFunc]func() // registered by AfterFunc, not yet run or stopped
 }
 
-// closedChan is the done channel of a requestContext cancelled before
-// Done was called.
+// closedChan is what Done returns for a requestContext cancelled before
+// Done was first called.
 var closedChan = func() chan struct{} {
 	c := make(chan struct{})
 	close(c)
@@ -50,12 +50,15 @@ func (c *requestContext) Done() <-chan struct{} {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := c.done.Load()
-	if d == nil {
-		d = make(chan struct{})
-		c.done.Store(d)
+	if d := c.done.Load(); d != nil {
+		return d.(chan struct{})
 	}
-	return d.(chan struct{})
+	d := closedChan
+	if !c.cancelled.Load() {
+		d = make(chan struct{})
+	}
+	c.done.Store(d)
+	return d
 }
 
 // Err returns nil until cancel, then context.Canceled.
@@ -83,8 +86,6 @@ func (c *requestContext) cancel() {
 	c.cancelled.Store(true)
 	if d, _ := c.done.Load().(chan struct{}); d != nil {
 		close(d)
-	} else {
-		c.done.Store(closedChan)
 	}
 	afters := c.afters
 	c.afters = nil
