@@ -86,7 +86,7 @@ func echo(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, err
 	if !ok {
 		return nil, fmt.Errorf("echo: arguments must be an object with a string \"message\"")
 	}
-	return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent(msg)}}, nil
+	return mcp.TextResult(msg), nil
 }
 
 func progress(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {

@@ -71,3 +71,11 @@ func TestInlineCallAllocs(t *testing.T) {
 		t.Errorf("InlineCall: got %v allocs/op, want 0", n)
 	}
 }
+
+// TestTextResultAllocs: TextResult is one allocation.
+func TestTextResultAllocs(t *testing.T) {
+	var r *mcp.CallToolResult
+	if n := testing.AllocsPerRun(100, func() { r = mcp.TextResult("x") }); n != 1 || r.Content[0].Text != "x" {
+		t.Errorf("TextResult: got %v allocs/op, want 1", n)
+	}
+}

@@ -37,6 +37,24 @@ type Content struct {
 // TextContent returns a text content block.
 func TextContent(text string) Content { return Content{Type: "text", Text: text} }
 
+// TextResult returns a tool result of one text content block, the
+// result most tools return: the same as
+// &CallToolResult{Content: []Content{TextContent(text)}}, in one
+// allocation instead of two. Its Content has room for that one block:
+// appending more copies it, as for any full slice.
+func TextResult(text string) *CallToolResult {
+	r := &textResult{}
+	r.c[0] = Content{Type: "text", Text: text}
+	r.res.Content = r.c[:]
+	return &r.res
+}
+
+// A textResult is what TextResult allocates.
+type textResult struct {
+	res CallToolResult
+	c   [1]Content
+}
+
 // ImageContent returns an image content block; data is the raw image,
 // sent base64-encoded.
 func ImageContent(data []byte, mimeType string) Content {

@@ -20,6 +20,7 @@ func TestEncodeToolResult(t *testing.T) {
 		{Content: []Content{}},
 		{},
 		{Content: []Content{TextContent("hello")}},
+		TextResult("hello"),
 		{Content: []Content{TextContent("a\n\"b\""), TextContent("<&>\u2028"), TextContent("")}, IsError: true},
 		{Content: []Content{TextContent(`{"x":1}`)}, StructuredContent: &structuredJSON{raw: []byte(`{"x":1}`)}},
 		{Content: []Content{TextContent("x")}, StructuredContent: json.RawMessage(`{ "x" : 1 }`)},
@@ -45,3 +46,18 @@ func TestEncodeToolResult(t *testing.T) {
 type spaced struct{}
 
 func (spaced) MarshalJSON() ([]byte, error) { return []byte(`{ "a" : [ 1, "<" ] }`), nil }
+
+// TestTextResult: TextResult is the result of one text block, and
+// appending to its Content does not write past the block it holds.
+func TestTextResult(t *testing.T) {
+	r := TextResult("hi")
+	want, _ := jsonrpc.Marshal(&CallToolResult{Content: []Content{TextContent("hi")}})
+	if got, _ := jsonrpc.Marshal(r); string(got) != string(want) {
+		t.Errorf("TextResult(\"hi\") encodes as %s, want %s", got, want)
+	}
+	first := &r.Content[0]
+	r.Content = append(r.Content, TextContent("more"))
+	if first.Text != "hi" || &r.Content[0] == first || len(r.Content) != 2 {
+		t.Error("append to TextResult's Content did not copy it")
+	}
+}

@@ -28,7 +28,7 @@ func ExampleServer_AddTool() {
 		if err := json.Unmarshal(req.Params.Arguments, &args); err != nil || args.Name == "" {
 			return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("name is required")}, IsError: true}, nil
 		}
-		return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("Hello, " + args.Name + "!")}}, nil
+		return mcp.TextResult("Hello, " + args.Name + "!"), nil
 	})
 
 	conn := connect(srv, `{}`)

@@ -173,5 +173,7 @@ func (ts *toolSchemas) validating(h ToolHandler) ToolHandler {
 }
 
 func errorResult(msg string) *CallToolResult {
-	return &CallToolResult{Content: []Content{TextContent(msg)}, IsError: true}
+	r := TextResult(msg)
+	r.IsError = true
+	return r
 }

@@ -197,5 +197,5 @@ func TestHandshakeAllocs(t *testing.T) {
 // and echo is an inline tool: no worker, no flight).
 const (
 	maxHandshakeAllocs = 18
-	maxCallAllocs      = 8
+	maxCallAllocs      = 7
 )

@@ -29,7 +29,7 @@ func main() {
 	mcp.AddTool(srv, &mcp.Tool{Name: "greet", Description: "Says hello."},
 		func(ctx context.Context, req *mcp.CallToolRequest, args greetArgs) (*mcp.CallToolResult, any, error) {
 			_ = req.Progress(1, 1, "greeting") // sent before the result: the response becomes an SSE stream
-			return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("hello, " + args.Name)}}, nil, nil
+			return mcp.TextResult("hello, " + args.Name), nil, nil
 		})
 	h := transport.NewHandler(srv, nil) // nil: defaults (see transport.Options)
 	app := transport.NewApp(h)          // a Fiber app set up for SSE, with h at /mcp
