@@ -282,6 +282,9 @@ func TestDecodeOwnsMemory(t *testing.T) {
 		`{"jsonrpc":"2.0","id":12345,"result":{"content":[{"type":"text","text":"hello"}]}}`,
 		`{"jsonrpc":"2.0","id":"e","error":{"code":-32602,"message":"bad params","data":{"k":"v"}}}`,
 		`[{"jsonrpc":"2.0","id":"b1","method":"ping","params":{}},{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"b1"}}]`,
+		requestOfSize(int(smallInlineLen)), // ID and params inside the message
+		requestOfSize(int(inlineLen)),      // the same, in the larger size
+		requestOfSize(int(inlineLen) + 1),  // in a buffer of their own
 	}
 	for _, body := range bodies {
 		buf := []byte(body)
@@ -295,6 +298,57 @@ func TestDecodeOwnsMemory(t *testing.T) {
 		}
 		if after := snapshot(msgs); after != before {
 			t.Errorf("messages changed after the body was overwritten:\nbefore %s\nafter  %s", before, after)
+		}
+	}
+}
+
+// requestOfSize returns a tools/call request of the shape scanRequest
+// reads whose ID and params together are n bytes long (n >= 9).
+func requestOfSize(n int) string {
+	return `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"s":"` + strings.Repeat("a", n-9) + `"}}`
+}
+
+// TestDecodeAppend appends to the ID and the params Decode's fast path
+// (scanRequest) returns: each has no room past its end, so neither append
+// writes over the other (or over anything else), whether the two share
+// the message's allocation, a buffer of their own, or are alone in it.
+func TestDecodeAppend(t *testing.T) {
+	for _, body := range []string{
+		requestOfSize(9),
+		requestOfSize(int(smallInlineLen)),
+		requestOfSize(int(smallInlineLen) + 1),
+		requestOfSize(int(inlineLen) - 1),
+		requestOfSize(int(inlineLen)),
+		requestOfSize(int(inlineLen) + 1),
+		requestOfSize(1000),
+		`{"jsonrpc":"2.0","id":"abc","method":"ping"}`,
+		`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"b1"}}`,
+		`{"jsonrpc":"2.0","method":"x","params":[` + strings.Repeat("1,", 150) + `1]}`,
+	} {
+		if scanRequest([]byte(body)) == nil {
+			t.Fatalf("scanRequest(%.60s) = nil, want the fast path", body)
+		}
+		msgs, _, err := Decode([]byte(body))
+		if err != nil {
+			t.Fatalf("Decode(%.60s): %v", body, err)
+		}
+		m := msgs[0]
+		if len(msgs) != 1 || cap(msgs) != 1 {
+			t.Errorf("Decode(%.60s): len %d, cap %d, want 1, 1", body, len(msgs), cap(msgs))
+		}
+		if cap(m.ID) != len(m.ID) || cap(m.Params) != len(m.Params) {
+			t.Errorf("Decode(%.60s): ID len %d cap %d, params len %d cap %d: want no room past the ends",
+				body, len(m.ID), cap(m.ID), len(m.Params), cap(m.Params))
+		}
+		before := snapshot(msgs)
+		id, params := string(m.ID), string(m.Params)
+		id2 := append(m.ID, `XXXXXXXX`...)
+		params2 := append(m.Params, `YYYYYYYY`...)
+		if after := snapshot(msgs); after != before {
+			t.Errorf("appends changed the message:\nbefore %s\nafter  %s", before, after)
+		}
+		if string(id2) != id+`XXXXXXXX` || string(params2) != params+`YYYYYYYY` {
+			t.Errorf("Decode(%.60s): appends got %q, %q", body, id2, params2)
 		}
 	}
 }

@@ -210,6 +210,10 @@ func FuzzScanRequest(f *testing.F) {
 		`{"jsonrpc":"2.0","id":1,"method":"p\u0069ng"}`,
 		`{"jsonrpc":2.0,"id":1,"method":"ping"}`,
 		`{"jsonrpc":"2.0","id":01,"method":"ping"}`,
+		requestOfSize(int(smallInlineLen)),
+		requestOfSize(int(smallInlineLen) + 1),
+		requestOfSize(int(inlineLen)),
+		requestOfSize(int(inlineLen) + 1),
 	} {
 		f.Add([]byte(s))
 	}
@@ -226,6 +230,10 @@ func FuzzScanRequest(f *testing.F) {
 		if m.Kind != want.Kind || m.Method != want.Method || !bytes.Equal(m.ID, want.ID) || (m.ID == nil) != (want.ID == nil) ||
 			!bytes.Equal(m.Params, want.Params) || (m.Params == nil) != (want.Params == nil) || m.Result != nil || m.Error != nil {
 			t.Fatalf("%q: scanRequest %+v, decodeOne %+v", body, m, want)
+		}
+		if m != &one.m || cap(m.ID) != len(m.ID) || cap(m.Params) != len(m.Params) {
+			t.Fatalf("%q: scanRequest: message %p of %p, ID len %d cap %d, params len %d cap %d",
+				body, m, one, len(m.ID), cap(m.ID), len(m.Params), cap(m.Params))
 		}
 	})
 }

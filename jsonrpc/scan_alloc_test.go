@@ -2,19 +2,57 @@
 
 package jsonrpc
 
-import "testing"
+import (
+	"testing"
+	"unsafe"
+)
 
 // TestScanRequestAllocs holds Decode of a request of the common shape (its
-// fast path, scanRequest) to two allocations: the message with the list
-// it is returned in, and one buffer for the ID and params; the method of
-// a tools/call is a constant.
+// fast path, scanRequest) to one allocation when the ID and params fit in
+// the message's allocation (an inlineSingle or a smallInlineSingle): the
+// message, the list it is returned in and the ID and params together; the
+// method of a tools/call is a constant. ID and params too long for that
+// take a second allocation.
 func TestScanRequestAllocs(t *testing.T) {
-	body := []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}}`)
-	if msgs, _, err := Decode(body); err != nil || msgs[0].Method != "tools/call" {
-		t.Fatalf("Decode: %v, %v", msgs, err)
+	for _, c := range []struct {
+		name string
+		body string
+		want float64
+	}{
+		{"tools/call", `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}}`, 1},
+		{"ping", `{"jsonrpc":"2.0","id":"3f2c9a1e-8b4d-4c6f-9e7a-1d2b3c4d5e6f","method":"ping"}`, 1},
+		{"notifications/initialized", `{"jsonrpc":"2.0","method":"notifications/initialized"}`, 1},
+		{"smallInlineLen", requestOfSize(int(smallInlineLen)), 1},
+		{"smallInlineLen+1", requestOfSize(int(smallInlineLen) + 1), 1},
+		{"inlineLen", requestOfSize(int(inlineLen)), 1},
+		{"inlineLen+1", requestOfSize(int(inlineLen) + 1), 2},
+		{"large params", requestOfSize(1000), 2},
+	} {
+		body := []byte(c.body)
+		if one := scanRequest(body); one == nil {
+			t.Fatalf("%s: scanRequest(%.60s) = nil, want the fast path", c.name, body)
+		}
+		if msgs, _, err := Decode(body); err != nil || msgs[0].Method == "" {
+			t.Fatalf("%s: Decode: %v, %v", c.name, msgs, err)
+		}
+		if n := testing.AllocsPerRun(100, func() { _, _, _ = Decode(body) }); n != c.want {
+			t.Errorf("Decode(%s): got %v allocs/op, want %v", c.name, n, c.want)
+		}
 	}
-	if n := testing.AllocsPerRun(100, func() { _, _, _ = Decode(body) }); n != 2 {
-		t.Errorf("Decode(tools/call): got %v allocs/op, want 2", n)
+}
+
+// TestInlineSingleSize holds inlineSingle and smallInlineSingle to the
+// 320- and 192-byte size classes, with the room for ID and params the
+// doc comments say.
+func TestInlineSingleSize(t *testing.T) {
+	if size := unsafe.Sizeof(inlineSingle{}); size != 320 {
+		t.Errorf("inlineSingle is %d bytes, want 320 (a size class)", size)
+	}
+	if size := unsafe.Sizeof(smallInlineSingle{}); size != 192 {
+		t.Errorf("smallInlineSingle is %d bytes, want 192 (a size class)", size)
+	}
+	if unsafe.Sizeof(uintptr(0)) == 8 && (inlineLen != 208 || smallInlineLen != 80) {
+		t.Errorf("inlineLen, smallInlineLen = %d, %d, want 208, 80 on 64-bit platforms (as the doc comments say)", inlineLen, smallInlineLen)
 	}
 }
 
