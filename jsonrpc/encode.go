@@ -18,14 +18,22 @@ var nullID = []byte("null")
 // AppendResult(nil, id, result) makes one allocation of the right size.
 func AppendResult(dst, id, result []byte) []byte {
 	dst = grow(dst, len(`{"jsonrpc":"2.0","id":,"result":}`)+len(id)+max(len(result), len("{}")))
-	dst = append(dst, `{"jsonrpc":"2.0","id":`...)
-	dst = append(dst, id...)
-	dst = append(dst, `,"result":`...)
+	dst = AppendResultHead(dst, id)
 	if len(result) == 0 {
 		result = []byte("{}")
 	}
 	dst = append(dst, result...)
 	return append(dst, '}')
+}
+
+// AppendResultHead appends the start of a success response,
+// {"jsonrpc":"2.0","id":id,"result": , to dst and returns the extended
+// slice: a caller that encodes the result itself appends it and then
+// '}'. It allocates only to grow dst.
+func AppendResultHead(dst, id []byte) []byte {
+	dst = append(dst, `{"jsonrpc":"2.0","id":`...)
+	dst = append(dst, id...)
+	return append(dst, `,"result":`...)
 }
 
 // AppendError appends an error response to dst. A nil id is written as

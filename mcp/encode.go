@@ -10,9 +10,11 @@ import (
 // [jsonrpc.Marshal] writes (TestEncodeToolResult, jsonrpc.FuzzAppendString).
 // The common shape (text blocks without annotations or _meta; structured
 // content from [AddTool] or none; no cache hints, as in every 2025
-// session) is appended to one buffer sized up front, its only
-// allocation; other results go through jsonrpc.Marshal.
-func encodeToolResult(res *CallToolResult) ([]byte, *jsonrpc.Error) {
+// session) is appended to buf, or with a nil buf to one buffer sized up
+// front, its only allocation; the part appended is returned. With room
+// in buf, encodeToolResult does not allocate and the result shares buf's
+// array (see [Call].Buf). Other results go through jsonrpc.Marshal.
+func encodeToolResult(res *CallToolResult, buf []byte) ([]byte, *jsonrpc.Error) {
 	if res.CacheHints.ResultType != "" || res.CacheHints.TTLMs != nil || res.CacheHints.CacheScope != "" || res.CacheHints.Meta != nil {
 		return encode(res)
 	}
@@ -32,7 +34,11 @@ func encodeToolResult(res *CallToolResult) ([]byte, *jsonrpc.Error) {
 		}
 		n += len(`{"type":"text","text":""},`) + len(c.Text) + len(c.Text)/8
 	}
-	b := make([]byte, 0, n)
+	start := len(buf)
+	b := buf
+	if b == nil {
+		b = make([]byte, 0, n)
+	}
 	if res.Content == nil {
 		b = append(b, `{"content":null`...)
 	} else {
@@ -54,5 +60,5 @@ func encodeToolResult(res *CallToolResult) ([]byte, *jsonrpc.Error) {
 	if res.IsError {
 		b = append(b, `,"isError":true`...)
 	}
-	return append(b, '}'), nil
+	return append(b, '}')[start:], nil
 }

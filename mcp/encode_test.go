@@ -35,10 +35,23 @@ func TestEncodeToolResult(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, jerr := encodeToolResult(res)
+		got, jerr := encodeToolResult(res, nil)
 		if jerr != nil || string(got) != string(want) {
 			t.Errorf("encodeToolResult(%+v) = %s, %v; jsonrpc.Marshal: %s", res, got, jerr, want)
 		}
+		// Into a buffer: the result follows what it holds, in its array
+		// when there is room.
+		for _, room := range []int{0, 8, 512} {
+			buf := append(make([]byte, 0, 4+room), "head"...)
+			got, jerr := encodeToolResult(res, buf)
+			if jerr != nil || string(got) != string(want) || string(buf) != "head" {
+				t.Errorf("encodeToolResult(%+v, room %d) = %s, %v; jsonrpc.Marshal: %s", res, room, got, jerr, want)
+			}
+		}
+	}
+	buf := append(make([]byte, 0, 512), "head"...)
+	if got, _ := encodeToolResult(TextResult("hello"), buf); &got[0] != &buf[:5][4] {
+		t.Error("encodeToolResult of a text result did not encode into the buffer's room")
 	}
 }
 

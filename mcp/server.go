@@ -393,6 +393,14 @@ type Call struct {
 	// a session it is the session's principal (the transport refuses
 	// another), possibly with a newer token's scopes and claims.
 	Principal *Principal
+	// Buf, when not nil, is a buffer Handle may encode the result into,
+	// appending to it, instead of allocating one: a tools/call whose
+	// result takes the common encoding does. The result Handle returns
+	// then starts at Buf's end, in Buf's array (see
+	// [jsonrpc.AppendResultHead] for a Buf that holds the response's
+	// start). Optional; the caller must not write to Buf's array beyond
+	// len(Buf) while it uses the result.
+	Buf []byte
 
 	draining <-chan struct{}   // StatelessCall.Draining, for subscriptions/listen
 	headers  map[string]string // StatelessCall.Headers, for a tasks/* request passed to another process

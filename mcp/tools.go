@@ -153,7 +153,7 @@ func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
 	defer tc.fl.end()
 	tc.req = CallToolRequest{Params: p, Request: s.newRequest(c, p.Meta)}
 	tc.req.inline = t.tool.Inline
-	return s.runTool(ctx, &tc.req, t)
+	return s.runTool(ctx, &tc.req, t, c.Buf)
 }
 
 // A toolCall is what a tools/call holds while it runs, in one
@@ -171,8 +171,9 @@ type toolCall struct {
 func toolBind(name string) string { return MethodToolsCall + "\x00" + name }
 
 // runTool runs a tool handler for req, round after round while a legacy
-// client answers its input requests, and encodes the outcome.
-func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverTool) ([]byte, *jsonrpc.Error) {
+// client answers its input requests, and encodes the outcome, appending
+// it to buf when it can (see [Call].Buf).
+func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverTool, buf []byte) ([]byte, *jsonrpc.Error) {
 	for round := 0; ; round++ {
 		res, err := safeTool(ctx, t.handler, req)
 		if req.cancelled(ctx) {
@@ -200,7 +201,7 @@ func (s *Server) runTool(ctx context.Context, req *CallToolRequest, t *serverToo
 			res.Content = []Content{}
 		}
 		res.CacheHints = s.withHints(req.Session, res.CacheHints, false)
-		return encodeToolResult(res)
+		return encodeToolResult(res, buf)
 	}
 }
 

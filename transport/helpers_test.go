@@ -115,6 +115,13 @@ func newBackend(ts *testServer) *mcp.Server {
 			return nil, ctx.Err()
 		}
 	})
+	srv.AddTool(&mcp.Tool{ // a result off the common encoding (_meta), on the request's goroutine
+		Name:        "inline_meta",
+		InputSchema: json.RawMessage(`{"type":"object"}`),
+		Inline:      true,
+	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{{Type: "text", Text: "meta", Meta: mcp.Meta{"k": "v"}}}}, nil
+	})
 	srv.AddTool(&mcp.Tool{ // block, on the request's goroutine
 		Name:        "inline_block",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"gate":{"type":"string"}}}`),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"time"
+	"unsafe"
 
 	json "github.com/goccy/go-json"
 	"github.com/valyala/fasthttp"
@@ -274,6 +275,42 @@ func (h *Handler) initialize(ctx *fasthttp.RequestCtx, m *jsonrpc.Message, accep
 	h.reply(ctx, ex)
 }
 
+// answerInline runs the one request of a POST on this goroutine, c being
+// its Call in ex, and answers it. A success response with nothing sent
+// first is the common call: it is encoded straight into the HTTP
+// response's pooled body, the result too when the backend encodes it
+// into c.Buf (mcp.Call.Buf), with no buffered copy and no allocation of
+// its own.
+func (h *Handler) answerInline(ctx *fasthttp.RequestCtx, conn mcp.Conn, ex *exchange, c *mcp.Call) {
+	head := jsonrpc.AppendResultHead(ctx.Response.SwapBody(nil)[:0], c.ID)
+	c.Buf = head
+	result, jerr := h.handle(conn, c)
+	if jerr == nil && ex.decideJSON() {
+		b := head
+		switch {
+		case len(result) == 0:
+			b = append(b, "{}"...)
+		case follows(head, result):
+			b = b[:len(b)+len(result)]
+		default:
+			b = append(b, result...)
+		}
+		ctx.Response.SetStatusCode(fasthttp.StatusOK)
+		ctx.Response.Header.SetContentTypeBytes(ctJSON)
+		ctx.Response.SwapBody(append(b, '}'))
+		return
+	}
+	ex.complete(c.ID, result, jerr) // copies result: head's array is free again
+	ctx.Response.SwapBody(head[:0])
+	h.reply(ctx, ex)
+}
+
+// follows reports whether b is the bytes right after head in head's
+// array.
+func follows(head, b []byte) bool {
+	return len(b) > 0 && cap(head)-len(head) >= len(b) && unsafe.SliceData(head[len(head):cap(head)]) == unsafe.SliceData(b)
+}
+
 // answer runs the requests of one POST of session s and answers them
 // (see [exchange]): application/json when no request sent anything before
 // its response (or JSON is all the client takes, or JSONResponse is set),
@@ -295,11 +332,11 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sess
 				c = new(mcp.Call) // a second inline request of a batch
 			}
 			*c = call
-			result, jerr := h.handle(conn, c)
-			if len(requests) == 1 && jerr == nil && ex.decideJSON() {
-				writeJSONResult(ctx, m.ID, result) // the common call: no buffered copy of the response
+			if len(requests) == 1 {
+				h.answerInline(ctx, conn, ex, c)
 				return
 			}
+			result, jerr := h.handle(conn, c)
 			ex.complete(m.ID, result, jerr)
 			continue
 		}

@@ -336,6 +336,40 @@ func TestDeleteEndsStreams(t *testing.T) {
 	}
 }
 
+// TestInlineAnswers checks the answers of a POST of one inline request
+// (answerInline): a result encoded into the response's body, a result
+// encoded elsewhere, an error response, and a client that takes SSE only.
+func TestInlineAnswers(t *testing.T) {
+	ts := newTestServer(t, nil)
+	sid := ts.initialize(t, mcp.Version20251125)
+	for _, c := range []struct {
+		name, body, accept, ct, want string
+	}{
+		{"common result", callBody(2, "echo", `{"message":"a\nb"}`), acceptBoth, ctJSONValue,
+			`{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"a\nb"}]}}`},
+		{"result with _meta", callBody(3, "inline_meta", `{}`), acceptBoth, ctJSONValue,
+			`{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"meta","_meta":{"k":"v"}}]}}`},
+		{"arguments not an object", callBody(4, "echo", `[1]`), acceptBoth, ctJSONValue,
+			`{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params: arguments must be an object"},"id":4}`},
+		{"SSE only", callBody(5, "echo", `{"message":"sse"}`), ctSSEValue, ctSSEValue,
+			`{"jsonrpc":"2.0","id":5,"result":{"content":[{"type":"text","text":"sse"}]}}`},
+	} {
+		r := ts.do(t, http.MethodPost, sid, c.body, "Accept", c.accept)
+		got := string(r.body)
+		if c.ct == ctSSEValue {
+			got = ""
+			for _, e := range newSSEReader(strings.NewReader(string(r.body))).readAll(t) {
+				if e.Data != "" {
+					got += e.Data
+				}
+			}
+		}
+		if r.status != http.StatusOK || mediaType(r.header.Get("Content-Type")) != c.ct || got != c.want {
+			t.Errorf("%s: status %d, Content-Type %q, body %s; want 200 %s %s", c.name, r.status, r.header.Get("Content-Type"), got, c.ct, c.want)
+		}
+	}
+}
+
 // TestDeleteDuringInlineCall: a DELETE while an inline tool runs ends
 // its context; the POST gets 404, as for a call on a worker, not the
 // tool's error answered as if the session were alive. A call of the same
