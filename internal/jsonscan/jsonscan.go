@@ -19,6 +19,8 @@
 package jsonscan
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -77,93 +79,136 @@ func (s *Scanner) String() (raw []byte, escaped, ok bool) {
 	}
 	b := s.B
 	start := s.I + 1
-	for i := start; i < len(b); {
-		c := b[i]
-		if plain[c] {
-			i++
-			continue
+	i := start
+	for {
+		// Eight bytes at a time up to the first that is not plain:
+		// below 0x20, '"', '\\' or beyond ASCII. Past the last eight
+		// bytes of B, v reads zeros, which are not plain.
+	words:
+		for {
+			var v uint64
+			switch {
+			case i+8 <= len(b):
+				v = binary.LittleEndian.Uint64(b[i:])
+			case i < len(b) && len(b) >= 8:
+				v = binary.LittleEndian.Uint64(b[len(b)-8:]) >> (8 * (i + 8 - len(b)) & 63)
+			default:
+				break words
+			}
+			m := (v - lo*0x20) | ((v ^ lo*'"') - lo) | ((v ^ lo*'\\') - lo)
+			if m = (m&^v | v) & hi; m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
 		}
-		switch {
-		case c == '"':
-			s.I = i + 1
-			return b[start:i], escaped, true
-		case c == '\\':
-			escaped = true
-			if i+1 >= len(b) {
+		// Then a byte at a time, from the byte that stopped the loop
+		// above, back to eight at a time after four plain bytes: the
+		// runs between escapes are often short.
+		for run := 0; run < 4; {
+			if i >= len(b) {
 				return nil, false, false
 			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) {
+			c := b[i]
+			switch {
+			case c == '"':
+				s.I = i + 1
+				return b[start:i], escaped, true
+			case c == '\\':
+				escaped = true
+				run = 0
+				if i+1 >= len(b) {
 					return nil, false, false
 				}
-				var r rune
-				for _, h := range b[i+2 : i+6] {
-					switch {
-					case '0' <= h && h <= '9':
-						r = r<<4 | rune(h-'0')
-					case 'a' <= h && h <= 'f':
-						r = r<<4 | rune(h-'a'+10)
-					case 'A' <= h && h <= 'F':
-						r = r<<4 | rune(h-'A'+10)
-					default:
+				switch b[i+1] {
+				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+					i += 2
+				case 'u':
+					if i+6 > len(b) {
 						return nil, false, false
 					}
-				}
-				if 0xD800 <= r && r <= 0xDFFF {
+					var r rune
+					for _, h := range b[i+2 : i+6] {
+						switch {
+						case '0' <= h && h <= '9':
+							r = r<<4 | rune(h-'0')
+						case 'a' <= h && h <= 'f':
+							r = r<<4 | rune(h-'a'+10)
+						case 'A' <= h && h <= 'F':
+							r = r<<4 | rune(h-'A'+10)
+						default:
+							return nil, false, false
+						}
+					}
+					if 0xD800 <= r && r <= 0xDFFF {
+						return nil, false, false
+					}
+					i += 6
+				default:
 					return nil, false, false
 				}
-				i += 6
+			case 0x20 <= c && c < utf8.RuneSelf:
+				i++
+				run++
+			case c < 0x20:
+				return nil, false, false
 			default:
-				return nil, false, false
+				run = 0
+				r, n := utf8.DecodeRune(b[i:])
+				if r == utf8.RuneError && n == 1 {
+					return nil, false, false
+				}
+				i += n
 			}
-		case c < 0x20:
-			return nil, false, false
-		case c < utf8.RuneSelf:
-			i++
-		default:
-			r, n := utf8.DecodeRune(b[i:])
-			if r == utf8.RuneError && n == 1 {
-				return nil, false, false
-			}
-			i += n
 		}
 	}
-	return nil, false, false
 }
 
-// plain holds the bytes that stand for themselves in a string: ASCII
-// other than control characters, '"' and '\\'.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
+// lo and hi are the low and the high bit of each byte of a uint64. Of
+// x - lo*n, a byte below n borrows from the next, so the high bits above
+// it may lie; but the lowest high bit set in (x - lo*n) &^ x & hi is that
+// of the first byte of x below n (below 0x80). String reads the bytes
+// before the first it flags, with (x ^ lo*c) - lo for the bytes equal to
+// c and x & hi for those beyond ASCII, as plain.
+const (
+	lo = 0x0101010101010101
+	hi = 0x8080808080808080
+)
 
 // Number reads the number at the cursor (whitespace skipped) and returns
 // its text and its value. ok is false for text that is not a JSON number
 // and for numbers beyond float64's range.
 func (s *Scanner) Number() (raw []byte, f float64, ok bool) {
+	return s.number(true)
+}
+
+// number is Number; without value it leaves f 0 and parses only the
+// numbers that might be beyond float64's range, those with an exponent
+// or more than 300 digits before the point.
+func (s *Scanner) number(value bool) (raw []byte, f float64, ok bool) {
 	s.SkipSpace()
 	b := s.B
 	i := s.I
-	if i < len(b) && b[i] == '-' {
+	neg := i < len(b) && b[i] == '-'
+	if neg {
 		i++
 	}
+	var u uint64 // the integer part, when it has at most 15 digits
+	d := i
 	switch {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && '1' <= b[i] && b[i] <= '9':
 		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			u = u*10 + uint64(b[i]-'0')
 			i++
 		}
 	default:
 		return nil, 0, false
 	}
-	if i < len(b) && b[i] == '.' {
+	digits := i - d
+	frac := i < len(b) && b[i] == '.'
+	if frac {
 		i++
 		d := i
 		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
@@ -173,7 +218,8 @@ func (s *Scanner) Number() (raw []byte, f float64, ok bool) {
 			return nil, 0, false
 		}
 	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+	exp := i < len(b) && (b[i] == 'e' || b[i] == 'E')
+	if exp {
 		i++
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
@@ -187,9 +233,24 @@ func (s *Scanner) Number() (raw []byte, f float64, ok bool) {
 		}
 	}
 	raw = b[s.I:i]
-	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
-	if err != nil {
-		return nil, 0, false
+	switch {
+	case !frac && !exp && digits <= 15:
+		// An integer below 10^15 < 2^53: a float64 holds it exactly.
+		if value {
+			f = float64(u)
+			if neg {
+				f = -f
+			}
+		}
+	case value || exp || digits > 300:
+		// Without an exponent, and with at most 300 digits before the
+		// point, a number is below 10^300 and ParseFloat cannot fail:
+		// Skip does not call it.
+		var err error
+		f, err = strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
+		if err != nil {
+			return nil, 0, false
+		}
 	}
 	s.I = i
 	return raw, f, true
@@ -225,14 +286,15 @@ func (s *Scanner) Skip(depth int) bool {
 		_, _, ok := s.String()
 		return ok
 	case '{':
-		return s.Object(depth, func([]byte) bool { return s.Skip(depth + 1) })
+		// nil: Skip calls itself for each member, not a closure.
+		return s.Object(depth, nil)
 	case '[':
-		return s.Array(depth, func() bool { return s.Skip(depth + 1) })
+		return s.Array(depth, nil)
 	case 't', 'f', 'n':
 		_, ok := s.Literal()
 		return ok
 	default:
-		_, _, ok := s.Number()
+		_, _, ok := s.number(false)
 		return ok
 	}
 }
@@ -252,55 +314,81 @@ func (s *Scanner) Value(depth int) ([]byte, bool) {
 // member for each member with its name (raw, without escapes) and the
 // cursor before its value; member must read the value from s (a closure
 // over s: a Scanner passed to a func value would escape) and return true,
-// or return false to stop. It returns false for text that is not an
-// object, a name with an escape, a name given twice, more than
-// [MaxMembers] members, nesting beyond [MaxDepth], or when member does.
+// or return false to stop; a nil member skips each value. It returns
+// false for text that is not an object, a name with an escape, a name
+// given twice, more than [MaxMembers] members, nesting beyond
+// [MaxDepth], or when member does.
 func (s *Scanner) Object(depth int, member func(name []byte) bool) bool {
 	if depth >= MaxDepth || s.Peek() != '{' {
 		return false
 	}
 	s.I++
-	var names [MaxMembers][2]int32 // start and end of each name seen, in B
-	n := 0
 	if s.Peek() == '}' {
 		s.I++
 		return true
 	}
+	// Room for the names of a small object, and for MaxMembers only
+	// when it has more: most objects then clear 64 bytes, not 256.
+	var names [8]span
+	ok, full := s.members(depth, member, names[:0])
+	if !full {
+		return ok
+	}
+	var all [MaxMembers]span
+	ok, _ = s.members(depth, member, all[:copy(all[:], names[:])])
+	return ok
+}
+
+// A span is the start and end in B of a member name.
+type span struct{ start, end int32 }
+
+// members reads the members of an object from the cursor after its '{'
+// or a ',', with the names seen before in names. It stops with full
+// before a member when names has no room for its name (and may have
+// more).
+func (s *Scanner) members(depth int, member func(name []byte) bool, names []span) (ok, full bool) {
 	for {
-		name, escaped, ok := s.String()
-		if !ok || escaped || n == MaxMembers {
-			return false
+		if len(names) == cap(names) && cap(names) < MaxMembers {
+			return false, true
 		}
-		for _, seen := range names[:n] {
-			if int(seen[1]-seen[0]) == len(name) && (len(name) == 0 || s.B[seen[0]] == name[0]) && string(s.B[seen[0]:seen[1]]) == string(name) {
-				return false
+		name, escaped, ok := s.String()
+		if !ok || escaped || len(names) == MaxMembers {
+			return false, false
+		}
+		for _, seen := range names {
+			if int(seen.end-seen.start) == len(name) && (len(name) == 0 || s.B[seen.start] == name[0]) && string(s.B[seen.start:seen.end]) == string(name) {
+				return false, false
 			}
 		}
 		end := s.I - 1
-		names[n] = [2]int32{int32(end - len(name)), int32(end)}
-		n++
+		names = append(names, span{int32(end - len(name)), int32(end)})
 		if s.Peek() != ':' {
-			return false
+			return false, false
 		}
 		s.I++
-		if !member(name) {
-			return false
+		if member != nil {
+			ok = member(name)
+		} else {
+			ok = s.Skip(depth + 1)
+		}
+		if !ok {
+			return false, false
 		}
 		switch s.Peek() {
 		case ',':
 			s.I++
 		case '}':
 			s.I++
-			return true
+			return true, false
 		default:
-			return false
+			return false, false
 		}
 	}
 }
 
 // Array reads the array at the cursor (whitespace skipped), calling elem
 // with the cursor before each element; elem must read it and return
-// true, or return false to stop.
+// true, or return false to stop; a nil elem skips each element.
 func (s *Scanner) Array(depth int, elem func() bool) bool {
 	if depth >= MaxDepth || s.Peek() != '[' {
 		return false
@@ -311,7 +399,13 @@ func (s *Scanner) Array(depth int, elem func() bool) bool {
 		return true
 	}
 	for {
-		if !elem() {
+		var ok bool
+		if elem != nil {
+			ok = elem()
+		} else {
+			ok = s.Skip(depth + 1)
+		}
+		if !ok {
 			return false
 		}
 		switch s.Peek() {

@@ -1,6 +1,8 @@
 package jsonscan_test
 
 import (
+	"math"
+	"strconv"
 	"testing"
 
 	"github.com/mcpfiber/mcpfiber/internal/jsonscan"
@@ -13,6 +15,10 @@ var seeds = []string{
 	`{"a":1,"a":2}`, `{"a":1,"A":2}`, `{"\u0061":1,"a":2}`, `"\ud83d\ude00"`, `"\ud800"`,
 	"\"a\xffb\"", "\"\x01\"", `{"a":}`, `[1,]`, `{"a":1,}`, `01`, `1.`, `.5`, `1e`, `-`, `tru`, `nul`,
 	`1e400`, ` { "a" : [ 1 , 2 ] } `, `{"message":"hello"}`, `[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]`,
+	`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10}`,
+	`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"a":10}`,
+	`"The quick brown fox jumps over the lazy dog: \"h\u00e9llo\" w\u00f6rld, caf\u00e9 naïve\n"`,
+	"\"0123456\x00\"", "\"0123456789abcde\x7f\"", `"0123456789abcdef`, `123456789012345`, `-1234567890123456`, `1234567890123456e-5`,
 }
 
 // FuzzScanner: what Skip accepts as a whole text, jsonrpc.Unmarshal
@@ -57,6 +63,19 @@ func TestScanner(t *testing.T) {
 		}
 		if !got && want && s != `"\ud83d\ude00"` && s != `{"\u0061":1,"a":2}` && s != `1e400` {
 			t.Errorf("%q: scanner unsure, Unmarshal accepts", s)
+		}
+	}
+}
+
+// TestNumber: Number's value is ParseFloat's, integers read without it
+// included.
+func TestNumber(t *testing.T) {
+	for _, s := range []string{"0", "-0", "7", "-42", "123456789012345", "-999999999999999", "1234567890123456", "12345678901234567890", "1.5", "-0.0", "2e3"} {
+		sc := jsonscan.Scanner{B: []byte(s)}
+		raw, f, ok := sc.Number()
+		want, err := strconv.ParseFloat(s, 64)
+		if !ok || err != nil || string(raw) != s || math.Float64bits(f) != math.Float64bits(want) || !sc.AtEnd() {
+			t.Errorf("Number(%q) = %q, %v, %v; ParseFloat: %v, %v", s, raw, f, ok, want, err)
 		}
 	}
 }
