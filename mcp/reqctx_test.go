@@ -134,3 +134,34 @@ func TestInflightCancel(t *testing.T) {
 	}
 	r4.end()
 }
+
+// TestCallHandledTwice: a tools/call keeps what it runs with in its Call
+// (Call.run); a Call handled a second time must not reuse it, since the
+// first handler may have kept its request.
+func TestCallHandledTwice(t *testing.T) {
+	s := NewServer(Implementation{Name: "s", Version: "1"}, nil)
+	var kept []*CallToolRequest
+	s.AddTool(&Tool{Name: "keep", InputSchema: []byte(`{"type":"object"}`)}, func(ctx context.Context, req *CallToolRequest) (*CallToolResult, error) {
+		kept = append(kept, req)
+		return TextResult(string(req.Params.Arguments)), nil
+	})
+	_, conn, jerr := s.Initialize([]byte(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}`))
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	defer conn.Close()
+	c := &Call{Session: conn.State(), Method: MethodToolsCall, ID: []byte("1"), Params: []byte(`{"name":"keep","arguments":{"n":1}}`)}
+	if _, jerr := conn.Handle(c); jerr != nil {
+		t.Fatal(jerr)
+	}
+	c.ID, c.Params = []byte("2"), []byte(`{"name":"keep","arguments":{"n":2}}`)
+	if _, jerr := conn.Handle(c); jerr != nil {
+		t.Fatal(jerr)
+	}
+	if len(kept) != 2 || kept[0] == kept[1] || string(kept[0].Params.Arguments) != `{"n":1}` || string(kept[1].Params.Arguments) != `{"n":2}` {
+		t.Fatalf("the requests kept: %d, the first %+v", len(kept), kept[0].Params)
+	}
+	if kept[0] != &c.run.req {
+		t.Error("the first tools/call did not run in the Call's own record")
+	}
+}

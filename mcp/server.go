@@ -372,7 +372,10 @@ type StreamCloser interface {
 	CloseStream() bool
 }
 
-// A Call is one JSON-RPC request of a session, for [Conn.Handle].
+// A Call is one JSON-RPC request of a session, for [Conn.Handle]. It
+// carries room for what a tools/call holds while it runs, so a caller
+// that places it in something it allocates anyway spares that
+// allocation; build it in place and do not copy it once handed over.
 type Call struct {
 	Session *SessionState
 	Method  string
@@ -401,6 +404,15 @@ type Call struct {
 	// start). Optional; the caller must not write to Buf's array beyond
 	// len(Buf) while it uses the result.
 	Buf []byte
+
+	// run is what a tools/call holds while it runs (its params, the
+	// handler's request, its in-flight record and context), so that a
+	// Call its caller places in something allocated anyway (the
+	// transport's exchange or flight) brings it along. A handler may keep
+	// its request after Handle returns, so run serves one tools/call only
+	// (see toolCall.taken), and a Call must not be copied while Handle
+	// runs.
+	run toolCall
 
 	draining <-chan struct{}   // StatelessCall.Draining, for subscriptions/listen
 	headers  map[string]string // StatelessCall.Headers, for a tasks/* request passed to another process

@@ -125,7 +125,11 @@ func (s *Server) listTools(c *Call) ([]byte, *jsonrpc.Error) {
 }
 
 func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
-	tc := new(toolCall) // the call's one allocation of its own, its context included
+	tc := &c.run // the params, the request, the in-flight record and context: no allocation
+	if tc.taken {
+		tc = new(toolCall) // a Call handled twice: the first call's request may be in use
+	}
+	tc.taken = true
 	p := &tc.p
 	if !scanCallParams(c.Params, p) && (len(c.Params) == 0 || jsonrpc.Unmarshal(c.Params, p) != nil || p.Name == "") {
 		return nil, invalidParams("tools/call needs params with a tool name")
@@ -156,14 +160,16 @@ func (s *Server) callTool(c *Call) ([]byte, *jsonrpc.Error) {
 	return s.runTool(ctx, &tc.req, t, c.Buf)
 }
 
-// A toolCall is what a tools/call holds while it runs, in one
-// allocation: the params, the handler's request, the in-flight record
-// with the request's context.
-// The handler may keep the request (and so all of it) after it returns.
+// A toolCall is what a tools/call holds while it runs: the params, the
+// handler's request, the in-flight record with the request's context. It
+// lives in the [Call] (Call.run), or in an allocation of its own for a
+// Call handled twice. The handler may keep the request (and so all of
+// it) after it returns.
 type toolCall struct {
-	p   CallToolParams
-	req CallToolRequest
-	fl  inflight
+	p     CallToolParams
+	req   CallToolRequest
+	fl    inflight
+	taken bool // a tools/call uses it; it is never used again
 }
 
 // toolBind is what a requestState of a call of the tool name is bound

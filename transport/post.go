@@ -325,24 +325,31 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sess
 	st := conn.State()
 	ex := h.newExchange(s, len(requests), batch, acceptSSE && !h.opts.JSONResponse, !acceptJSON)
 	for k, m := range requests {
-		call := mcp.Call{Session: st, Method: m.Method, ID: m.ID, Params: m.Params, Out: ex, Principal: principalOf(ctx)}
-		if k < 64 && inl&(1<<k) != 0 || k >= 64 && h.inline(m) {
-			c := &ex.call // escapes to the backend, with the exchange
-			if c.Method != "" {
-				c = new(mcp.Call) // a second inline request of a batch
-			}
-			*c = call
-			if len(requests) == 1 {
-				h.answerInline(ctx, conn, ex, c)
-				return
-			}
+		// The Call is built in place: it holds what a tools/call needs
+		// while it runs (mcp.Call), and is not copied.
+		var c *mcp.Call
+		var f *flight
+		switch inline := k < 64 && inl&(1<<k) != 0 || k >= 64 && h.inline(m); {
+		case inline && ex.call.Method == "":
+			c = &ex.call // escapes to the backend, with the exchange
+		case inline:
+			c = new(mcp.Call) // a second inline request of a batch
+		default:
+			f = &flight{h: h, s: s, slots: sl, ex: ex, conn: conn}
+			c = &f.call // the flight and its call: one allocation
+			f.c = c
+		}
+		c.Session, c.Method, c.ID, c.Params, c.Out, c.Principal = st, m.Method, m.ID, m.Params, ex, principalOf(ctx)
+		switch {
+		case f != nil:
+			h.startCall(f)
+		case len(requests) == 1:
+			h.answerInline(ctx, conn, ex, c)
+			return
+		default:
 			result, jerr := h.handle(conn, c)
 			ex.complete(m.ID, result, jerr)
-			continue
 		}
-		f := &flight{h: h, s: s, slots: sl, ex: ex, conn: conn, call: call}
-		f.c = &f.call // the flight and its call: one allocation
-		h.startCall(f)
 	}
 	h.reply(ctx, ex)
 }
