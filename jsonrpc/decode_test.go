@@ -325,7 +325,7 @@ func TestDecodeAppend(t *testing.T) {
 		`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"b1"}}`,
 		`{"jsonrpc":"2.0","method":"x","params":[` + strings.Repeat("1,", 150) + `1]}`,
 	} {
-		if scanRequest([]byte(body)) == nil {
+		if scanRequest([]byte(body), nil) == nil {
 			t.Fatalf("scanRequest(%.60s) = nil, want the fast path", body)
 		}
 		msgs, _, err := Decode([]byte(body))

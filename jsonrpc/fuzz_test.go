@@ -218,7 +218,7 @@ func FuzzScanRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		one := scanRequest(body)
+		one := scanRequest(body, nil)
 		if one == nil {
 			return
 		}
@@ -234,6 +234,17 @@ func FuzzScanRequest(f *testing.F) {
 		if m != &one.m || cap(m.ID) != len(m.ID) || cap(m.Params) != len(m.Params) {
 			t.Fatalf("%q: scanRequest: message %p of %p, ID len %d cap %d, params len %d cap %d",
 				body, m, one, len(m.ID), cap(m.ID), len(m.Params), cap(m.Params))
+		}
+		// Into a caller's Single: the same message, in it when it fits.
+		in := new(Single)
+		got := scanRequest(body, in)
+		gm := &got.m
+		if gm.Kind != m.Kind || gm.Method != m.Method || !bytes.Equal(gm.ID, m.ID) || (gm.ID == nil) != (m.ID == nil) ||
+			!bytes.Equal(gm.Params, m.Params) || (gm.Params == nil) != (m.Params == nil) || cap(gm.ID) != len(gm.ID) || cap(gm.Params) != len(gm.Params) {
+			t.Fatalf("%q: scanRequest into a Single %+v, without %+v", body, gm, m)
+		}
+		if fits := len(m.ID)+len(m.Params) <= SingleRoom; fits != (got == &in.single) {
+			t.Fatalf("%q: %d bytes of ID and params; in the Single: %v", body, len(m.ID)+len(m.Params), got == &in.single)
 		}
 	})
 }

@@ -85,12 +85,36 @@ type wireMessage struct {
 // when it is one of the methods clients send most; a typical tools/call
 // is one allocation (TestScanRequestAllocs).
 func Decode(body []byte) (msgs []*Message, batch bool, err *Error) {
+	return DecodeIn(body, nil)
+}
+
+// A Single is room for the message of a body that is not a batch, for
+// [DecodeIn]: the [Message], the slice that holds it and [SingleRoom]
+// bytes for its ID and params. A caller that places it in something it
+// allocates anyway spares Decode's allocation of the message.
+type Single struct {
+	single
+	b [SingleRoom]byte
+}
+
+// SingleRoom is the room a [Single] has for a message's ID and params:
+// enough for a ping, a tools/list, or a tools/call with a short
+// argument or two.
+const SingleRoom = 96
+
+// DecodeIn is [Decode], with in (when not nil) as the storage of a
+// request or notification of the common shape (see Decode) whose ID and
+// params fit in SingleRoom bytes: the message returned is then in's, and
+// Decode's allocation of it is spared. Anything else is decoded as
+// Decode does and in is left alone. in must be zero, and once used it
+// belongs to the message: it must not be reused.
+func DecodeIn(body []byte, in *Single) (msgs []*Message, batch bool, err *Error) {
 	i := skipSpace(body)
 	if i == len(body) {
 		return nil, false, errEmptyBody
 	}
 	if body[i] != '[' {
-		if one := scanRequest(body); one != nil {
+		if one := scanRequest(body, in); one != nil {
 			return one.s[:], false, nil
 		}
 		one := new(single) // the message and the slice in one allocation
@@ -282,8 +306,9 @@ var (
 // the message's allocation (an [inlineSingle] or a [smallInlineSingle])
 // when the ID and params together fit in [inlineLen] bytes, and allocated
 // apart otherwise: one allocation for a typical request, three at most
-// (message, buffer, method).
-func scanRequest(body []byte) *single {
+// (message, buffer, method). With in (see [DecodeIn]) and an ID and
+// params that fit in it, it allocates nothing.
+func scanRequest(body []byte, in *Single) *single {
 	var version, method, id, params []byte
 	var hasVersion, hasMethod bool
 	sc := jsonscan.Scanner{B: body}
@@ -332,6 +357,8 @@ func scanRequest(body []byte) *single {
 	var one *single
 	var buf []byte
 	switch n := len(id) + len(params); {
+	case in != nil && n <= len(in.b):
+		one, buf = &in.single, in.b[:0:n] // the caller's
 	case n == 0:
 		one = new(single)
 	case n <= int(smallInlineLen):

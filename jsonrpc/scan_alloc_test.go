@@ -29,7 +29,7 @@ func TestScanRequestAllocs(t *testing.T) {
 		{"large params", requestOfSize(1000), 2},
 	} {
 		body := []byte(c.body)
-		if one := scanRequest(body); one == nil {
+		if one := scanRequest(body, nil); one == nil {
 			t.Fatalf("%s: scanRequest(%.60s) = nil, want the fast path", c.name, body)
 		}
 		if msgs, _, err := Decode(body); err != nil || msgs[0].Method == "" {
@@ -38,6 +38,27 @@ func TestScanRequestAllocs(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { _, _, _ = Decode(body) }); n != c.want {
 			t.Errorf("Decode(%s): got %v allocs/op, want %v", c.name, n, c.want)
 		}
+	}
+}
+
+// TestDecodeInAllocs: DecodeIn decodes a request whose ID and params fit
+// in the caller's Single into it, allocating nothing; a larger one is
+// decoded as Decode does, the Single left alone.
+func TestDecodeInAllocs(t *testing.T) {
+	call := []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}}`)
+	in := new(Single)
+	if n := testing.AllocsPerRun(100, func() {
+		*in = Single{}
+		if msgs, _, err := DecodeIn(call, in); err != nil || msgs[0] != &in.m || string(msgs[0].ID) != "7" {
+			t.Fatalf("DecodeIn: %v, %v", msgs, err)
+		}
+	}); n != 0 {
+		t.Errorf("DecodeIn(tools/call): got %v allocs/op, want 0", n)
+	}
+	big := []byte(requestOfSize(SingleRoom + 1))
+	*in = Single{}
+	if msgs, _, err := DecodeIn(big, in); err != nil || msgs[0] == &in.m || in.m.Method != "" {
+		t.Fatalf("DecodeIn of %d bytes of ID and params: %v, %v; want a message of its own", SingleRoom+1, msgs, err)
 	}
 }
 

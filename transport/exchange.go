@@ -67,15 +67,21 @@ type exchange struct {
 	src      eventSource   // SSE mode: what the writer reads; nil with sink
 	decided  chan struct{} // made by reply if it must wait; closed when the mode is decided
 
-	one  [1][]byte // buffered's first backing array: one response takes no allocation
-	call mcp.Call  // the Call of the POST's first inline request (answer): no allocation of its own
+	one  [1][]byte      // buffered's first backing array: one response takes no allocation
+	call mcp.Call       // the Call of the POST's first inline request (answer): no allocation of its own
+	msg  jsonrpc.Single // a session POST's message, decoded into it (post): no allocation of its own
 }
 
 // newExchange returns the exchange of a POST with n requests of session s
 // (nil at 2026-07-28). A client that accepts only SSE (sseOnly; legacy)
 // gets SSE at once.
 func (h *Handler) newExchange(s *sessions.Session, n int, batch, allowSSE, sseOnly bool) *exchange {
-	ex := &exchange{h: h, s: s, batch: batch, allowSSE: allowSSE, pending: n}
+	return h.newExchangeIn(new(exchange), s, n, batch, allowSSE, sseOnly)
+}
+
+// newExchangeIn is newExchange in ex, a zero exchange but for its msg.
+func (h *Handler) newExchangeIn(ex *exchange, s *sessions.Session, n int, batch, allowSSE, sseOnly bool) *exchange {
+	ex.h, ex.s, ex.batch, ex.allowSSE, ex.pending = h, s, batch, allowSSE, n
 	ex.buffered = ex.one[:0]
 	if sseOnly {
 		ex.toSSELocked() // not yet shared

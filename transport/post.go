@@ -70,7 +70,17 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		return
 	}
 
-	msgs, batch, derr := jsonrpc.Decode(body)
+	// The exchange of a live session's POST that may carry a request
+	// (it has an "id") is made now, and its message decoded into it
+	// (jsonrpc.DecodeIn): one allocation for both. A POST of responses
+	// leaves it unused.
+	var ex *exchange
+	var in *jsonrpc.Single
+	if s != nil && !hasInit && containsAt(body, idToken, idAnchor) {
+		ex = new(exchange)
+		in = &ex.msg
+	}
+	msgs, batch, derr := jsonrpc.DecodeIn(body, in)
 	if derr != nil {
 		h.refuseError(ctx, refuseInvalidMessage, nil, derr)
 		return
@@ -137,7 +147,10 @@ func (h *Handler) post(ctx *fasthttp.RequestCtx, hdr *reqHeaders) {
 		ctx.Response.SetStatusCode(fasthttp.StatusAccepted)
 		return
 	}
-	h.answer(ctx, s, sl, conn, requests, inl, batch, acceptJSON, acceptSSE)
+	if ex == nil { // a request without "id" in its body cannot be, but be sure
+		ex = new(exchange)
+	}
+	h.answer(ctx, ex, s, sl, conn, requests, inl, batch, acceptJSON, acceptSSE)
 }
 
 // inline reports whether the session's request m runs on the HTTP
@@ -183,7 +196,12 @@ func scanTokens(body []byte) (meta, init bool) {
 var (
 	metaAnchor = bytes.IndexByte(metaVersionToken, 'V')
 	initAnchor = bytes.IndexByte(initializeToken, 'z')
+	idAnchor   = bytes.IndexByte(idToken, 'i')
 )
+
+// idToken is how the id member looks in a body; a body without it holds
+// no request.
+var idToken = []byte(`"id"`)
 
 // containsAt reports whether tok occurs in b, finding candidates by
 // tok[at].
@@ -311,8 +329,8 @@ func follows(head, b []byte) bool {
 	return len(b) > 0 && cap(head)-len(head) >= len(b) && unsafe.SliceData(head[len(head):cap(head)]) == unsafe.SliceData(b)
 }
 
-// answer runs the requests of one POST of session s and answers them
-// (see [exchange]): application/json when no request sent anything before
+// answer runs the requests of one POST of session s in ex (made by post,
+// zero but for the message) and answers them (see [exchange]): application/json when no request sent anything before
 // its response (or JSON is all the client takes, or JSONResponse is set),
 // else text/event-stream from the first message sent on (2025-11-25
 // basic/transports §Sending Messages to the Server, item 5). The requests
@@ -321,9 +339,9 @@ func follows(head, b []byte) bool {
 // deadline (limits.go). The others, marked in inl (see workRequests), run
 // on this goroutine; a POST of one such request that sends nothing first
 // has its response encoded straight into the HTTP response's body.
-func (h *Handler) answer(ctx *fasthttp.RequestCtx, s *sessions.Session, sl *sessionSlots, conn mcp.Conn, requests []*jsonrpc.Message, inl uint64, batch, acceptJSON, acceptSSE bool) {
+func (h *Handler) answer(ctx *fasthttp.RequestCtx, ex *exchange, s *sessions.Session, sl *sessionSlots, conn mcp.Conn, requests []*jsonrpc.Message, inl uint64, batch, acceptJSON, acceptSSE bool) {
 	st := conn.State()
-	ex := h.newExchange(s, len(requests), batch, acceptSSE && !h.opts.JSONResponse, !acceptJSON)
+	h.newExchangeIn(ex, s, len(requests), batch, acceptSSE && !h.opts.JSONResponse, !acceptJSON)
 	for k, m := range requests {
 		// The Call is built in place: it holds what a tools/call needs
 		// while it runs (mcp.Call), and is not copied.
