@@ -79,3 +79,17 @@ func TestTextResultAllocs(t *testing.T) {
 		t.Errorf("TextResult: got %v allocs/op, want 1", n)
 	}
 }
+
+// TestStringArgumentAllocs: a string argument without escapes shares the
+// arguments' memory; only an escaped one is copied.
+func TestStringArgumentAllocs(t *testing.T) {
+	p := &mcp.CallToolParams{Arguments: json.RawMessage(`{"n":1,"message":"hello"}`)}
+	var got string
+	if n := testing.AllocsPerRun(100, func() { got, _ = p.StringArgument("message") }); n != 0 || got != "hello" {
+		t.Errorf("StringArgument: %q, %v allocs/op, want hello and 0", got, n)
+	}
+	p.Arguments = json.RawMessage(`{"message":"a\nb"}`)
+	if got, ok := p.StringArgument("message"); !ok || got != "a\nb" {
+		t.Errorf("StringArgument of an escaped string: %q, %v", got, ok)
+	}
+}

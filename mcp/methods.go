@@ -260,10 +260,12 @@ func (s *Server) Inline(method string) bool {
 // InlineCall reports whether a request for method with params, which
 // [Server.Inline] or [Server.InlineStateless] did not find inline by its
 // method, is answered at once all the same: a tools/call of a tool
-// registered with [Tool.Inline] ([InlineCaller]). It reads the tool's
-// name from params with a scan, borrowing params only for the call, and
-// does not allocate (TestInlineCallAllocs); params it cannot read are
-// not inline (tools/call then answers them with its error on a worker).
+// registered with [Tool.Inline] ([InlineCaller]). params are a decoded
+// request's, valid JSON (jsonrpc.Decode): it reads them with a scan up
+// to the tool's name only, borrowing params only for the call, and does
+// not allocate (TestInlineCallAllocs); params it cannot read there (not
+// an object, an escaped name) are not inline (tools/call then answers
+// them on a worker).
 func (s *Server) InlineCall(method string, params []byte) bool {
 	if method != MethodToolsCall || !s.anyInline.Load() {
 		return false

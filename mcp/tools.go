@@ -271,19 +271,23 @@ func scanCallParams(params []byte, p *CallToolParams) bool {
 
 // scanToolName returns the name of a tools/call's params, unescaped as
 // sent, a subslice of params; ok is false when the params are not an
-// object the scanner reads, or the name is absent or escaped. It does not
-// allocate.
+// object the scanner reads up to the name, or the name is absent or
+// escaped. It stops at the name: params are a decoded request's, whose
+// text the decoder has checked whole (jsonrpc.Decode), and the name only
+// routes the request (InlineCall); tools/call reads the params again,
+// whole. It does not allocate.
 func scanToolName(params []byte) (name []byte, ok bool) {
 	sc := jsonscan.Scanner{B: params}
-	ok = sc.Object(0, func(k []byte) bool {
+	sc.Object(0, func(k []byte) bool {
 		if string(k) != "name" {
 			return sc.Skip(1)
 		}
-		var escaped, ok bool
+		var escaped bool
 		name, escaped, ok = sc.String()
-		return ok && !escaped
+		ok = ok && !escaped
+		return false // found: no need to read on
 	})
-	return name, ok && len(name) > 0 && sc.AtEnd()
+	return name, ok && len(name) > 0
 }
 
 // StringArgument returns the member name of the call's arguments when it
@@ -292,8 +296,10 @@ func scanToolName(params []byte) (name []byte, ok bool) {
 // arguments as [jsonrpc.Unmarshal] into a struct with a *string field
 // would (names matched exactly; text that is not JSON, or names a member
 // twice, gives false), scanning them instead of decoding them, so a tool
-// of string arguments need not decode them itself. It allocates only the
-// returned string.
+// of string arguments need not decode them itself. A string without
+// escapes is not copied: it shares the arguments' memory, which a
+// tools/call's handler gets and which must not change (see [Call].Params);
+// StringArgument then allocates nothing.
 func (p *CallToolParams) StringArgument(name string) (string, bool) {
 	var raw []byte
 	var found, escaped bool
@@ -314,7 +320,7 @@ func (p *CallToolParams) StringArgument(name string) (string, bool) {
 		case escaped:
 			return jsonscan.Unquote(raw), true
 		}
-		return string(raw), true
+		return unsafe.String(unsafe.SliceData(raw), len(raw)), true
 	}
 	// Not sure, or not JSON: ask the decoder.
 	var m map[string]json.RawMessage
