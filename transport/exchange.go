@@ -218,16 +218,16 @@ func (ex *exchange) complete(id []byte, result []byte, jerr *jsonrpc.Error) {
 	}
 }
 
-// decideJSON decides an exchange of one request, answered on the POST's
-// goroutine with a success response, for JSON and reports true, unless it
-// is SSE already (the request sent something first) or the session has
-// ended (reply refuses the POST then): the caller writes the response
-// itself (writeJSONResult) instead of calling complete and reply. It does
-// not allocate.
+// decideJSON decides an exchange of one request, not a batch, answered
+// on the POST's goroutine with a success response, for JSON and reports
+// true, unless it is SSE already (the request sent something first) or
+// the session has ended (reply refuses the POST then): the caller writes
+// the response itself (answerInline) instead of calling complete and
+// reply. It does not allocate.
 func (ex *exchange) decideJSON() bool {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
-	if ex.mode != modeUndecided || ex.pending != 1 || ex.s != nil && ex.s.Reason() != 0 {
+	if ex.mode != modeUndecided || ex.pending != 1 || ex.batch || ex.s != nil && ex.s.Reason() != 0 {
 		return false
 	}
 	ex.pending, ex.mode = 0, modeJSON

@@ -152,7 +152,8 @@ func FuzzPOST(f *testing.F) {
 	for _, v := range []uint8{0, 1, 2, 3, 4, 7, 26, 52, 67, 122, 200} {
 		for _, b := range []string{
 			pingBody, notifyBody, responseBody, modernPing, initBody(mcp.Version20251125), `{`, `[]`, `null`,
-			`[` + pingBody + `,` + notifyBody + `]`, `[` + initBody(mcp.Version20250326) + `]`,
+			`[` + pingBody + `,` + notifyBody + `]`, `[` + initBody(mcp.Version20250326) + `]`, `[` + pingBody + `]`,
+			`[` + callBody(1, "echo", `{"message":"hi"}`) + `]`,
 			callBody(1, "echo", `{"message":"hi"}`), callBody(2, "say", `{"count":2}`), callBody(3, "nope", `{}`),
 			`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"say","arguments":{"count":3}}}`,
 			`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}`,
@@ -184,6 +185,9 @@ func FuzzPOST(f *testing.F) {
 		case ct == ctJSONValue && len(out) > 0:
 			if !json.Valid(out) {
 				t.Fatalf("%s: status %d, application/json body %q is not JSON", what, status, out)
+			}
+			if trimmed := bytes.TrimLeft(body, " \t\r\n"); status == fasthttp.StatusOK && len(trimmed) > 0 && trimmed[0] == '[' && out[0] != '[' {
+				t.Fatalf("%s: a batch answered 200 with %s, not an array", what, out)
 			}
 		case ct == ctSSEValue:
 			r := newSSEReader(bytes.NewReader(out))

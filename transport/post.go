@@ -330,15 +330,17 @@ func follows(head, b []byte) bool {
 }
 
 // answer runs the requests of one POST of session s in ex (made by post,
-// zero but for the message) and answers them (see [exchange]): application/json when no request sent anything before
-// its response (or JSON is all the client takes, or JSONResponse is set),
+// zero but for the message) and answers them (see [exchange]):
+// application/json when no request sent anything before its response
+// (or JSON is all the client takes, or JSONResponse is set),
 // else text/event-stream from the first message sent on (2025-11-25
 // basic/transports §Sending Messages to the Server, item 5). The requests
 // that run on workers have taken their slots of sl and of the server's
 // count (admit); each gives them back when it ends, at the latest at its
 // deadline (limits.go). The others, marked in inl (see workRequests), run
-// on this goroutine; a POST of one such request that sends nothing first
-// has its response encoded straight into the HTTP response's body.
+// on this goroutine; a POST of one such request, not in a batch, that
+// sends nothing first has its response encoded straight into the HTTP
+// response's body (answerInline).
 func (h *Handler) answer(ctx *fasthttp.RequestCtx, ex *exchange, s *sessions.Session, sl *sessionSlots, conn mcp.Conn, requests []*jsonrpc.Message, inl uint64, batch, acceptJSON, acceptSSE bool) {
 	st := conn.State()
 	h.newExchangeIn(ex, s, len(requests), batch, acceptSSE && !h.opts.JSONResponse, !acceptJSON)
@@ -361,7 +363,7 @@ func (h *Handler) answer(ctx *fasthttp.RequestCtx, ex *exchange, s *sessions.Ses
 		switch {
 		case f != nil:
 			h.startCall(f)
-		case len(requests) == 1:
+		case len(requests) == 1 && !batch: // a batch is answered with an array (reply)
 			h.answerInline(ctx, conn, ex, c)
 			return
 		default:

@@ -234,6 +234,19 @@ func TestBatch(t *testing.T) {
 	if !bytes.Contains(r.body, []byte(`"hi"`)) {
 		t.Errorf("batch response %s: want the echo of \"hi\"", r.body)
 	}
+	// A batch of one request (an inline tool's call, answered on the
+	// POST's goroutine) and one of a request and a notification are
+	// answered with arrays too.
+	for _, body := range []string{
+		`[{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"message":"one"}}}]`,
+		`[` + notifyBody + `,{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"message":"one"}}}]`,
+		`[{"jsonrpc":"2.0","id":4,"method":"ping"}]`,
+	} {
+		r := statusCase{name: "batch of one request", method: "POST", sid: sid, body: body, status: 200}.check(t, ts)
+		if err := json.Unmarshal(r.body, &resps); err != nil || len(resps) != 1 || string(resps[0].ID) != "4" || resps[0].Result == nil {
+			t.Errorf("batch %s: response %s, want an array of the result for id 4", body, r.body)
+		}
+	}
 }
 
 // TestInitialize checks initialize: 200 application/json with a new
