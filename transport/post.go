@@ -303,6 +303,7 @@ func (h *Handler) answerInline(ctx *fasthttp.RequestCtx, conn mcp.Conn, ex *exch
 	head := jsonrpc.AppendResultHead(ctx.Response.SwapBody(nil)[:0], c.ID)
 	c.Buf = head
 	result, jerr := h.handle(conn, c)
+	c.Buf = nil // the body's buffer goes back to fasthttp's pool with the response
 	if jerr == nil && ex.decideJSON() {
 		b := head
 		switch {
