@@ -341,9 +341,11 @@ func openFDs(t *testing.T) int {
 func TestAbandonedCallsReleased(t *testing.T) {
 	ts := newTestServer(t, &Options{CallTimeout: 500 * time.Millisecond})
 	sid := ts.initialize(t, "2025-11-25")
-	// A first call starts the deadline sweeper (expireFlights), which
-	// lives as long as the Handler: it belongs in the baseline.
-	if r := ts.do(t, http.MethodPost, sid, callBody(99, "echo", `{"message":"warm"}`)); r.status != http.StatusOK {
+	// A first call on a worker starts the deadline sweeper
+	// (expireFlights), which lives as long as the Handler: it belongs in
+	// the baseline. echo is inline (no worker, no sweeper); progress is
+	// not.
+	if r := ts.do(t, http.MethodPost, sid, callBody(99, "progress", `{"steps":1,"intervalMs":0}`), "Accept", ctJSONValue); r.status != http.StatusOK {
 		t.Fatalf("warm-up call: status %d, body %s", r.status, r.body)
 	}
 	ts.client.CloseIdleConnections()
