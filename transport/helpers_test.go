@@ -98,35 +98,8 @@ func (ts *testServer) gate(name string) *gate {
 func newBackend(ts *testServer) *mcp.Server {
 	srv := mcp.NewServer(mcp.Implementation{Name: "transport-test", Version: "0"}, nil)
 	catalog.Default(srv)
-	srv.AddTool(&mcp.Tool{
-		Name:        "block",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"gate":{"type":"string"}}}`),
-	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		var a struct {
-			Gate string `json:"gate"`
-		}
-		_ = json.Unmarshal(req.Params.Arguments, &a)
-		g := ts.gate(a.Gate)
-		g.markStarted()
-		select {
-		case <-g.release:
-			return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("released")}}, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	})
-	srv.AddTool(&mcp.Tool{ // a result off the common encoding (_meta), on the request's goroutine
-		Name:        "inline_meta",
-		InputSchema: json.RawMessage(`{"type":"object"}`),
-		Inline:      true,
-	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		return &mcp.CallToolResult{Content: []mcp.Content{{Type: "text", Text: "meta", Meta: mcp.Meta{"k": "v"}}}}, nil
-	})
-	srv.AddTool(&mcp.Tool{ // block, on the request's goroutine
-		Name:        "inline_block",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"gate":{"type":"string"}}}`),
-		Inline:      true,
-	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	// block waits for its gate's release, or for its context.
+	block := func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		name, _ := req.Params.StringArgument("gate")
 		g := ts.gate(name)
 		g.markStarted()
@@ -136,6 +109,16 @@ func newBackend(ts *testServer) *mcp.Server {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+	gateSchema := json.RawMessage(`{"type":"object","properties":{"gate":{"type":"string"}}}`)
+	srv.AddTool(&mcp.Tool{Name: "block", InputSchema: gateSchema}, block)
+	srv.AddTool(&mcp.Tool{Name: "inline_block", InputSchema: gateSchema, Inline: true}, block) // on the request's goroutine
+	srv.AddTool(&mcp.Tool{                                                                     // a result off the common encoding (_meta), on the request's goroutine
+		Name:        "inline_meta",
+		InputSchema: json.RawMessage(`{"type":"object"}`),
+		Inline:      true,
+	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{{Type: "text", Text: "meta", Meta: mcp.Meta{"k": "v"}}}}, nil
 	})
 	srv.AddTool(&mcp.Tool{
 		Name:        "notify",
