@@ -20,7 +20,9 @@ import (
 // AfterFunc method that package context looks for, so that a context
 // derived from it (WithTimeout, WithCancel) or context.AfterFunc
 // registers a callback here instead of starting a goroutine that waits on
-// Done. The done channel is made only when Done is called.
+// Done; such a context is cancelled from the goroutine cancel starts for
+// its callback, so a moment after this one rather than within cancel.
+// The done channel is made only when Done is called.
 //
 // The zero value is a live context. It must not be copied after first
 // use.
